@@ -1,0 +1,103 @@
+"""Actions, their themes and their append-only event timeline."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.actions.workflow import ActionKind, Priority, Status
+from app.db import UTCDateTime, utcnow
+from app.sources.models import Speech
+from app.units.models import Unit
+
+_version_column = Column("version", Integer, nullable=False)
+
+
+class ActionTheme(SQLModel, table=True):
+    """Links an action to a theme."""
+
+    __tablename__ = "action_themes"
+
+    action_id: int = Field(foreign_key="actions.id", primary_key=True, ondelete="CASCADE")
+    theme_id: int = Field(foreign_key="themes.id", primary_key=True, index=True)
+
+
+class Theme(SQLModel, table=True):
+    """A theme tag such as 招商引资."""
+
+    __tablename__ = "themes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(50), unique=True)
+
+
+class Action(SQLModel, table=True):
+    """One trackable proposal (事项), anchored to a verbatim quote of its source."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("source_id", "seed_key"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        CheckConstraint("quote_start >= 0 AND quote_end > quote_start", name="quote_span"),
+    )
+    # The ORM adds "AND version = :loaded" to every UPDATE and raises StaleDataError on a miss.
+    __mapper_args__ = {"version_id_col": _version_column}
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    speech_id: int | None = Field(default=None, foreign_key="speeches.id", index=True)
+    seed_key: str | None = Field(default=None, sa_type=String(100))
+    title: str = Field(sa_type=String(200))
+    detail: str | None = Field(default=None, sa_type=Text)
+    kind: ActionKind = Field(sa_type=String(20))
+    quote: str = Field(sa_type=Text)
+    quote_start: int
+    quote_end: int
+    owner_id: int = Field(foreign_key="units.id", index=True)
+    assignee: str | None = Field(default=None, sa_type=String(200))
+    status: Status = Field(default=Status.proposed, sa_type=String(20), index=True)
+    priority: Priority = Field(default=Priority.medium, sa_type=String(10))
+    progress: int = 0
+    due_on: date | None = Field(default=None, index=True)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    version: int = Field(default=1, sa_column=_version_column)
+    archived: bool = Field(default=False, index=True)
+
+    owner: Unit = Relationship(sa_relationship_kwargs={"lazy": "joined", "innerjoin": True})
+    speech: Speech | None = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+    themes: list[Theme] = Relationship(
+        link_model=ActionTheme,
+        sa_relationship_kwargs={"lazy": "selectin", "order_by": "Theme.name"},
+    )
+
+
+class EventKind(StrEnum):
+    """What an event records."""
+
+    created = "created"
+    updated = "updated"
+    transition = "transition"
+    progress = "progress"
+    archived = "archived"
+
+
+class ActionEvent(SQLModel, table=True):
+    """One append-only entry (动态) of an action's timeline: who, when, before and after."""
+
+    __tablename__ = "action_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="actions.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(sa_type=String(100))
+    kind: EventKind = Field(sa_type=String(20))
+    from_status: Status | None = Field(default=None, sa_type=String(20))
+    to_status: Status | None = Field(default=None, sa_type=String(20))
+    changes: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    note: str | None = Field(default=None, sa_type=Text)
+    progress: int | None = None
+    evidence_url: str | None = Field(default=None, sa_type=String(2000))

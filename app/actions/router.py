@@ -1,0 +1,143 @@
+"""HTTP layer of actions, their timeline and the statistics over them."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.actions import service as action_service
+from app.actions.schemas import ActionCreate, ActionFilters, ActionRead, ActionUpdate, EventRead
+from app.actions.stats import Stats, compute_stats
+from app.auth.dependencies import ActorDep
+from app.config import SettingsDep
+from app.db import SessionDep, WriteSessionDep
+from app.errors import problem_responses
+from app.etags import IfMatchDep, not_modified, not_modified_response, version_etag
+from app.fields import Id
+from app.pagination import Page, PageDep, make_page, set_link_header
+
+router = APIRouter(prefix="/api/v1/actions", tags=["actions"])
+stats_router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+
+ActionId = Annotated[Id, Path(description="action id", examples=[1])]
+Filters = Annotated[ActionFilters, Query()]
+Sort = Annotated[
+    str | None,
+    Query(
+        description="comma list of fields, - for descending: id, title, status, priority, "
+        "progress, due_on, owner_id, source_id, quote_start, created_at, updated_at",
+        examples=["-updated_at,id"],
+    ),
+]
+WRITE_ERRORS = problem_responses(404, 412, 422, 428)
+
+
+def _with_etag(response: Response, action: ActionRead) -> ActionRead:
+    response.headers["ETag"] = version_etag(action.version)
+    return action
+
+
+@router.get("", summary="List actions", responses=problem_responses(422))
+def list_actions(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
+    filters: Filters,
+    sort: Sort = None,
+) -> Page[ActionRead]:
+    """Actions matching every filter given; archived ones only with include_archived=true."""
+    now = settings.now()
+    rows, total = action_service.list_actions(session, filters, page, sort, now)
+    set_link_header(request, response, page, total)
+    return make_page([ActionRead.of(row, now.date()) for row in rows], total, page)
+
+
+@router.post(
+    "", status_code=201, summary="Create an action", responses=problem_responses(409, 422)
+)
+def create_action(
+    data: ActionCreate,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    response: Response,
+) -> ActionRead:
+    """Create a proposed action; the quote must occur in the source text (exactly once, or
+    at quote_start)."""
+    action = action_service.create_action(session, data, actor)
+    response.headers["Location"] = f"/api/v1/actions/{action.id}"
+    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+
+
+@router.get(
+    "/{action_id}",
+    response_model=ActionRead,
+    summary="Get an action",
+    responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
+)
+def get_action(
+    action_id: ActionId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response | ActionRead:
+    """One action, archived or not, with ETag W/"<version>"; If-None-Match gives 304."""
+    action = action_service.get_action(session, action_id)
+    etag = version_etag(action.version)
+    if not_modified(request, etag):
+        return not_modified_response(etag)
+    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+
+
+@router.patch("/{action_id}", summary="Update an action", responses=WRITE_ERRORS)
+def update_action(
+    action_id: ActionId,
+    data: ActionUpdate,
+    expected_version: IfMatchDep,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    response: Response,
+) -> ActionRead:
+    """Change any field but status, quote and offsets; needs If-Match with the current ETag."""
+    action = action_service.update_action(session, action_id, data, expected_version, actor)
+    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+
+
+@router.delete("/{action_id}", summary="Archive an action", responses=WRITE_ERRORS)
+def archive_action(
+    action_id: ActionId,
+    expected_version: IfMatchDep,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    response: Response,
+) -> ActionRead:
+    """Archive: hidden from lists unless include_archived=true; nothing is hard-deleted."""
+    action = action_service.archive_action(session, action_id, expected_version, actor)
+    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+
+
+@router.get(
+    "/{action_id}/events", summary="An action's timeline", responses=problem_responses(404, 422)
+)
+def list_events(
+    action_id: ActionId, request: Request, response: Response, session: SessionDep, page: PageDep
+) -> Page[EventRead]:
+    """Append-only timeline, oldest first: who changed what, when, before and after."""
+    rows, total = action_service.list_events(session, action_id, page)
+    set_link_header(request, response, page, total)
+    return make_page([EventRead.model_validate(row) for row in rows], total, page)
+
+
+@stats_router.get("", summary="Statistics and unit ranking", responses=problem_responses(422))
+def get_stats(
+    session: SessionDep,
+    settings: SettingsDep,
+    filters: Filters,
+    stale_days: Annotated[int | None, Query(ge=1, le=3650)] = None,
+) -> Stats:
+    """Counts by status and theme, per-unit figures with the 一季一排名 rank, overdue, stale."""
+    return compute_stats(session, filters, settings.now(), stale_days or settings.stale_days)

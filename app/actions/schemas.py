@@ -1,0 +1,214 @@
+"""API shapes of actions and their events."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from app.actions.models import Action, EventKind
+from app.actions.workflow import (
+    CLOSED,
+    KIND_LABELS,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    ActionKind,
+    Priority,
+    Status,
+)
+from app.fields import Id, Name, Prose, Slug, no_control_characters, reject_null
+
+ThemeName = Annotated[Name, StringConstraints(max_length=50)]
+Themes = Annotated[list[ThemeName], Field(max_length=20)]
+Progress = Annotated[int, Field(ge=0, le=100)]
+Quote = Annotated[
+    str, StringConstraints(min_length=1, max_length=5000), AfterValidator(no_control_characters)
+]
+
+STANDARD_LAND = {
+    "source_id": 1,
+    "quote": "建议我区加快“标准地”改革，实现工程项目拿地即开工。",
+    "title": "加快“标准地”改革",
+    "kind": "recommendation",
+    "owner_id": 3,
+    "themes": ["项目审批", "土地要素"],
+    "priority": "high",
+    "due_on": "2026-12-31",
+}
+
+
+def _quote_without_surrounding_whitespace(value: str) -> str:
+    if value != value.strip():
+        raise ValueError(
+            "quote starts or ends with whitespace; send the exact text without it "
+            "(it is not trimmed for you, because offsets depend on it)"
+        )
+    return value
+
+
+class ActionCreate(BaseModel):
+    """A new action; the server finds `quote` in the source text and stores its offsets."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STANDARD_LAND]})
+
+    source_id: Id
+    quote: Annotated[Quote, AfterValidator(_quote_without_surrounding_whitespace)]
+    quote_start: Annotated[
+        int | None,
+        Field(ge=0, le=5_000_000, description="picks the occurrence when the quote recurs"),
+    ] = None
+    title: Name
+    kind: ActionKind
+    owner_id: Id
+    detail: Prose | None = None
+    themes: Themes = []
+    speech_id: Annotated[
+        Id | None, Field(description="defaults to the speech containing the quote")
+    ] = None
+    assignee: Name | None = None
+    priority: Priority = Priority.medium
+    due_on: date | None = None
+    seed_key: Annotated[
+        Slug | None, Field(description="natural key used by the seed loader; unique per source")
+    ] = None
+
+
+class ActionUpdate(BaseModel):
+    """Changes to an action; status, quote and offsets cannot be changed here."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"assignee": "张明", "due_on": "2026-06-30", "progress": 20}]
+        },
+    )
+
+    title: Name | None = None
+    detail: Prose | None = None
+    kind: ActionKind | None = None
+    themes: Themes | None = None
+    owner_id: Id | None = None
+    assignee: Name | None = None
+    priority: Priority | None = None
+    progress: Progress | None = None
+    due_on: date | None = None
+
+    _not_null = field_validator("title", "kind", "themes", "owner_id", "priority", "progress")(
+        reject_null
+    )
+
+
+class OwnerRead(BaseModel):
+    """The unit responsible for an action."""
+
+    id: int
+    name: str
+
+
+class ProposerRead(BaseModel):
+    """Who proposed an action: the speaker of its speech and their unit."""
+
+    speaker: str
+    unit_id: int | None
+    unit_name: str | None
+
+
+class ActionRead(BaseModel):
+    """An action as the API shows it."""
+
+    id: int
+    title: str
+    detail: str | None
+    kind: ActionKind
+    kind_label: str
+    themes: list[str]
+    source_id: int
+    speech_id: int | None
+    proposer: ProposerRead | None
+    quote: str
+    quote_start: int
+    quote_end: int
+    owner: OwnerRead
+    assignee: str | None
+    status: Status
+    status_label: str
+    priority: Priority
+    priority_label: str
+    progress: int
+    due_on: date | None
+    overdue: bool
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    archived: bool
+    seed_key: str | None
+
+    @classmethod
+    def of(cls, action: Action, today: date) -> "ActionRead":
+        """The read shape of action, with overdue judged against today."""
+        assert action.id is not None
+        speech = action.speech
+        proposer = None
+        if speech is not None:
+            proposer = ProposerRead(
+                speaker=speech.speaker,
+                unit_id=speech.unit_id,
+                unit_name=speech.unit.name if speech.unit else None,
+            )
+        return cls(
+            **action.model_dump(exclude={"owner_id"}),
+            kind_label=KIND_LABELS[action.kind],
+            themes=[theme.name for theme in action.themes],
+            proposer=proposer,
+            owner=OwnerRead(id=action.owner.id or 0, name=action.owner.name),
+            status_label=STATUS_LABELS[action.status],
+            priority_label=PRIORITY_LABELS[action.priority],
+            overdue=is_overdue(action.due_on, action.status, today),
+        )
+
+
+def is_overdue(due_on: date | None, status: Status, today: date) -> bool:
+    """Due before today and still open."""
+    return due_on is not None and due_on < today and status not in CLOSED
+
+
+class EventRead(BaseModel):
+    """One entry of an action's timeline."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    kind: EventKind
+    from_status: Status | None
+    to_status: Status | None
+    changes: dict[str, Any] | None
+    note: str | None
+    progress: int | None
+    evidence_url: str | None
+
+
+class ActionFilters(BaseModel):
+    """Which actions a list, stats or report covers."""
+
+    status: list[Status] = Field(default=[], description="repeatable: status=accepted&status=blocked")
+    owner_id: Id | None = None
+    theme: ThemeName | None = None
+    kind: ActionKind | None = None
+    priority: Priority | None = None
+    source_id: Id | None = None
+    speech_id: Id | None = None
+    overdue: bool | None = None
+    due_before: date | None = Field(default=None, description="due strictly before this date")
+    due_after: date | None = Field(default=None, description="due strictly after this date")
+    updated_since: datetime | None = Field(
+        default=None, description="RFC 3339; without an offset, the deployment time zone"
+    )
+    q: Annotated[
+        str | None,
+        StringConstraints(max_length=200),
+        AfterValidator(lambda v: v if v is None else no_control_characters(v)),
+        Field(description="search title, detail and quote; any length, e.g. 招商 or 党建"),
+    ] = None
+    include_archived: bool = False

@@ -1,0 +1,324 @@
+"""Use cases of actions: anchoring quotes, listing, creating, editing, archiving."""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_
+from sqlmodel import Session, col, select
+
+from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
+from app.actions.schemas import ActionCreate, ActionFilters, ActionUpdate
+from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
+from app.db import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.etags import check_version
+from app.pagination import PageParams, order_by
+from app.sources.models import Source, Speech
+from app.units import service as unit_service
+
+_STATUS_ORDER = case({status.value: rank for rank, status in enumerate(TRANSITIONS)}, value=Action.status)
+_PRIORITY_ORDER = case({p.value: rank for rank, p in enumerate(Priority)}, value=Action.priority)
+SORTABLE: dict[str, ColumnElement[Any]] = {
+    "id": col(Action.id),
+    "title": col(Action.title),
+    "status": _STATUS_ORDER,
+    "priority": _PRIORITY_ORDER,
+    "progress": col(Action.progress),
+    "due_on": col(Action.due_on),
+    "owner_id": col(Action.owner_id),
+    "source_id": col(Action.source_id),
+    "quote_start": col(Action.quote_start),
+    "created_at": col(Action.created_at),
+    "updated_at": col(Action.updated_at),
+}
+EDITABLE = ("title", "detail", "kind", "themes", "owner_id", "assignee", "priority", "progress", "due_on")
+MAX_LISTED_OFFSETS = 10
+
+
+def get_action(session: Session, action_id: int) -> Action:
+    """The action with action_id (archived ones too), or NotFound."""
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound(f"action {action_id} does not exist")
+    return action
+
+
+def quote_occurrences(text: str, quote: str) -> list[int]:
+    """Every code-point offset at which quote occurs in text, overlapping ones included."""
+    offsets, at = [], text.find(quote)
+    while at != -1:
+        offsets.append(at)
+        at = text.find(quote, at + 1)
+    return offsets
+
+
+def locate_quote(text: str, quote: str, quote_start: int | None) -> tuple[int, int]:
+    """The [start, end) of quote in text; 422 if it is absent, or recurs with no quote_start."""
+    offsets = quote_occurrences(text, quote)
+    shown = ", ".join(map(str, offsets[:MAX_LISTED_OFFSETS]))
+    if not offsets:
+        raise InvalidInput(
+            "the quote does not occur in the source text; copy it exactly, with the same "
+            "punctuation (“” ，。) and full-width characters",
+            ["body", "quote"],
+        )
+    if quote_start is None:
+        if len(offsets) > 1:
+            raise InvalidInput(
+                f"the quote occurs {len(offsets)} times (at {shown}); send quote_start to pick one",
+                ["body", "quote_start"],
+            )
+        quote_start = offsets[0]
+    elif quote_start not in offsets:
+        raise InvalidInput(
+            f"the quote does not occur at offset {quote_start}; it occurs at {shown}",
+            ["body", "quote_start"],
+        )
+    return quote_start, quote_start + len(quote)
+
+
+def _speech_for_quote(
+    session: Session, source_id: int, span: tuple[int, int], speech_id: int | None
+) -> Speech | None:
+    """The speech the quote lies in: the one named (checked) or the one containing it."""
+    if speech_id is None:
+        return session.exec(
+            select(Speech).where(
+                Speech.source_id == source_id, Speech.start <= span[0], Speech.end >= span[1]
+            )
+        ).first()
+    speech = session.get(Speech, speech_id)
+    if speech is None or speech.source_id != source_id:
+        raise InvalidInput(f"speech {speech_id} is not a speech of source {source_id}", ["body", "speech_id"])
+    if not (speech.start <= span[0] and span[1] <= speech.end):
+        raise InvalidInput(
+            f"the quote [{span[0]}, {span[1]}) lies outside speech {speech_id} "
+            f"[{speech.start}, {speech.end})",
+            ["body", "speech_id"],
+        )
+    return speech
+
+
+def resolve_themes(session: Session, names: Sequence[str]) -> list[Theme]:
+    """The themes called names, created when new, in the given order without repeats."""
+    wanted = list(dict.fromkeys(names))
+    existing = {
+        theme.name: theme
+        for theme in session.exec(select(Theme).where(col(Theme.name).in_(wanted))).all()
+    }
+    for name in wanted:
+        if name not in existing:
+            existing[name] = Theme(name=name)
+            session.add(existing[name])
+    return [existing[name] for name in wanted]
+
+
+def _ensure_seed_key_free(session: Session, source_id: int, seed_key: str) -> None:
+    taken = session.exec(
+        select(Action.id).where(Action.source_id == source_id, Action.seed_key == seed_key)
+    ).first()
+    if taken is not None:
+        raise Conflict(
+            f"action {taken} of source {source_id} already has seed_key {seed_key!r}", action_id=taken
+        )
+
+
+def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
+    """Anchor the quote in its source and create a proposed action with its created event."""
+    source = session.get(Source, data.source_id)
+    if source is None:
+        raise InvalidInput(f"source {data.source_id} does not exist", ["body", "source_id"])
+    unit_service.require_unit(session, data.owner_id, ["body", "owner_id"])
+    assert source.id is not None
+    if data.seed_key is not None:
+        _ensure_seed_key_free(session, source.id, data.seed_key)
+    span = locate_quote(source.text, data.quote, data.quote_start)
+    speech = _speech_for_quote(session, source.id, span, data.speech_id)
+    now = utcnow()
+    action = Action(
+        **data.model_dump(exclude={"themes", "quote_start", "speech_id"}),
+        quote_start=span[0],
+        quote_end=span[1],
+        speech_id=speech.id if speech else None,
+        themes=resolve_themes(session, data.themes),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(action)
+    session.flush()
+    assert action.id is not None
+    session.add(
+        ActionEvent(
+            action_id=action.id,
+            at=now,
+            actor=actor,
+            kind=EventKind.created,
+            to_status=action.status,
+            progress=action.progress,
+        )
+    )
+    session.commit()
+    session.refresh(action)
+    return action
+
+
+def field_value(action: Action, field: str) -> Any:
+    """A field of action as it appears in an event's changes (JSON-ready)."""
+    if field == "themes":
+        return sorted(theme.name for theme in action.themes)
+    value = getattr(action, field)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _changes(action: Action, requested: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the requested fields whose value would differ."""
+    changes = {}
+    for field, new in requested.items():
+        after = sorted(set(new)) if field == "themes" else new
+        after = after.isoformat() if isinstance(after, date) else after
+        before = field_value(action, field)
+        if before != after:
+            changes[field] = [before, after]
+    return changes
+
+
+def apply_changes(session: Session, action: Action, requested: dict[str, Any], actor: str, note: str | None = None) -> dict[str, list[Any]]:
+    """Set the requested fields that differ and record one updated event; returns the changes."""
+    changes = _changes(action, requested)
+    if not changes:
+        return changes
+    if "owner_id" in changes:
+        unit_service.require_unit(session, requested["owner_id"], ["body", "owner_id"])
+    for field in changes:
+        if field == "themes":
+            action.themes = resolve_themes(session, requested["themes"])
+        else:
+            setattr(action, field, requested[field])
+    now = utcnow()
+    action.updated_at = now
+    session.add(action)
+    session.flush()  # the UPDATE carries "AND version = :v": a lost race is StaleDataError here
+    assert action.id is not None
+    session.add(
+        ActionEvent(
+            action_id=action.id, at=now, actor=actor, kind=EventKind.updated, changes=changes, note=note
+        )
+    )
+    return changes
+
+
+def update_action(
+    session: Session, action_id: int, data: ActionUpdate, expected_version: int | None, actor: str
+) -> Action:
+    """Edit an action's fields (not status, quote or offsets) if expected_version is current."""
+    action = get_action(session, action_id)
+    check_version(action.version, expected_version)
+    if apply_changes(session, action, data.model_dump(exclude_unset=True), actor):
+        session.commit()
+        session.refresh(action)
+    return action
+
+
+def archive_action(
+    session: Session, action_id: int, expected_version: int | None, actor: str
+) -> Action:
+    """Hide an action from lists; nothing is ever hard-deleted."""
+    action = get_action(session, action_id)
+    check_version(action.version, expected_version)
+    if action.archived:
+        return action
+    now = utcnow()
+    action.archived = True
+    action.updated_at = now
+    session.add(action)
+    session.flush()
+    assert action.id is not None
+    session.add(ActionEvent(action_id=action.id, at=now, actor=actor, kind=EventKind.archived))
+    session.commit()
+    session.refresh(action)
+    return action
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """SQL for: due before today and still open."""
+    return and_(
+        col(Action.due_on).is_not(None),
+        col(Action.due_on) < today,
+        col(Action.status).not_in(list(CLOSED)),
+    )
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_clauses(filters: ActionFilters, now: datetime) -> list[ColumnElement[bool]]:
+    """WHERE clauses selecting the actions that filters describe, as of now."""
+    clauses: list[ColumnElement[bool]] = []
+    if not filters.include_archived:
+        clauses.append(col(Action.archived).is_(False))
+    if filters.status:
+        clauses.append(col(Action.status).in_(filters.status))
+    for field in ("owner_id", "kind", "priority", "source_id", "speech_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            clauses.append(getattr(Action, field) == value)
+    if filters.theme is not None:
+        clauses.append(
+            col(Action.id).in_(
+                select(ActionTheme.action_id)
+                .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
+                .where(Theme.name == filters.theme)
+            )
+        )
+    if filters.overdue is not None:
+        overdue = overdue_clause(now.date())
+        clauses.append(overdue if filters.overdue else not_(overdue))
+    if filters.due_before is not None:
+        clauses.append(col(Action.due_on) < filters.due_before)
+    if filters.due_after is not None:
+        clauses.append(col(Action.due_on) > filters.due_after)
+    if filters.updated_since is not None:
+        since = filters.updated_since
+        clauses.append(col(Action.updated_at) >= (since if since.tzinfo else since.replace(tzinfo=now.tzinfo)))
+    if filters.q and filters.q.strip():
+        # LIKE finds a term of any length; an n-gram index would miss 1- and 2-character words.
+        pattern = f"%{_escape_like(filters.q.strip())}%"
+        clauses.append(
+            or_(
+                col(Action.title).ilike(pattern, escape="\\"),
+                col(Action.detail).ilike(pattern, escape="\\"),
+                col(Action.quote).ilike(pattern, escape="\\"),
+            )
+        )
+    return clauses
+
+
+def list_actions(
+    session: Session, filters: ActionFilters, page: PageParams, sort: str | None, now: datetime
+) -> tuple[Sequence[Action], int]:
+    """A page of the actions filters select, in a total order, and how many there are."""
+    where = filter_clauses(filters, now)
+    total = session.exec(select(func.count()).select_from(Action).where(*where)).one()
+    rows = session.exec(
+        select(Action)
+        .where(*where)
+        .order_by(*order_by(sort, SORTABLE, col(Action.id)))
+        .offset(page.offset)
+        .limit(page.limit)
+    ).unique().all()
+    return rows, total
+
+
+def list_events(
+    session: Session, action_id: int, page: PageParams
+) -> tuple[Sequence[ActionEvent], int]:
+    """A page of an action's timeline, oldest first."""
+    get_action(session, action_id)
+    where = ActionEvent.action_id == action_id
+    total = session.exec(select(func.count()).select_from(ActionEvent).where(where)).one()
+    rows = session.exec(
+        select(ActionEvent).where(where).order_by(col(ActionEvent.id)).offset(page.offset).limit(page.limit)
+    ).all()
+    return rows, total

@@ -1,0 +1,59 @@
+"""Settings read from TASHAN_* environment variables (and a .env file), one instance."""
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SEEDS_DIR = PROJECT_DIR / "seeds"
+MIGRATIONS_DIR = PROJECT_DIR / "migrations"
+
+
+class Settings(BaseSettings):
+    """Deployment settings; every command and the server read the same ones."""
+
+    model_config = SettingsConfigDict(env_prefix="TASHAN_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./var/tashan.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timezone: str = "Asia/Shanghai"
+    stale_days: int = 30
+    export_dir: Path = Path("./var/exports")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, so a typo fails at start-up
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The deployment time zone, in which calendar dates are read."""
+        return ZoneInfo(self.timezone)
+
+    def now(self) -> datetime:
+        """The current instant in the deployment time zone (calendar dates are read in it)."""
+        return datetime.now(self.tz)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()
+
+
+def settings_of(request: Request) -> Settings:
+    """The settings the running app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]

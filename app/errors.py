@@ -1,0 +1,164 @@
+"""The AppError family and the handlers that turn every error into RFC 9457 problem+json."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("tashan")
+
+
+class FieldError(BaseModel):
+    """Where a request is wrong and why."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries declaring that a route answers statuses with problem+json."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {}},
+        }
+        for status in statuses
+    }
+
+
+class AppError(Exception):
+    """A domain error; services raise these and never HTTPException."""
+
+    status: int = 400
+    slug: str = "bad-request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status, slug = 404, "not-found"
+
+
+class Conflict(AppError):
+    status, slug = 409, "conflict"
+
+
+class InvalidInput(AppError):
+    """Input that is well-formed but wrong; `errors` lists where and why."""
+
+    status, slug = 422, "invalid-input"
+
+    def __init__(self, detail: str, loc: list[str | int], error_type: str = "value_error") -> None:
+        super().__init__(detail, errors=[{"loc": loc, "msg": detail, "type": error_type}])
+
+
+class PreconditionFailed(AppError):
+    status, slug = 412, "stale-version"
+
+
+class PreconditionRequired(AppError):
+    status, slug = 428, "if-match-required"
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response for status."""
+    body = {
+        "type": f"urn:tashan:problem:{slug}" if slug else "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(
+        jsonable_encoder(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(request, exc.status, exc.detail, exc.slug, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in exc.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+    return problem_response(request, 422, summary, "invalid-input", errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(request, exc.status_code, detail, headers=exc.headers)
+
+
+async def _stale_data(request: Request, exc: Exception) -> JSONResponse:
+    # The version check lost a race after the early If-Match check passed.
+    return problem_response(
+        request, 412, "the resource was changed by someone else; fetch it again", "stale-version"
+    )
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("integrity error on %s: %s", request.url.path, exc.orig)
+    return problem_response(
+        request, 409, "the change conflicts with existing data; fetch it and retry", "conflict"
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("database error on %s: %s", request.url.path, exc)
+    return problem_response(
+        request, 503, "the database is unavailable; try again shortly", "database-unavailable"
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s", request.url.path)
+    return problem_response(request, 500, "internal error; it has been logged", "internal")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the one mapping from errors to problem+json."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StaleDataError, _stale_data)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,72 @@
+"""Weak ETags on single resources, If-None-Match (304) and If-Match (428/412)."""
+
+import hashlib
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
+
+from app.errors import PreconditionFailed, PreconditionRequired
+
+_VERSION_TAG = re.compile(r'^(?:W/)?"(\d+)"$')
+
+
+def version_etag(version: int) -> str:
+    """The ETag of a versioned resource."""
+    return f'W/"{version}"'
+
+
+def content_etag(model: BaseModel) -> str:
+    """The ETag of an unversioned resource: a digest of its JSON."""
+    digest = hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:20]
+    return f'W/"{digest}"'
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    """True when the client's If-None-Match already names etag."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    weak = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == weak for tag in header.split(","))
+
+
+def not_modified_response(etag: str) -> Response:
+    """304 with the ETag and no body."""
+    return Response(status_code=304, headers={"ETag": etag})
+
+
+def if_match_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag from GET, e.g. W/"3"; required on every action write'),
+    ] = None,
+) -> int | None:
+    """The version that If-Match names (None when absent); a malformed value is 412."""
+    if if_match is None or not if_match.strip():
+        return None
+    match = _VERSION_TAG.match(if_match.strip())
+    if match is None:
+        raise PreconditionFailed(f'If-Match {if_match.strip()!r} is not an ETag like W/"3"')
+    return int(match.group(1))
+
+
+IfMatchDep = Annotated[int | None, Depends(if_match_version)]
+
+
+def check_version(current_version: int, expected_version: int | None) -> None:
+    """428 when no version was sent, 412 when it is not the current one."""
+    if expected_version is None:
+        raise PreconditionRequired(
+            f'If-Match is required; send the ETag from GET, e.g. If-Match: W/"{current_version}"',
+            current_version=current_version,
+        )
+    if expected_version != current_version:
+        raise PreconditionFailed(
+            f"version {expected_version} is stale; the current version is {current_version}",
+            current_version=current_version,
+            current_etag=version_etag(current_version),
+        )

@@ -1,0 +1,61 @@
+"""The FastAPI application: routers, error handlers, offline docs, lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from app import health
+from app.actions.router import router as actions_router
+from app.actions.router import stats_router
+from app.config import Settings, get_settings
+from app.db import create_db_engine
+from app.errors import install_error_handlers
+from app.migrations import head_revision
+from app.sources.router import router as sources_router
+from app.units.router import router as units_router
+
+DESCRIPTION = """
+他山 Tashan tracks the proposals of a source document — first, the Pingdingshan High-tech
+Zone officials' report on their secondment to the Xiuzhou High-tech Zone — as **actions**, each
+with an owner unit, a status and the verbatim quote it came from.
+
+Errors are `application/problem+json` (RFC 9457). Writes to an action need `If-Match` with the
+ETag from `GET` (428 without it, 412 when stale).
+"""
+
+TAGS = [
+    {"name": "actions", "description": "Trackable proposals (事项), each anchored to a quote"},
+    {"name": "sources", "description": "Documents kept verbatim (来源) and their speeches"},
+    {"name": "units", "description": "Organisation units (单位) that own actions"},
+    {"name": "stats", "description": "Counts and the unit ranking (一季一排名)"},
+    {"name": "service", "description": "Health and readiness probes"},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for settings (default: from the environment)."""
+    settings = settings or get_settings()
+    engine = create_db_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPIOffline(
+        title="他山 Tashan",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.head_revision = head_revision(settings.database_url)
+    install_error_handlers(app)
+    for router in (actions_router, stats_router, sources_router, units_router, health.router):
+        app.include_router(router)
+    return app

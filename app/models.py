@@ -1,0 +1,8 @@
+"""Every table model, imported once so the metadata is complete (Alembic, tests)."""
+
+from app.actions.models import Action, ActionEvent, ActionTheme, Theme
+from app.db import metadata
+from app.sources.models import Source, Speech
+from app.units.models import Unit
+
+__all__ = ["Action", "ActionEvent", "ActionTheme", "Source", "Speech", "Theme", "Unit", "metadata"]

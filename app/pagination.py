@@ -1,0 +1,75 @@
+"""List conventions: limit/offset pages, total order sorting and the Link header."""
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement
+
+from app.errors import InvalidInput
+
+MAX_OFFSET = 1_000_000_000
+T = TypeVar("T")
+
+
+class PageParams(BaseModel):
+    """limit and offset of a list request."""
+
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size, 1..200")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
+) -> PageParams:
+    """The page a list request asks for; out-of-range values are 422, never clamped."""
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def order_by(
+    sort: str | None, columns: Mapping[str, ColumnElement[Any]], tiebreak: ColumnElement[Any]
+) -> list[ColumnElement[Any]]:
+    """ORDER BY clauses for a `sort` value like "-updated_at,id", always ending with the id."""
+    clauses: list[ColumnElement[Any]] = []
+    for raw in (sort or "").split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        descending = name.startswith("-")
+        column = columns.get(name.lstrip("-"))
+        if column is None:
+            allowed = ", ".join(sorted(columns))
+            raise InvalidInput(
+                f"unknown sort field {name.lstrip('-')!r}; sortable: {allowed}", ["query", "sort"]
+            )
+        clauses.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
+    return [*clauses, tiebreak]
+
+
+def set_link_header(
+    request: Request, response: Response, params: PageParams, total: int
+) -> None:
+    """Point rel="next" at the following page while more items remain."""
+    next_offset = params.offset + params.limit
+    if next_offset < total:
+        url = request.url.include_query_params(offset=next_offset, limit=params.limit)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def make_page(items: Sequence[T], total: int, params: PageParams) -> Page[T]:
+    """A Page of items."""
+    return Page[T](items=list(items), total=total, limit=params.limit, offset=params.offset)

@@ -1,0 +1,74 @@
+"""HTTP layer of sources."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.db import SessionDep, WriteSessionDep
+from app.errors import problem_responses
+from app.etags import content_etag, not_modified, not_modified_response
+from app.pagination import Page, PageDep, make_page, set_link_header
+from app.sources import service as source_service
+from app.sources.schemas import AnnotatedSource, SourceCreate, SourceDetail, SourceRead
+
+router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
+
+IdOrSlug = Annotated[
+    str, Path(min_length=1, max_length=100, description="numeric id or slug", examples=["1"])
+]
+
+
+@router.get("", summary="List sources", responses=problem_responses(422))
+def list_sources(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    page: PageDep,
+    sort: Annotated[str | None, Query(description="e.g. -published_on")] = None,
+) -> Page[SourceRead]:
+    """Sources without their text, with speech and action counts."""
+    items, total = source_service.list_sources(session, page, sort=sort)
+    set_link_header(request, response, page, total)
+    return make_page(items, total, page)
+
+
+@router.post(
+    "", status_code=201, summary="Create a source", responses=problem_responses(409, 422)
+)
+def create_source(
+    data: SourceCreate, session: WriteSessionDep, response: Response
+) -> SourceDetail:
+    """Store a document verbatim with its speeches; its text never changes afterwards."""
+    source = source_service.create_source(session, data)
+    response.headers["Location"] = f"/api/v1/sources/{source.id}"
+    return source_service.source_detail(session, source)
+
+
+@router.get(
+    "/{id_or_slug}",
+    response_model=SourceDetail,
+    summary="Get a source with its text",
+    responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
+)
+def get_source(
+    id_or_slug: IdOrSlug, request: Request, response: Response, session: SessionDep
+) -> Response | SourceDetail:
+    """One source by id or slug, with its verbatim text and speeches."""
+    detail = source_service.source_detail(
+        session, source_service.get_source(session, id_or_slug)
+    )
+    etag = content_etag(detail)
+    if not_modified(request, etag):
+        return not_modified_response(etag)
+    response.headers["ETag"] = etag
+    return detail
+
+
+@router.get(
+    "/{id_or_slug}/annotated",
+    summary="The text cut into spans by action quotes",
+    responses=problem_responses(404, 422),
+)
+def get_annotated_source(id_or_slug: IdOrSlug, session: SessionDep) -> AnnotatedSource:
+    """Consecutive spans covering the whole text; each lists the actions whose quote covers it."""
+    return source_service.annotate(session, source_service.get_source(session, id_or_slug))
