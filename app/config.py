@@ -7,7 +7,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

@@ -124,7 +124,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(request, exc.status_code, detail, headers=exc.headers)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no such path: {request.url.path}"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("allow", "")
+        detail = f"{request.method} is not allowed here; allowed: {allowed}"
+    return problem_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
 async def _stale_data(request: Request, exc: Exception) -> JSONResponse:
@@ -135,6 +140,7 @@ async def _stale_data(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IntegrityError)
     logger.warning("integrity error on %s: %s", request.url.path, exc.orig)
     return problem_response(
         request, 409, "the change conflicts with existing data; fetch it and retry", "conflict"

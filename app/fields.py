@@ -28,9 +28,7 @@ Name = Annotated[
     AfterValidator(_no_surrounding_whitespace),
 ]
 # Free prose (details, notes); may span lines.
-Prose = Annotated[
-    str, StringConstraints(max_length=20_000), AfterValidator(no_control_characters)
-]
+Prose = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(no_control_characters)]
 # A document body kept verbatim.
 Document = Annotated[
     str,

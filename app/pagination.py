@@ -41,7 +41,7 @@ class Page(BaseModel, Generic[T]):
 
 
 def order_by(
-    sort: str | None, columns: Mapping[str, ColumnElement[Any]], tiebreak: ColumnElement[Any]
+    sort: str | None, columns: Mapping[str, Any], tiebreak: Any
 ) -> list[ColumnElement[Any]]:
     """ORDER BY clauses for a `sort` value like "-updated_at,id", always ending with the id."""
     clauses: list[ColumnElement[Any]] = []
@@ -60,9 +60,7 @@ def order_by(
     return [*clauses, tiebreak]
 
 
-def set_link_header(
-    request: Request, response: Response, params: PageParams, total: int
-) -> None:
+def set_link_header(request: Request, response: Response, params: PageParams, total: int) -> None:
     """Point rel="next" at the following page while more items remain."""
     next_offset = params.offset + params.limit
     if next_offset < total:

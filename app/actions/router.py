@@ -53,9 +53,7 @@ def list_actions(
     return make_page([ActionRead.of(row, now.date()) for row in rows], total, page)
 
 
-@router.post(
-    "", status_code=201, summary="Create an action", responses=problem_responses(409, 422)
-)
+@router.post("", status_code=201, summary="Create an action", responses=problem_responses(409, 422))
 def create_action(
     data: ActionCreate,
     session: WriteSessionDep,

@@ -3,7 +3,14 @@
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from app.actions.models import Action, EventKind
 from app.actions.workflow import (
@@ -24,7 +31,7 @@ Quote = Annotated[
     str, StringConstraints(min_length=1, max_length=5000), AfterValidator(no_control_characters)
 ]
 
-STANDARD_LAND = {
+STANDARD_LAND: dict[str, Any] = {
     "source_id": 1,
     "quote": "建议我区加快“标准地”改革，实现工程项目拿地即开工。",
     "title": "加快“标准地”改革",
@@ -48,7 +55,7 @@ def _quote_without_surrounding_whitespace(value: str) -> str:
 class ActionCreate(BaseModel):
     """A new action; the server finds `quote` in the source text and stores its offsets."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STANDARD_LAND]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [dict(STANDARD_LAND)]})
 
     source_id: Id
     quote: Annotated[Quote, AfterValidator(_quote_without_surrounding_whitespace)]
@@ -156,7 +163,7 @@ class ActionRead(BaseModel):
                 unit_name=speech.unit.name if speech.unit else None,
             )
         return cls(
-            **action.model_dump(exclude={"owner_id"}),
+            **{field: getattr(action, field) for field in _COPIED_FROM_ACTION},
             kind_label=KIND_LABELS[action.kind],
             themes=[theme.name for theme in action.themes],
             proposer=proposer,
@@ -165,6 +172,13 @@ class ActionRead(BaseModel):
             priority_label=PRIORITY_LABELS[action.priority],
             overdue=is_overdue(action.due_on, action.status, today),
         )
+
+
+_COPIED_FROM_ACTION = (
+    *("id", "title", "detail", "kind", "source_id", "speech_id", "quote", "quote_start"),
+    *("quote_end", "assignee", "status", "priority", "progress", "due_on", "completed_at"),
+    *("created_at", "updated_at", "version", "archived", "seed_key"),
+)
 
 
 def is_overdue(due_on: date | None, status: Status, today: date) -> bool:
@@ -192,7 +206,9 @@ class EventRead(BaseModel):
 class ActionFilters(BaseModel):
     """Which actions a list, stats or report covers."""
 
-    status: list[Status] = Field(default=[], description="repeatable: status=accepted&status=blocked")
+    status: list[Status] = Field(
+        default=[], description="repeatable: status=accepted&status=blocked"
+    )
     owner_id: Id | None = None
     theme: ThemeName | None = None
     kind: ActionKind | None = None

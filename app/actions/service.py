@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
 from app.actions.schemas import ActionCreate, ActionFilters, ActionUpdate
-from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
+from app.actions.workflow import CLOSED, TRANSITIONS, Priority
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.etags import check_version
@@ -17,9 +17,11 @@ from app.pagination import PageParams, order_by
 from app.sources.models import Source, Speech
 from app.units import service as unit_service
 
-_STATUS_ORDER = case({status.value: rank for rank, status in enumerate(TRANSITIONS)}, value=Action.status)
+_STATUS_ORDER = case(
+    {status.value: rank for rank, status in enumerate(TRANSITIONS)}, value=Action.status
+)
 _PRIORITY_ORDER = case({p.value: rank for rank, p in enumerate(Priority)}, value=Action.priority)
-SORTABLE: dict[str, ColumnElement[Any]] = {
+SORTABLE: dict[str, Any] = {
     "id": col(Action.id),
     "title": col(Action.title),
     "status": _STATUS_ORDER,
@@ -32,7 +34,17 @@ SORTABLE: dict[str, ColumnElement[Any]] = {
     "created_at": col(Action.created_at),
     "updated_at": col(Action.updated_at),
 }
-EDITABLE = ("title", "detail", "kind", "themes", "owner_id", "assignee", "priority", "progress", "due_on")
+EDITABLE = (
+    "title",
+    "detail",
+    "kind",
+    "themes",
+    "owner_id",
+    "assignee",
+    "priority",
+    "progress",
+    "due_on",
+)
 MAX_LISTED_OFFSETS = 10
 
 
@@ -90,7 +102,9 @@ def _speech_for_quote(
         ).first()
     speech = session.get(Speech, speech_id)
     if speech is None or speech.source_id != source_id:
-        raise InvalidInput(f"speech {speech_id} is not a speech of source {source_id}", ["body", "speech_id"])
+        raise InvalidInput(
+            f"speech {speech_id} is not a speech of source {source_id}", ["body", "speech_id"]
+        )
     if not (speech.start <= span[0] and span[1] <= speech.end):
         raise InvalidInput(
             f"the quote [{span[0]}, {span[1]}) lies outside speech {speech_id} "
@@ -120,12 +134,14 @@ def _ensure_seed_key_free(session: Session, source_id: int, seed_key: str) -> No
     ).first()
     if taken is not None:
         raise Conflict(
-            f"action {taken} of source {source_id} already has seed_key {seed_key!r}", action_id=taken
+            f"action {taken} of source {source_id} already has seed_key {seed_key!r}",
+            action_id=taken,
         )
 
 
-def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
-    """Anchor the quote in its source and create a proposed action with its created event."""
+def add_action(session: Session, data: ActionCreate, actor: str) -> Action:
+    """Anchor the quote in its source and add a proposed action and its created event
+    (flushed, not committed)."""
     source = session.get(Source, data.source_id)
     if source is None:
         raise InvalidInput(f"source {data.source_id} does not exist", ["body", "source_id"])
@@ -158,6 +174,12 @@ def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
             progress=action.progress,
         )
     )
+    return action
+
+
+def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
+    """Create a proposed action whose quote occurs in its source."""
+    action = add_action(session, data, actor)
     session.commit()
     session.refresh(action)
     return action
@@ -183,7 +205,9 @@ def _changes(action: Action, requested: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
-def apply_changes(session: Session, action: Action, requested: dict[str, Any], actor: str, note: str | None = None) -> dict[str, list[Any]]:
+def apply_changes(
+    session: Session, action: Action, requested: dict[str, Any], actor: str, note: str | None = None
+) -> dict[str, list[Any]]:
     """Set the requested fields that differ and record one updated event; returns the changes."""
     changes = _changes(action, requested)
     if not changes:
@@ -202,7 +226,12 @@ def apply_changes(session: Session, action: Action, requested: dict[str, Any], a
     assert action.id is not None
     session.add(
         ActionEvent(
-            action_id=action.id, at=now, actor=actor, kind=EventKind.updated, changes=changes, note=note
+            action_id=action.id,
+            at=now,
+            actor=actor,
+            kind=EventKind.updated,
+            changes=changes,
+            note=note,
         )
     )
     return changes
@@ -281,7 +310,9 @@ def filter_clauses(filters: ActionFilters, now: datetime) -> list[ColumnElement[
         clauses.append(col(Action.due_on) > filters.due_after)
     if filters.updated_since is not None:
         since = filters.updated_since
-        clauses.append(col(Action.updated_at) >= (since if since.tzinfo else since.replace(tzinfo=now.tzinfo)))
+        clauses.append(
+            col(Action.updated_at) >= (since if since.tzinfo else since.replace(tzinfo=now.tzinfo))
+        )
     if filters.q and filters.q.strip():
         # LIKE finds a term of any length; an n-gram index would miss 1- and 2-character words.
         pattern = f"%{_escape_like(filters.q.strip())}%"
@@ -301,13 +332,17 @@ def list_actions(
     """A page of the actions filters select, in a total order, and how many there are."""
     where = filter_clauses(filters, now)
     total = session.exec(select(func.count()).select_from(Action).where(*where)).one()
-    rows = session.exec(
-        select(Action)
-        .where(*where)
-        .order_by(*order_by(sort, SORTABLE, col(Action.id)))
-        .offset(page.offset)
-        .limit(page.limit)
-    ).unique().all()
+    rows = (
+        session.exec(
+            select(Action)
+            .where(*where)
+            .order_by(*order_by(sort, SORTABLE, col(Action.id)))
+            .offset(page.offset)
+            .limit(page.limit)
+        )
+        .unique()
+        .all()
+    )
     return rows, total
 
 
@@ -319,6 +354,10 @@ def list_events(
     where = ActionEvent.action_id == action_id
     total = session.exec(select(func.count()).select_from(ActionEvent).where(where)).one()
     rows = session.exec(
-        select(ActionEvent).where(where).order_by(col(ActionEvent.id)).offset(page.offset).limit(page.limit)
+        select(ActionEvent)
+        .where(where)
+        .order_by(col(ActionEvent.id))
+        .offset(page.offset)
+        .limit(page.limit)
     ).all()
     return rows, total

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.actions.models import Action, ActionEvent, ActionTheme, Theme
@@ -95,8 +96,14 @@ def compute_stats(
 ) -> Stats:
     """Counts by status and theme, per-unit figures with rank, overdue and stale totals."""
     where = filter_clauses(filters, now)
-    rows = session.exec(
-        select(Action.id, Action.owner_id, Action.status, Action.progress, Action.due_on).where(*where)
+    rows = session.execute(
+        sa_select(
+            col(Action.id),
+            col(Action.owner_id),
+            col(Action.status),
+            col(Action.progress),
+            col(Action.due_on),
+        ).where(*where)
     ).all()
     today = now.date()
     per_unit: dict[int, list[tuple[Status, int, bool]]] = defaultdict(list)
@@ -135,7 +142,7 @@ def _count_stale(
         select(func.count()).select_from(
             select(ActionEvent.action_id)
             .where(col(ActionEvent.action_id).in_(open_ids))
-            .group_by(ActionEvent.action_id)
+            .group_by(col(ActionEvent.action_id))
             .having(func.max(ActionEvent.at) < cutoff)
             .subquery()
         )

@@ -35,7 +35,7 @@ class Speech(SQLModel, table=True):
     __tablename__ = "speeches"
     __table_args__ = (
         UniqueConstraint("source_id", "start"),
-        CheckConstraint("start >= 0 AND \"end\" > start", name="span"),
+        CheckConstraint('start >= 0 AND "end" > start', name="span"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

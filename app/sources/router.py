@@ -32,12 +32,8 @@ def list_sources(
     return make_page(items, total, page)
 
 
-@router.post(
-    "", status_code=201, summary="Create a source", responses=problem_responses(409, 422)
-)
-def create_source(
-    data: SourceCreate, session: WriteSessionDep, response: Response
-) -> SourceDetail:
+@router.post("", status_code=201, summary="Create a source", responses=problem_responses(409, 422))
+def create_source(data: SourceCreate, session: WriteSessionDep, response: Response) -> SourceDetail:
     """Store a document verbatim with its speeches; its text never changes afterwards."""
     source = source_service.create_source(session, data)
     response.headers["Location"] = f"/api/v1/sources/{source.id}"
@@ -54,9 +50,7 @@ def get_source(
     id_or_slug: IdOrSlug, request: Request, response: Response, session: SessionDep
 ) -> Response | SourceDetail:
     """One source by id or slug, with its verbatim text and speeches."""
-    detail = source_service.source_detail(
-        session, source_service.get_source(session, id_or_slug)
-    )
+    detail = source_service.source_detail(session, source_service.get_source(session, id_or_slug))
     etag = content_etag(detail)
     if not_modified(request, etag):
         return not_modified_response(etag)

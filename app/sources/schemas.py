@@ -1,13 +1,16 @@
 """API shapes of sources and speeches."""
 
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.fields import Document, Id, Name, Slug
 
-ARTICLE_EXAMPLE = "对此，凌兵奎强调，要站在更高的角度上重视年轻干部培养工作，一是要培，注重德才兼备，以德为先。"
+ARTICLE_EXAMPLE = (
+    "对此，凌兵奎强调，要站在更高的角度上重视年轻干部培养工作，一是要培，注重德才兼备，以德为先。"
+)
 Offset = Annotated[int, Field(ge=0, le=5_000_000)]
 
 
@@ -56,9 +59,7 @@ class SourceCreate(BaseModel):
                     "published_on": "2022-01-28",
                     "language": "zh-CN",
                     "text": ARTICLE_EXAMPLE,
-                    "speeches": [
-                        {"heading": "讲话", "speaker": "凌兵奎", "start": 0, "end": 46}
-                    ],
+                    "speeches": [{"heading": "讲话", "speaker": "凌兵奎", "start": 0, "end": 46}],
                 }
             ]
         },
@@ -81,7 +82,7 @@ class SourceCreate(BaseModel):
         for start, end in spans:
             if end > len(self.text):
                 raise ValueError(f"speech [{start}, {end}) ends past the text ({len(self.text)})")
-        for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (next_start, _) in pairwise(spans):
             if next_start < end:
                 raise ValueError(f"speeches overlap at offset {next_start}")
         return self

@@ -2,6 +2,8 @@
 
 import hashlib
 from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -20,12 +22,12 @@ from app.sources.schemas import (
 )
 from app.units import service as unit_service
 
-SORTABLE = {
-    "id": Source.id,
-    "slug": Source.slug,
-    "title": Source.title,
-    "published_on": Source.published_on,
-    "created_at": Source.created_at,
+SORTABLE: dict[str, Any] = {
+    "id": col(Source.id),
+    "slug": col(Source.slug),
+    "title": col(Source.title),
+    "published_on": col(Source.published_on),
+    "created_at": col(Source.created_at),
 }
 
 
@@ -57,14 +59,14 @@ def _counts(session: Session, source_ids: list[int]) -> dict[int, tuple[int, int
         session.exec(
             select(Speech.source_id, func.count())
             .where(col(Speech.source_id).in_(source_ids))
-            .group_by(Speech.source_id)
+            .group_by(col(Speech.source_id))
         ).all()
     )
     actions = dict(
         session.exec(
             select(Action.source_id, func.count())
             .where(col(Action.source_id).in_(source_ids), col(Action.archived).is_(False))
-            .group_by(Action.source_id)
+            .group_by(col(Action.source_id))
         ).all()
     )
     return {sid: (speeches.get(sid, 0), actions.get(sid, 0)) for sid in source_ids}
@@ -113,10 +115,14 @@ def source_detail(session: Session, source: Source) -> SourceDetail:
 def create_source(session: Session, data: SourceCreate) -> Source:
     """Store a new source verbatim, with its speeches."""
     if find_source_by_slug(session, data.slug) is not None:
-        raise Conflict(f"a source with slug {data.slug!r} already exists; a corrected text needs a new slug")
+        raise Conflict(
+            f"a source with slug {data.slug!r} already exists; a corrected text needs a new slug"
+        )
     for index, speech in enumerate(data.speeches):
         if speech.unit_id is not None:
-            unit_service.require_unit(session, speech.unit_id, ["body", "speeches", index, "unit_id"])
+            unit_service.require_unit(
+                session, speech.unit_id, ["body", "speeches", index, "unit_id"]
+            )
     source = Source(
         **data.model_dump(exclude={"speeches"}),
         sha256=text_sha256(data.text),
@@ -141,7 +147,7 @@ def annotate(session: Session, source: Source) -> AnnotatedSource:
     ).all()
     cuts = sorted({0, source.char_count, *(q[1] for q in quotes), *(q[2] for q in quotes)})
     spans = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in pairwise(cuts):
         covering = sorted(
             action_id
             for action_id, q_start, q_end in quotes

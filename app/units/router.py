@@ -6,8 +6,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
-from app.fields import Id
 from app.etags import content_etag, not_modified, not_modified_response
+from app.fields import Id
 from app.pagination import Page, PageDep, make_page, set_link_header
 from app.units import service as unit_service
 from app.units.models import UnitKind
@@ -31,9 +31,7 @@ def list_units(
     return make_page([UnitRead.model_validate(row) for row in rows], total, page)
 
 
-@router.post(
-    "", status_code=201, summary="Create a unit", responses=problem_responses(409, 422)
-)
+@router.post("", status_code=201, summary="Create a unit", responses=problem_responses(409, 422))
 def create_unit(data: UnitCreate, session: WriteSessionDep, response: Response) -> UnitRead:
     """Create a unit; names are unique."""
     unit = UnitRead.model_validate(unit_service.create_unit(session, data))
@@ -60,9 +58,7 @@ def get_unit(
     return unit
 
 
-@router.patch(
-    "/{unit_id}", summary="Update a unit", responses=problem_responses(404, 409, 422)
-)
+@router.patch("/{unit_id}", summary="Update a unit", responses=problem_responses(404, 409, 422))
 def update_unit(
     unit_id: Annotated[Id, Path()], data: UnitUpdate, session: WriteSessionDep, response: Response
 ) -> UnitRead:

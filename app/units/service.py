@@ -1,16 +1,21 @@
 """Use cases of units."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pagination import PageParams, order_by
 from app.units.models import Unit, UnitKind
 from app.units.schemas import UnitCreate, UnitUpdate
 
-SORTABLE = {"id": Unit.id, "name": Unit.name, "kind": Unit.kind}
+SORTABLE: dict[str, Any] = {
+    "id": col(Unit.id),
+    "name": col(Unit.name),
+    "kind": col(Unit.kind),
+}
 
 
 def get_unit(session: Session, unit_id: int) -> Unit:
@@ -43,7 +48,9 @@ def list_units(
         query = query.where(Unit.kind == kind)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(*order_by(sort, SORTABLE, Unit.id)).offset(page.offset).limit(page.limit)
+        query.order_by(*order_by(sort, SORTABLE, col(Unit.id)))
+        .offset(page.offset)
+        .limit(page.limit)
     ).all()
     return rows, total
 
@@ -51,7 +58,9 @@ def list_units(
 def _ensure_name_free(session: Session, name: str, unit_id: int | None = None) -> None:
     existing = find_unit_by_name(session, name)
     if existing is not None and existing.id != unit_id:
-        raise Conflict(f"a unit named {name!r} already exists (id {existing.id})", unit_id=existing.id)
+        raise Conflict(
+            f"a unit named {name!r} already exists (id {existing.id})", unit_id=existing.id
+        )
 
 
 def create_unit(session: Session, data: UnitCreate) -> Unit:

@@ -1,0 +1,160 @@
+"""Shared fixtures: one migrated database per run (SQLite, or PostgreSQL when
+TASHAN_TEST_DATABASE_URL is set), emptied before every test; the app over it; a live server."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlmodel import Session
+
+from app import migrations
+from app.config import SEEDS_DIR, Settings
+from app.db import create_db_engine
+from app.main import create_app
+from app.models import metadata
+from app.seeding.schemas import SeedReport
+from app.seeding.service import seed_database
+
+POSTGRES_URL = os.environ.get("TASHAN_TEST_DATABASE_URL")
+TASHAN = str(Path(sys.executable).with_name("tashan"))
+ARTICLE = (SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt").read_bytes().decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to head for this run: a fresh SQLite file or PostgreSQL database."""
+    if not POSTGRES_URL:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tashan.db'}"
+        migrations.upgrade(url)
+        yield url
+        return
+    name = f"tashan_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    migrations.upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine every in-process test shares."""
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(engine: Engine) -> None:
+    """Empty every table so each test starts from a clean database (ids restart at 1)."""
+    tables = [table.name for table in reversed(metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings pointing at the test database."""
+    return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The real ASGI app over the test database."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for looking at the database directly."""
+    with Session(engine) as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> SeedReport:
+    """The project's own seed data, loaded."""
+    return seed_database(engine, SEEDS_DIR)
+
+
+def cli_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment for running the tashan command against database_url."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASHAN_")}
+    return {**env, "TASHAN_DATABASE_URL": database_url, **extra}
+
+
+def run_tashan(
+    database_url: str, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `tashan` command as a user would."""
+    return subprocess.run(
+        [TASHAN, *args],
+        env=cli_env(database_url),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """`tashan serve` running as a real process on loopback; yields its base URL."""
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [TASHAN, "serve", "--port", str(port)],
+        env=cli_env(database_url),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(base_url, process)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def _wait_until_ready(base_url: str, process: subprocess.Popen[Any]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become ready in 30 s")
