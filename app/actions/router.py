@@ -5,7 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.actions import service as action_service
-from app.actions.schemas import ActionCreate, ActionFilters, ActionRead, ActionUpdate, EventRead
+from app.actions.schemas import (
+    ActionCreate,
+    ActionFilters,
+    ActionRead,
+    ActionUpdate,
+    EventRead,
+    ProgressUpdateCreate,
+    TransitionCreate,
+)
 from app.actions.stats import Stats, compute_stats
 from app.auth.dependencies import ActorDep
 from app.config import SettingsDep
@@ -115,6 +123,46 @@ def archive_action(
 ) -> ActionRead:
     """Archive: hidden from lists unless include_archived=true; nothing is hard-deleted."""
     action = action_service.archive_action(session, action_id, expected_version, actor)
+    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+
+
+@router.post(
+    "/{action_id}/transitions",
+    summary="Move an action to another status",
+    responses=problem_responses(404, 409, 412, 422, 428),
+)
+def change_status(
+    action_id: ActionId,
+    data: TransitionCreate,
+    expected_version: IfMatchDep,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    response: Response,
+) -> ActionRead:
+    """Follow the workflow (proposed → accepted → in_progress → completed, …); an illegal
+    move is 409 naming the allowed targets. Needs If-Match."""
+    action = action_service.change_status(session, action_id, data, expected_version, actor)
+    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+
+
+@router.post(
+    "/{action_id}/updates",
+    summary="Report progress on an action",
+    responses=problem_responses(404, 409, 412, 422, 428),
+)
+def add_progress_update(
+    action_id: ActionId,
+    data: ProgressUpdateCreate,
+    expected_version: IfMatchDep,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    response: Response,
+) -> ActionRead:
+    """Add a note to the timeline, optionally with new progress (0..100) and evidence.
+    Needs If-Match."""
+    action = action_service.add_progress_update(session, action_id, data, expected_version, actor)
     return _with_etag(response, ActionRead.of(action, settings.now().date()))
 
 

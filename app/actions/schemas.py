@@ -8,6 +8,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    HttpUrl,
     StringConstraints,
     field_validator,
 )
@@ -228,3 +229,36 @@ class ActionFilters(BaseModel):
         Field(description="search title, detail and quote; any length, e.g. 招商 or 党建"),
     ] = None
     include_archived: bool = False
+
+
+class TransitionCreate(BaseModel):
+    """A move to another status; blocked, declined, reopen and reconsider need a note."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to": "accepted", "note": "党工委会议研究同意推进"}]},
+    )
+
+    to: Status
+    note: Prose | None = None
+
+
+class ProgressUpdateCreate(BaseModel):
+    """A progress report on an action: a note, optionally a new progress and evidence."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "note": "已完成标准地出让方案初稿，报区管委会审议",
+                    "progress": 40,
+                    "evidence_url": "https://example.gov.cn/notice/123",
+                }
+            ]
+        },
+    )
+
+    note: Annotated[Prose, StringConstraints(min_length=1)]
+    progress: Progress | None = None
+    evidence_url: HttpUrl | None = None

@@ -8,8 +8,14 @@ from sqlalchemy import ColumnElement, and_, case, func, not_, or_
 from sqlmodel import Session, col, select
 
 from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
-from app.actions.schemas import ActionCreate, ActionFilters, ActionUpdate
-from app.actions.workflow import CLOSED, TRANSITIONS, Priority
+from app.actions.schemas import (
+    ActionCreate,
+    ActionFilters,
+    ActionUpdate,
+    ProgressUpdateCreate,
+    TransitionCreate,
+)
+from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status, note_required
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.etags import check_version
@@ -237,12 +243,21 @@ def apply_changes(
     return changes
 
 
+def _ensure_progress_allowed(action: Action, progress: int | None) -> None:
+    if progress is not None and progress != 100 and action.status == Status.completed:
+        raise Conflict(
+            "a completed action stays at 100%; reopen it (transition to in_progress) first",
+            current_status=action.status,
+        )
+
+
 def update_action(
     session: Session, action_id: int, data: ActionUpdate, expected_version: int | None, actor: str
 ) -> Action:
     """Edit an action's fields (not status, quote or offsets) if expected_version is current."""
     action = get_action(session, action_id)
     check_version(action.version, expected_version)
+    _ensure_progress_allowed(action, data.progress)
     if apply_changes(session, action, data.model_dump(exclude_unset=True), actor):
         session.commit()
         session.refresh(action)
@@ -361,3 +376,92 @@ def list_events(
         .limit(page.limit)
     ).all()
     return rows, total
+
+
+def change_status(
+    session: Session,
+    action_id: int,
+    data: TransitionCreate,
+    expected_version: int | None,
+    actor: str,
+) -> Action:
+    """Move an action along the workflow table, recording a transition event."""
+    action = get_action(session, action_id)
+    check_version(action.version, expected_version)
+    allowed = TRANSITIONS[action.status]
+    if data.to not in allowed:
+        raise Conflict(
+            f"cannot move from {action.status} to {data.to}; allowed: "
+            + (", ".join(allowed) or "none"),
+            current_status=action.status,
+            allowed=list(allowed),
+        )
+    note = (data.note or "").strip() or None
+    if note is None and note_required(action.status, data.to):
+        raise InvalidInput(
+            f"moving from {action.status} to {data.to} needs a note saying why", ["body", "note"]
+        )
+    now = utcnow()
+    before = {"status": action.status, "progress": action.progress}
+    if data.to == Status.completed:
+        action.progress, action.completed_at = 100, now
+    elif action.status == Status.completed:
+        action.completed_at = None
+    from_status, action.status, action.updated_at = action.status, data.to, now
+    session.add(action)
+    session.flush()
+    assert action.id is not None
+    changes = {k: [v, getattr(action, k)] for k, v in before.items() if getattr(action, k) != v}
+    session.add(
+        ActionEvent(
+            action_id=action.id,
+            at=now,
+            actor=actor,
+            kind=EventKind.transition,
+            from_status=from_status,
+            to_status=data.to,
+            changes=changes,
+            note=note,
+            progress=action.progress,
+        )
+    )
+    session.commit()
+    session.refresh(action)
+    return action
+
+
+def add_progress_update(
+    session: Session,
+    action_id: int,
+    data: ProgressUpdateCreate,
+    expected_version: int | None,
+    actor: str,
+) -> Action:
+    """Record a progress note (and new progress, evidence) on an action's timeline."""
+    action = get_action(session, action_id)
+    check_version(action.version, expected_version)
+    _ensure_progress_allowed(action, data.progress)
+    now = utcnow()
+    changes = {}
+    if data.progress is not None and data.progress != action.progress:
+        changes["progress"] = [action.progress, data.progress]
+        action.progress = data.progress
+    action.updated_at = now  # a new note is news about the action: its version moves too
+    session.add(action)
+    session.flush()
+    assert action.id is not None
+    session.add(
+        ActionEvent(
+            action_id=action.id,
+            at=now,
+            actor=actor,
+            kind=EventKind.progress,
+            changes=changes or None,
+            note=data.note,
+            progress=action.progress,
+            evidence_url=str(data.evidence_url) if data.evidence_url else None,
+        )
+    )
+    session.commit()
+    session.refresh(action)
+    return action

@@ -33,6 +33,16 @@ TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     Status.declined: (Status.proposed,),
 }
 
+# Moves that go back (reopen a completed action, reconsider a declined one) must say why,
+# as must every move to blocked or declined.
+BACKWARD_MOVES = {(Status.completed, Status.in_progress), (Status.declined, Status.proposed)}
+
+
+def note_required(current: Status, target: Status) -> bool:
+    """Whether moving from current to target needs a note."""
+    return target in (Status.blocked, Status.declined) or (current, target) in BACKWARD_MOVES
+
+
 # Statuses in which an action is no longer being worked on.
 CLOSED = (Status.completed, Status.declined)
 
