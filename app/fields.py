@@ -14,6 +14,18 @@ def no_control_characters(value: str) -> str:
     return value
 
 
+def _single_line(value: str) -> str:
+    if any(ch in value for ch in "\n\r\t"):
+        raise ValueError("must be a single line without tabs")
+    return value
+
+
+def _not_only_digits(value: str) -> str:
+    if value.isdigit():
+        raise ValueError("must contain a letter, so that it cannot be mistaken for an id")
+    return value
+
+
 def _no_surrounding_whitespace(value: str) -> str:
     if value != value.strip():
         raise ValueError("must not start or end with whitespace")
@@ -25,6 +37,7 @@ Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
     AfterValidator(no_control_characters),
+    AfterValidator(_single_line),
     AfterValidator(_no_surrounding_whitespace),
 ]
 # Free prose (details, notes); may span lines.
@@ -36,6 +49,8 @@ Document = Annotated[
     AfterValidator(no_control_characters),
 ]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
+# A slug that names a resource beside its numeric id, as in /sources/{id_or_slug}.
+ResourceSlug = Annotated[Slug, AfterValidator(_not_only_digits)]
 
 
 def reject_null(value: T | None) -> T:

@@ -26,7 +26,10 @@ from app.units import service as unit_service
 _STATUS_ORDER = case(
     {status.value: rank for rank, status in enumerate(TRANSITIONS)}, value=Action.status
 )
-_PRIORITY_ORDER = case({p.value: rank for rank, p in enumerate(Priority)}, value=Action.priority)
+# Ascending priority is low → high, so sort=-priority puts the most important first.
+_PRIORITY_ORDER = case(
+    {p.value: rank for rank, p in enumerate(reversed(Priority))}, value=Action.priority
+)
 SORTABLE: dict[str, Any] = {
     "id": col(Action.id),
     "title": col(Action.title),
@@ -220,11 +223,10 @@ def apply_changes(
         return changes
     if "owner_id" in changes:
         unit_service.require_unit(session, requested["owner_id"], ["body", "owner_id"])
+    # Look themes up before touching the action, so no autoflush writes a half-applied version.
+    themes = resolve_themes(session, requested["themes"]) if "themes" in changes else []
     for field in changes:
-        if field == "themes":
-            action.themes = resolve_themes(session, requested["themes"])
-        else:
-            setattr(action, field, requested[field])
+        setattr(action, field, themes if field == "themes" else requested[field])
     now = utcnow()
     action.updated_at = now
     session.add(action)

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from app.auth.dependencies import ANONYMOUS
 from app.seeding.schemas import PlannedAction, SeedPlan, SeedReport
 from app.seeding.service import SEED_OWNED, desired_fields, load_plan, seed_files
 
@@ -42,12 +43,23 @@ def seed_over_http(url: str, api_key: str | None, path: Path) -> SeedReport:
     plans = [load_plan(file) for file in seed_files(path)]
     headers = {"X-API-Key": api_key} if api_key else {}
     report = SeedReport()
-    with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=30) as client:
-        me = client.get("/api/v1/me")
-        actor = me.json().get("name", "") if me.status_code == 200 else ""
-        for plan in plans:
-            _seed_plan(client, plan, report, actor)
+    try:
+        with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=30) as client:
+            actor = _acting_name(client)
+            for plan in plans:
+                _seed_plan(client, plan, report, actor)
+    except httpx.HTTPError as exc:
+        raise RemoteSeedError(f"cannot talk to {url}: {exc}") from exc
     return report
+
+
+def _acting_name(client: httpx.Client) -> str:
+    """The name the server records as the actor of our writes."""
+    me = client.get("/api/v1/me")
+    if me.status_code == 404:  # a server without API keys records every write as anonymous
+        return ANONYMOUS
+    name: str = _check(me, "who am I").json()["name"]
+    return name
 
 
 def _seed_plan(client: httpx.Client, plan: SeedPlan, report: SeedReport, actor: str) -> None:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.actions.schemas import Themes
 from app.actions.workflow import ActionKind, Priority
-from app.fields import Name, Prose, Slug
+from app.fields import Name, Prose, ResourceSlug, Slug
 from app.units.models import UnitKind
 
 
@@ -18,7 +18,7 @@ class _Strict(BaseModel):
 class SeedSourceEntry(_Strict):
     """[source]: the document's metadata; `file` is the text beside the seed file."""
 
-    slug: Slug
+    slug: ResourceSlug
     file: Annotated[str, Field(min_length=1)]
     title: Name
     publisher: Name | None = None

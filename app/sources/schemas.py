@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.fields import Document, Id, Name, Slug
+from app.fields import Document, Id, Name, ResourceSlug
 
 ARTICLE_EXAMPLE = (
     "对此，凌兵奎强调，要站在更高的角度上重视年轻干部培养工作，一是要培，注重德才兼备，以德为先。"
@@ -65,7 +65,7 @@ class SourceCreate(BaseModel):
         },
     )
 
-    slug: Slug
+    slug: ResourceSlug
     title: Name
     publisher: Name | None = None
     byline: Name | None = None

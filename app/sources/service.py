@@ -1,6 +1,7 @@
 """Use cases of sources."""
 
 import hashlib
+import re
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -39,7 +40,7 @@ def text_sha256(text: str) -> str:
 def get_source(session: Session, id_or_slug: str) -> Source:
     """The source with this id or slug, or NotFound."""
     query = select(Source)
-    if id_or_slug.isdigit() and len(id_or_slug) < 10:
+    if re.fullmatch(r"[0-9]{1,9}", id_or_slug):
         query = query.where(Source.id == int(id_or_slug))
     else:
         query = query.where(Source.slug == id_or_slug)

@@ -1,0 +1,124 @@
+"""The `tashan` command as a user runs it."""
+
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from app.config import SEEDS_DIR
+from app.migrations import head_revision
+from app.models import metadata
+from tests.conftest import run_tashan
+
+TALLIES = {
+    "sources": "1 created, 0 updated, 0 unchanged",
+    "units": "9 created, 0 updated, 0 unchanged",
+    "speeches": "8 created, 0 updated, 0 unchanged",
+    "actions": "43 created, 0 updated, 0 unchanged",
+}
+AGAIN = {
+    "sources": "0 created, 0 updated, 1 unchanged",
+    "units": "0 created, 0 updated, 9 unchanged",
+    "speeches": "0 created, 0 updated, 8 unchanged",
+    "actions": "0 created, 0 updated, 43 unchanged",
+}
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in metadata.sorted_tables
+        }
+
+
+def assert_tallies(stdout: str, expected: dict[str, str]) -> None:
+    lines = stdout.splitlines()
+    for kind, tally in expected.items():
+        assert f"{kind}: {tally}" in lines, stdout
+
+
+def test_help_lists_commands(database_url: str) -> None:
+    result = run_tashan(database_url, "--help")
+    assert result.returncode == 0, result.stderr
+    for command in ("db", "seed", "serve"):
+        assert f" {command} " in result.stdout, result.stdout
+
+
+def test_db_upgrade_is_idempotent_and_prints_revision(database_url: str) -> None:
+    revision = head_revision(database_url)
+    assert revision
+    for _ in range(2):
+        result = run_tashan(database_url, "db", "upgrade")
+        assert result.returncode == 0, result.stderr
+        assert revision in result.stdout
+
+
+def test_db_upgrade_creates_a_fresh_sqlite_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = run_tashan(url, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "fresh.db").exists()
+    assert f"revision {head_revision(url)}" in result.stdout
+
+
+def test_seed_prints_tallies_and_is_idempotent(database_url: str, engine: Engine) -> None:
+    first = run_tashan(database_url, "seed")
+    assert first.returncode == 0, first.stderr
+    assert_tallies(first.stdout, TALLIES)
+    counts = row_counts(engine)
+    assert counts["actions"] == 43
+
+    second = run_tashan(database_url, "seed")
+    assert second.returncode == 0, second.stderr
+    assert_tallies(second.stdout, AGAIN)
+    assert row_counts(engine) == counts
+
+
+def test_seed_from_another_directory_finds_project_seeds(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    result = run_tashan(database_url, "seed", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_tallies(result.stdout, TALLIES)
+    assert row_counts(engine)["actions"] == 43
+
+
+def test_seed_explicit_path(database_url: str, engine: Engine, tmp_path: Path) -> None:
+    result = run_tashan(
+        database_url, "seed", str(SEEDS_DIR / "xiuzhou-secondment.toml"), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert_tallies(result.stdout, TALLIES)
+
+
+def test_seed_bad_file_fails_and_changes_nothing(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    assert run_tashan(database_url, "seed").returncode == 0
+    before = row_counts(engine)
+    text_name = "xiuzhou-secondment-2022-01-28.txt"
+    (tmp_path / text_name).write_bytes((SEEDS_DIR / text_name).read_bytes())
+    toml = (SEEDS_DIR / "xiuzhou-secondment.toml").read_text("utf-8")
+    key = 'key = "young-cadre-strict-management"'
+    at = toml.index(key)
+    bad = toml[:at] + toml[at:].replace('owner = "区党工委"', 'owner = "无此单位"', 1)
+    path = tmp_path / "bad.toml"
+    path.write_text(bad, encoding="utf-8")
+
+    result = run_tashan(database_url, "seed", str(path))
+
+    assert result.returncode != 0
+    assert str(path) in result.stderr
+    assert "actions[3] (key=young-cadre-strict-management)" in result.stderr
+    assert "无此单位" in result.stderr and "not one of [[units]]" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "created" not in result.stdout
+    assert row_counts(engine) == before
+
+
+def test_seed_missing_path_fails(database_url: str, engine: Engine, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    result = run_tashan(database_url, "seed", str(missing))
+    assert result.returncode != 0
+    assert str(missing) in result.stderr
+    assert set(row_counts(engine).values()) == {0}
