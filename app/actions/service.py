@@ -168,22 +168,23 @@ def add_action(session: Session, data: ActionCreate, actor: str) -> Action:
         speech_id=speech.id if speech else None,
         themes=resolve_themes(session, data.themes),
         created_at=now,
-        updated_at=now,
     )
+    record(session, action, actor, now, EventKind.created, to_status=action.status, progress=0)
+    return action
+
+
+def record(
+    session: Session, action: Action, actor: str, now: datetime, kind: EventKind, **event: Any
+) -> None:
+    """Write the action's change and the event that tells it, in the caller's transaction.
+
+    The UPDATE carries "AND version = :loaded", so a concurrent writer that got there first
+    makes this raise StaleDataError (412) and nothing of this change is kept."""
+    action.updated_at = now
     session.add(action)
     session.flush()
     assert action.id is not None
-    session.add(
-        ActionEvent(
-            action_id=action.id,
-            at=now,
-            actor=actor,
-            kind=EventKind.created,
-            to_status=action.status,
-            progress=action.progress,
-        )
-    )
-    return action
+    session.add(ActionEvent(action_id=action.id, at=now, actor=actor, kind=kind, **event))
 
 
 def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
@@ -227,21 +228,7 @@ def apply_changes(
     themes = resolve_themes(session, requested["themes"]) if "themes" in changes else []
     for field in changes:
         setattr(action, field, themes if field == "themes" else requested[field])
-    now = utcnow()
-    action.updated_at = now
-    session.add(action)
-    session.flush()  # the UPDATE carries "AND version = :v": a lost race is StaleDataError here
-    assert action.id is not None
-    session.add(
-        ActionEvent(
-            action_id=action.id,
-            at=now,
-            actor=actor,
-            kind=EventKind.updated,
-            changes=changes,
-            note=note,
-        )
-    )
+    record(session, action, actor, utcnow(), EventKind.updated, changes=changes, note=note)
     return changes
 
 
@@ -274,13 +261,8 @@ def archive_action(
     check_version(action.version, expected_version)
     if action.archived:
         return action
-    now = utcnow()
     action.archived = True
-    action.updated_at = now
-    session.add(action)
-    session.flush()
-    assert action.id is not None
-    session.add(ActionEvent(action_id=action.id, at=now, actor=actor, kind=EventKind.archived))
+    record(session, action, actor, utcnow(), EventKind.archived)
     session.commit()
     session.refresh(action)
     return action
@@ -409,23 +391,18 @@ def change_status(
         action.progress, action.completed_at = 100, now
     elif action.status == Status.completed:
         action.completed_at = None
-    from_status, action.status, action.updated_at = action.status, data.to, now
-    session.add(action)
-    session.flush()
-    assert action.id is not None
-    changes = {k: [v, getattr(action, k)] for k, v in before.items() if getattr(action, k) != v}
-    session.add(
-        ActionEvent(
-            action_id=action.id,
-            at=now,
-            actor=actor,
-            kind=EventKind.transition,
-            from_status=from_status,
-            to_status=data.to,
-            changes=changes,
-            note=note,
-            progress=action.progress,
-        )
+    action.status = data.to
+    record(
+        session,
+        action,
+        actor,
+        now,
+        EventKind.transition,
+        from_status=before["status"],
+        to_status=data.to,
+        changes={k: [v, getattr(action, k)] for k, v in before.items() if getattr(action, k) != v},
+        note=note,
+        progress=action.progress,
     )
     session.commit()
     session.refresh(action)
@@ -443,26 +420,21 @@ def add_progress_update(
     action = get_action(session, action_id)
     check_version(action.version, expected_version)
     _ensure_progress_allowed(action, data.progress)
-    now = utcnow()
     changes = {}
     if data.progress is not None and data.progress != action.progress:
         changes["progress"] = [action.progress, data.progress]
         action.progress = data.progress
-    action.updated_at = now  # a new note is news about the action: its version moves too
-    session.add(action)
-    session.flush()
-    assert action.id is not None
-    session.add(
-        ActionEvent(
-            action_id=action.id,
-            at=now,
-            actor=actor,
-            kind=EventKind.progress,
-            changes=changes or None,
-            note=data.note,
-            progress=action.progress,
-            evidence_url=str(data.evidence_url) if data.evidence_url else None,
-        )
+    # A note alone is news about the action too, so its version moves with every update.
+    record(
+        session,
+        action,
+        actor,
+        utcnow(),
+        EventKind.progress,
+        changes=changes or None,
+        note=data.note,
+        progress=action.progress,
+        evidence_url=str(data.evidence_url) if data.evidence_url else None,
     )
     session.commit()
     session.refresh(action)
