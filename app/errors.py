@@ -86,6 +86,12 @@ class PreconditionRequired(AppError):
     status, slug = 428, "if-match-required"
 
 
+def _request_path(request: Request) -> str:
+    """The path as the client sent it (still percent-encoded, so it is a URI reference)."""
+    raw: bytes | None = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -100,7 +106,7 @@ def problem_response(
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": _request_path(request),
         **extra,
     }
     return JSONResponse(

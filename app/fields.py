@@ -48,7 +48,15 @@ Document = Annotated[
     StringConstraints(min_length=1, max_length=5_000_000),
     AfterValidator(no_control_characters),
 ]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
+# One line of text that may be long, such as a URL.
+Line = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2000),
+    AfterValidator(no_control_characters),
+    AfterValidator(_single_line),
+]
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=100)]
 # A slug that names a resource beside its numeric id, as in /sources/{id_or_slug}.
 ResourceSlug = Annotated[Slug, AfterValidator(_not_only_digits)]
 

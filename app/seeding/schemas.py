@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.actions.schemas import Themes
 from app.actions.workflow import ActionKind, Priority
-from app.fields import Name, Prose, ResourceSlug, Slug
+from app.fields import Line, Name, Prose, ResourceSlug, Slug
 from app.units.models import UnitKind
 
 
@@ -24,8 +24,8 @@ class SeedSourceEntry(_Strict):
     publisher: Name | None = None
     byline: Name | None = None
     published_on: date | None = None
-    published_on_note: str | None = None
-    url: str | None = None
+    published_on_note: Prose | None = None
+    url: Line | None = None
     language: str = "zh-CN"
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.actions.models import Action
 from app.errors import Conflict, NotFound
+from app.fields import SLUG_PATTERN
 from app.pagination import PageParams, order_by
 from app.sources.models import Source, Speech
 from app.sources.schemas import (
@@ -42,8 +43,10 @@ def get_source(session: Session, id_or_slug: str) -> Source:
     query = select(Source)
     if re.fullmatch(r"[0-9]{1,9}", id_or_slug):
         query = query.where(Source.id == int(id_or_slug))
-    else:
+    elif re.fullmatch(SLUG_PATTERN, id_or_slug):
         query = query.where(Source.slug == id_or_slug)
+    else:
+        raise NotFound(f"source {id_or_slug!r} does not exist")
     source = session.exec(query).first()
     if source is None:
         raise NotFound(f"source {id_or_slug!r} does not exist")

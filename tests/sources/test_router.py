@@ -3,6 +3,7 @@
 import hashlib
 from itertools import pairwise
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -273,10 +274,23 @@ def test_annotated_without_actions_is_one_span(client: TestClient) -> None:
     ]
 
 
-@pytest.mark.parametrize("key", ["²", "①", "١٢"], ids=["superscript", "circled", "arabic-indic"])
+@pytest.mark.parametrize(
+    "key",
+    ["²", "①", "١٢", "%00", "Upper-Case", "9" * 30],
+    ids=["superscript", "circled", "arabic-indic", "nul", "not-a-slug", "huge-number"],
+)
 def test_unicode_digit_key_is_404_not_500(settings: Settings, key: str) -> None:
     """str.isdigit() is true for these, yet int() rejects some of them."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         for path in (f"{SOURCES}/{key}", f"{SOURCES}/{key}/annotated"):
             body = assert_problem(client.get(path), 404)
-            assert body["instance"] == path
+            # instance is a URI reference: the path as sent, percent-encoded
+            assert unquote(body["instance"]) == unquote(path)
+
+
+@pytest.mark.parametrize("field", ["title", "publisher", "published_on_note", "url", "text"])
+def test_nul_in_any_text_field_is_422_and_stores_nothing(client: TestClient, field: str) -> None:
+    body = payload()
+    body[field] = "平顶山\x00高新区"
+    assert_problem(client.post(SOURCES, json=body), 422)
+    assert client.get(SOURCES).json()["total"] == 0
