@@ -20,12 +20,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TASHAN_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite:///./var/tashan.db"
+    # The project's own var/ folder, so every command finds the same database wherever it runs.
+    database_url: str = f"sqlite:///{PROJECT_DIR / 'var' / 'tashan.db'}"
     host: str = "127.0.0.1"
     port: int = 8000
     timezone: str = "Asia/Shanghai"
     stale_days: int = 30
-    export_dir: Path = Path("./var/exports")
 
     @field_validator("timezone")
     @classmethod
