@@ -1,21 +1,38 @@
-"""The `tashan` command: db upgrade, seed, serve."""
+"""The `tashan` command: db upgrade, seed, serve, keys."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from app import migrations
+from app.auth import service as auth_service
+from app.auth.models import Role
+from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR, get_settings
-from app.db import create_db_engine
+from app.db import create_db_engine, utcnow, write_session
+from app.errors import AppError
 from app.seeding.remote import RemoteSeedError, seed_over_http
 from app.seeding.schemas import SeedReport
 from app.seeding.service import SeedError, seed_database
 
 cli = typer.Typer(help="他山 Tashan: track the proposals of a source document through to done.")
 db_cli = typer.Typer(help="Database schema.")
+keys_cli = typer.Typer(help="API keys: only a hash of each is stored.")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(keys_cli, name="keys")
+
+
+def _migrated_engine() -> Engine:
+    """An engine on the configured database, migrated to head first."""
+    url = get_settings().database_url
+    migrations.upgrade(url)
+    return create_db_engine(url)
 
 
 @db_cli.command("upgrade")
@@ -46,9 +63,7 @@ def seed(
         if url:
             report = seed_over_http(url, api_key, path)
         else:
-            settings = get_settings()
-            migrations.upgrade(settings.database_url)
-            engine = create_db_engine(settings.database_url)
+            engine = _migrated_engine()
             try:
                 report = seed_database(engine, path)
             finally:
@@ -65,9 +80,20 @@ def serve(
     port: Annotated[int | None, typer.Option(help="default: TASHAN_PORT or 8000")] = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
 ) -> None:
-    """Upgrade the database once, then serve the API."""
+    """Upgrade the database once, print a first admin key if there is none, then serve."""
     settings = get_settings()
-    migrations.upgrade(settings.database_url)
+    engine = _migrated_engine()
+    try:
+        bootstrap_key = auth_service.ensure_bootstrap_key(engine)
+    finally:
+        engine.dispose()
+    if bootstrap_key:
+        typer.echo(
+            "No API key existed, so an admin key named 'bootstrap' was created. It is shown "
+            f"only this once; keep it safe:\n\n    {bootstrap_key}\n\n"
+            "Use it as  Authorization: Bearer <key>  or  X-API-Key: <key>. Make more with:\n"
+            "    tashan keys create --name NAME --role viewer|editor|admin\n"
+        )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -76,6 +102,78 @@ def serve(
         workers=workers,
         proxy_headers=False,
     )
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="who the key is for; the actor in timelines")],
+    role: Annotated[Role, typer.Option(help="viewer, editor or admin")],
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="expire after this many days (default: never)")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="print the key alone")] = False,
+) -> None:
+    """Create a key and print it; it cannot be shown again."""
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    engine = _migrated_engine()
+    try:
+        with write_session(engine) as session:
+            data = KeyCreate(name=name, role=role, expires_at=expires_at)
+            key, plaintext = auth_service.create_key(session, data)
+    except (ValidationError, AppError) as exc:
+        typer.echo(f"cannot create the key: {_reason(exc)}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    if quiet:
+        typer.echo(plaintext)
+    else:
+        typer.echo(f"created key {key.id} {key.name!r} ({key.role}); shown only this once:")
+        typer.echo(f"    {plaintext}")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    engine = _migrated_engine()
+    try:
+        with Session(engine) as session:
+            keys = auth_service.all_keys(session)
+    finally:
+        engine.dispose()
+    now = utcnow()
+    typer.echo(f"{'id':>4}  {'name':<20} {'role':<7} {'prefix':<9} {'state':<8} last used")
+    for key in keys:
+        state = (
+            "active"
+            if auth_service.is_active(key, now)
+            else ("revoked" if key.revoked_at else "expired")
+        )
+        used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "never"
+        typer.echo(f"{key.id:>4}  {key.name:<20} {key.role:<7} {key.prefix:<9} {state:<8} {used}")
+
+
+@keys_cli.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="the key's id (see keys list)")],
+) -> None:
+    """Revoke a key at once."""
+    engine = _migrated_engine()
+    try:
+        with write_session(engine) as session:
+            key = auth_service.revoke_key(session, key_id)
+    except AppError as exc:
+        typer.echo(f"cannot revoke: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"revoked key {key.id} {key.name!r}")
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return exc.detail if isinstance(exc, AppError) else str(exc)
 
 
 def main() -> None:

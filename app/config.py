@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     port: int = 8000
     timezone: str = "Asia/Shanghai"
     stale_days: int = 30
+    # Reads without a key (as role viewer); writes always need one.
+    anonymous_read: bool = False
+    max_body_bytes: int = 1024 * 1024
+    # Browser origins allowed to call the API (CORS); none by default.
+    cors_origins: list[str] = []
 
     @field_validator("timezone")
     @classmethod

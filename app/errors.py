@@ -2,7 +2,7 @@
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -54,11 +54,25 @@ class AppError(Exception):
 
     status: int = 400
     slug: str = "bad-request"
+    headers: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+
+
+class Unauthorized(AppError):
+    """No key, or a key that is unknown, revoked or expired."""
+
+    status, slug = 401, "unauthorized"
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(AppError):
+    """A valid key whose role is too low."""
+
+    status, slug = 403, "forbidden"
 
 
 class NotFound(AppError):
@@ -116,7 +130,9 @@ def problem_response(
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem_response(request, exc.status, exc.detail, exc.slug, **exc.extra)
+    return problem_response(
+        request, exc.status, exc.detail, exc.slug, headers=exc.headers, **exc.extra
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

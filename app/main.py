@@ -10,9 +10,11 @@ from fastapi_offline import FastAPIOffline
 from app import health
 from app.actions.router import router as actions_router
 from app.actions.router import stats_router
+from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
+from app.hardening import install_hardening
 from app.migrations import head_revision
 from app.sources.router import router as sources_router
 from app.units.router import router as units_router
@@ -21,6 +23,11 @@ DESCRIPTION = """
 他山 Tashan tracks the proposals of a source document — first, the Pingdingshan High-tech
 Zone officials' report on their secondment to the Xiuzhou High-tech Zone — as **actions**, each
 with an owner unit, a status and the verbatim quote it came from.
+
+Every request needs an API key (**Authorize** above): `Authorization: Bearer tsk_…` or
+`X-API-Key: tsk_…`. Roles: `viewer` reads, `editor` also writes actions, sources and units,
+`admin` also manages keys and archives. `tashan serve` prints a first admin key; make more
+with `tashan keys create`.
 
 Errors are `application/problem+json` (RFC 9457). Writes to an action need `If-Match` with the
 ETag from `GET` (428 without it, 412 when stale).
@@ -31,7 +38,8 @@ TAGS = [
     {"name": "sources", "description": "Documents kept verbatim (来源) and their speeches"},
     {"name": "units", "description": "Organisation units (单位) that own actions"},
     {"name": "stats", "description": "Counts and the unit ranking (一季一排名)"},
-    {"name": "service", "description": "Health and readiness probes"},
+    {"name": "keys", "description": "API keys (admin) and who am I"},
+    {"name": "service", "description": "Health and readiness probes, open to all"},
 ]
 
 
@@ -52,12 +60,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.head_revision = head_revision(settings.database_url)
     install_error_handlers(app)
-    for router in (actions_router, stats_router, sources_router, units_router, health.router):
+    install_hardening(app, settings)
+    for router in (
+        actions_router,
+        stats_router,
+        sources_router,
+        units_router,
+        auth_router,
+        health.router,
+    ):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

@@ -1,8 +1,19 @@
 """Every table model, imported once so the metadata is complete (Alembic, tests)."""
 
 from app.actions.models import Action, ActionEvent, ActionTheme, Theme
+from app.auth.models import ApiKey
 from app.db import metadata
 from app.sources.models import Source, Speech
 from app.units.models import Unit
 
-__all__ = ["Action", "ActionEvent", "ActionTheme", "Source", "Speech", "Theme", "Unit", "metadata"]
+__all__ = [
+    "Action",
+    "ActionEvent",
+    "ActionTheme",
+    "ApiKey",
+    "Source",
+    "Speech",
+    "Theme",
+    "Unit",
+    "metadata",
+]

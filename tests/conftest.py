@@ -13,13 +13,17 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session
 
 from app import migrations
+from app.auth import service as auth_service
+from app.auth.models import Role
+from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR, Settings
-from app.db import create_db_engine
+from app.db import create_db_engine, write_session
 from app.main import create_app
 from app.models import metadata
 from app.seeding.schemas import SeedReport
@@ -77,10 +81,37 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
 
 
+def make_key(engine: Engine, role: Role, name: str | None = None) -> str:
+    """A new API key's plaintext."""
+    with write_session(engine) as db_session:
+        data = KeyCreate(name=name or f"test-{role}-{uuid.uuid4().hex[:6]}", role=role)
+        _, plaintext = auth_service.create_key(db_session, data)
+    return plaintext
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def admin_key(engine: Engine) -> str:
+    """An admin key named test-admin (the actor of the client's writes)."""
+    return make_key(engine, Role.admin, name="test-admin")
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
     """The real ASGI app over the test database."""
-    with TestClient(create_app(settings)) as test_client:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI, admin_key: str) -> Iterator[TestClient]:
+    """A client of the real app that sends an admin key with every request."""
+    with TestClient(app, headers={"X-API-Key": admin_key}) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def anonymous_client(app: FastAPI) -> Iterator[TestClient]:
+    """A client of the real app that sends no key."""
+    with TestClient(app) as test_client:
         yield test_client
 
 
@@ -126,8 +157,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """`tashan serve` running as a real process on loopback; yields its base URL."""
+def live_server(database_url: str, admin_key: str, tmp_path: Path) -> Iterator[str]:
+    """`tashan serve` running as a real process on loopback (admin_key exists, so no
+    bootstrap key is made); yields its base URL."""
     port = free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(

@@ -15,7 +15,7 @@ from app.actions.schemas import (
     TransitionCreate,
 )
 from app.actions.stats import Stats, compute_stats
-from app.auth.dependencies import ActorDep
+from app.auth.dependencies import AdminDep, EditorDep, ViewerDep
 from app.config import SettingsDep
 from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
@@ -46,6 +46,7 @@ def _with_etag(response: Response, action: ActionRead) -> ActionRead:
 
 @router.get("", summary="List actions", responses=problem_responses(422))
 def list_actions(
+    _: ViewerDep,
     request: Request,
     response: Response,
     session: SessionDep,
@@ -66,12 +67,12 @@ def create_action(
     data: ActionCreate,
     session: WriteSessionDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    editor: EditorDep,
     response: Response,
 ) -> ActionRead:
     """Create a proposed action; the quote must occur in the source text (exactly once, or
     at quote_start)."""
-    action = action_service.create_action(session, data, actor)
+    action = action_service.create_action(session, data, editor.name)
     response.headers["Location"] = f"/api/v1/actions/{action.id}"
     return _with_etag(response, ActionRead.of(action, settings.now().date()))
 
@@ -83,6 +84,7 @@ def create_action(
     responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
 )
 def get_action(
+    _: ViewerDep,
     action_id: ActionId,
     request: Request,
     response: Response,
@@ -104,11 +106,11 @@ def update_action(
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    editor: EditorDep,
     response: Response,
 ) -> ActionRead:
     """Change any field but status, quote and offsets; needs If-Match with the current ETag."""
-    action = action_service.update_action(session, action_id, data, expected_version, actor)
+    action = action_service.update_action(session, action_id, data, expected_version, editor.name)
     return _with_etag(response, ActionRead.of(action, settings.now().date()))
 
 
@@ -118,11 +120,11 @@ def archive_action(
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    admin: AdminDep,
     response: Response,
 ) -> ActionRead:
     """Archive: hidden from lists unless include_archived=true; nothing is hard-deleted."""
-    action = action_service.archive_action(session, action_id, expected_version, actor)
+    action = action_service.archive_action(session, action_id, expected_version, admin.name)
     return _with_etag(response, ActionRead.of(action, settings.now().date()))
 
 
@@ -137,12 +139,12 @@ def change_status(
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    editor: EditorDep,
     response: Response,
 ) -> ActionRead:
     """Follow the workflow (proposed → accepted → in_progress → completed, …); an illegal
     move is 409 naming the allowed targets. Needs If-Match."""
-    action = action_service.change_status(session, action_id, data, expected_version, actor)
+    action = action_service.change_status(session, action_id, data, expected_version, editor.name)
     return _with_etag(response, ActionRead.of(action, settings.now().date()))
 
 
@@ -157,12 +159,14 @@ def add_progress_update(
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    editor: EditorDep,
     response: Response,
 ) -> ActionRead:
     """Add a note to the timeline, optionally with new progress (0..100) and evidence.
     Needs If-Match."""
-    action = action_service.add_progress_update(session, action_id, data, expected_version, actor)
+    action = action_service.add_progress_update(
+        session, action_id, data, expected_version, editor.name
+    )
     return _with_etag(response, ActionRead.of(action, settings.now().date()))
 
 
@@ -170,7 +174,12 @@ def add_progress_update(
     "/{action_id}/events", summary="An action's timeline", responses=problem_responses(404, 422)
 )
 def list_events(
-    action_id: ActionId, request: Request, response: Response, session: SessionDep, page: PageDep
+    _: ViewerDep,
+    action_id: ActionId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    page: PageDep,
 ) -> Page[EventRead]:
     """Append-only timeline, oldest first: who changed what, when, before and after."""
     rows, total = action_service.list_events(session, action_id, page)
@@ -180,6 +189,7 @@ def list_events(
 
 @stats_router.get("", summary="Statistics and unit ranking", responses=problem_responses(422))
 def get_stats(
+    _: ViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     filters: Filters,

@@ -1,15 +1,64 @@
-"""Who is acting. API keys and roles come with the keys issue; until then writes are anonymous."""
+"""Who is calling, and whether their role allows the route: every route states its role."""
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import service as auth_service
+from app.auth.models import Role
+from app.auth.schemas import Principal
+from app.config import settings_of
+from app.errors import Forbidden, Unauthorized
 
 ANONYMOUS = "anonymous"
 
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="Authorization: Bearer tsk_… (a key from `tashan keys create`)"
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="X-API-Key: tsk_… (the same keys)"
+)
 
-def current_actor() -> str:
-    """The name recorded as the actor of every event this request writes."""
-    return ANONYMOUS
+
+def current_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    header_key: Annotated[str | None, Security(api_key_scheme)],
+) -> Principal | None:
+    """The caller named by the key sent, None when no key was sent; 401 for a bad key."""
+    plaintext = header_key or (bearer.credentials if bearer else None)
+    if not plaintext:
+        return None
+    key = auth_service.authenticate(request.app.state.engine, plaintext)
+    if key is None:
+        raise Unauthorized("the API key is not valid: unknown, revoked or expired")
+    return Principal(name=key.name, role=key.role, key_id=key.id)
 
 
-ActorDep = Annotated[str, Depends(current_actor)]
+def require(role: Role) -> Callable[..., Principal]:
+    """A dependency that lets through callers whose role includes role."""
+
+    def dependency(
+        request: Request,
+        principal: Annotated[Principal | None, Depends(current_principal)],
+    ) -> Principal:
+        if principal is None:
+            if role == Role.viewer and settings_of(request).anonymous_read:
+                return Principal(name=ANONYMOUS, role=Role.viewer, key_id=None)
+            raise Unauthorized(
+                "an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>"
+            )
+        if not principal.role.includes(role):
+            raise Forbidden(
+                f"this needs the {role} role; key {principal.name!r} has the {principal.role} role"
+            )
+        return principal
+
+    return dependency
+
+
+ViewerDep = Annotated[Principal, Depends(require(Role.viewer))]
+EditorDep = Annotated[Principal, Depends(require(Role.editor))]
+AdminDep = Annotated[Principal, Depends(require(Role.admin))]

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from app.auth.dependencies import EditorDep, ViewerDep
 from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
 from app.etags import content_etag, not_modified, not_modified_response
@@ -20,6 +21,7 @@ IdOrSlug = Annotated[
 
 @router.get("", summary="List sources", responses=problem_responses(422))
 def list_sources(
+    _: ViewerDep,
     request: Request,
     response: Response,
     session: SessionDep,
@@ -33,7 +35,9 @@ def list_sources(
 
 
 @router.post("", status_code=201, summary="Create a source", responses=problem_responses(409, 422))
-def create_source(data: SourceCreate, session: WriteSessionDep, response: Response) -> SourceDetail:
+def create_source(
+    _: EditorDep, data: SourceCreate, session: WriteSessionDep, response: Response
+) -> SourceDetail:
     """Store a document verbatim with its speeches; its text never changes afterwards."""
     source = source_service.create_source(session, data)
     response.headers["Location"] = f"/api/v1/sources/{source.id}"
@@ -47,7 +51,7 @@ def create_source(data: SourceCreate, session: WriteSessionDep, response: Respon
     responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
 )
 def get_source(
-    id_or_slug: IdOrSlug, request: Request, response: Response, session: SessionDep
+    _: ViewerDep, id_or_slug: IdOrSlug, request: Request, response: Response, session: SessionDep
 ) -> Response | SourceDetail:
     """One source by id or slug, with its verbatim text and speeches."""
     detail = source_service.source_detail(session, source_service.get_source(session, id_or_slug))
@@ -63,6 +67,8 @@ def get_source(
     summary="The text cut into spans by action quotes",
     responses=problem_responses(404, 422),
 )
-def get_annotated_source(id_or_slug: IdOrSlug, session: SessionDep) -> AnnotatedSource:
+def get_annotated_source(
+    _: ViewerDep, id_or_slug: IdOrSlug, session: SessionDep
+) -> AnnotatedSource:
     """Consecutive spans covering the whole text; each lists the actions whose quote covers it."""
     return source_service.annotate(session, source_service.get_source(session, id_or_slug))

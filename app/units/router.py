@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from app.auth.dependencies import EditorDep, ViewerDep
 from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
 from app.etags import content_etag, not_modified, not_modified_response
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/api/v1/units", tags=["units"])
 
 @router.get("", summary="List units", responses=problem_responses(422))
 def list_units(
+    _: ViewerDep,
     request: Request,
     response: Response,
     session: SessionDep,
@@ -32,7 +34,9 @@ def list_units(
 
 
 @router.post("", status_code=201, summary="Create a unit", responses=problem_responses(409, 422))
-def create_unit(data: UnitCreate, session: WriteSessionDep, response: Response) -> UnitRead:
+def create_unit(
+    _: EditorDep, data: UnitCreate, session: WriteSessionDep, response: Response
+) -> UnitRead:
     """Create a unit; names are unique."""
     unit = UnitRead.model_validate(unit_service.create_unit(session, data))
     response.headers["Location"] = f"/api/v1/units/{unit.id}"
@@ -47,7 +51,11 @@ def create_unit(data: UnitCreate, session: WriteSessionDep, response: Response) 
     responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
 )
 def get_unit(
-    unit_id: Annotated[Id, Path()], request: Request, response: Response, session: SessionDep
+    _: ViewerDep,
+    unit_id: Annotated[Id, Path()],
+    request: Request,
+    response: Response,
+    session: SessionDep,
 ) -> Response | UnitRead:
     """One unit, with an ETag."""
     unit = UnitRead.model_validate(unit_service.get_unit(session, unit_id))
@@ -60,7 +68,11 @@ def get_unit(
 
 @router.patch("/{unit_id}", summary="Update a unit", responses=problem_responses(404, 409, 422))
 def update_unit(
-    unit_id: Annotated[Id, Path()], data: UnitUpdate, session: WriteSessionDep, response: Response
+    _: EditorDep,
+    unit_id: Annotated[Id, Path()],
+    data: UnitUpdate,
+    session: WriteSessionDep,
+    response: Response,
 ) -> UnitRead:
     """Rename or reclassify a unit."""
     unit = UnitRead.model_validate(unit_service.update_unit(session, unit_id, data))

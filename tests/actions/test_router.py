@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from app.actions.models import Action
 from app.actions.workflow import Status
-from app.auth.dependencies import ANONYMOUS
 from app.seeding.schemas import SeedReport
 from tests.conftest import ARTICLE
 
@@ -788,7 +787,7 @@ def test_patch_updates_fields_and_records_the_changes(
 
     timeline = events(client, 16)
     assert [e["kind"] for e in timeline] == ["created", "updated"]
-    assert timeline[1]["actor"] == ANONYMOUS
+    assert timeline[1]["actor"] == "test-admin"  # the key the client sends
     assert timeline[1]["changes"] == {
         "title": ["加快“标准地”改革", "加快推进“标准地”改革"],
         "progress": [0, 40],
@@ -928,7 +927,7 @@ def test_delete_archives_the_action(client: TestClient, seeded: SeedReport) -> N
 
     timeline = events(client, 8)
     assert [e["kind"] for e in timeline] == ["created", "archived"]
-    assert timeline[-1]["actor"] == ANONYMOUS
+    assert timeline[-1]["actor"] == "test-admin"  # the key the client sends
     assert client.get("/api/v1/sources/1").json()["action_count"] == SEEDED_TOTAL - 1
 
 
@@ -950,7 +949,7 @@ def test_events_of_a_new_action_start_with_created(client: TestClient, seeded: S
     items = body["items"]
     assert [e["kind"] for e in items] == ["created", "updated", "updated"]
     first = items[0]
-    assert first["actor"] == ANONYMOUS
+    assert first["actor"] == "test-admin"  # the key the client sends
     assert first["to_status"] == "proposed"
     assert first["from_status"] is None
     assert first["progress"] == 0

@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.config import SEEDS_DIR
 from tests.conftest import ARTICLE, run_tashan
@@ -13,8 +14,14 @@ TEXT_FILE = SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt"
 KEY = "young-cadre-strict-management"
 
 
-def all_actions(base_url: str) -> dict:
-    response = httpx.get(f"{base_url}/api/v1/actions", params={"limit": 200}, timeout=10)
+@pytest.fixture
+def api(live_server: str, admin_key: str) -> httpx.Client:
+    """A client of the live server carrying the admin key."""
+    return httpx.Client(base_url=live_server, headers={"X-API-Key": admin_key}, timeout=10)
+
+
+def all_actions(api: httpx.Client) -> dict:
+    response = api.get("/api/v1/actions", params={"limit": 200})
     assert response.status_code == 200
     body: dict = response.json()
     return body
@@ -33,31 +40,33 @@ def write_seed(folder: Path, toml: str) -> Path:
     return folder / TOML.name
 
 
-def test_seed_over_http_creates_then_changes_nothing(database_url: str, live_server: str) -> None:
-    assert all_actions(live_server)["total"] == 0
+def test_seed_over_http_creates_then_changes_nothing(
+    database_url: str, live_server: str, admin_key: str, api: httpx.Client
+) -> None:
+    assert all_actions(api)["total"] == 0
 
-    first = run_tashan(database_url, "seed", "--url", live_server)
+    first = run_tashan(database_url, "seed", "--url", live_server, "--api-key", admin_key)
 
     assert first.returncode == 0, first.stderr
     assert "actions: 43 created, 0 updated, 0 unchanged" in first.stdout
     assert "units: 9 created" in first.stdout
     assert "sources: 1 created" in first.stdout
-    body = all_actions(live_server)
+    body = all_actions(api)
     assert body["total"] == 43
-    text = httpx.get(f"{live_server}/api/v1/sources/{body['items'][0]['source_id']}").json()["text"]
+    text = api.get(f"/api/v1/sources/{body['items'][0]['source_id']}").json()["text"]
     assert text == ARTICLE
     for action in body["items"]:
         assert text[action["quote_start"] : action["quote_end"]] == action["quote"]
     assert len({action["seed_key"] for action in body["items"]}) == 43
 
-    second = run_tashan(database_url, "seed", "--url", live_server)
+    second = run_tashan(database_url, "seed", "--url", live_server, "--api-key", admin_key)
 
     assert second.returncode == 0, second.stderr
     assert "actions: 0 created, 0 updated, 43 unchanged" in second.stdout
     assert "units: 0 created" in second.stdout
     assert "sources: 0 created" in second.stdout
-    assert all_actions(live_server)["total"] == 43
-    events = httpx.get(f"{live_server}/api/v1/actions/1/events").json()
+    assert all_actions(api)["total"] == 43
+    events = api.get("/api/v1/actions/1/events").json()
     assert [e["kind"] for e in events["items"]] == ["created"]
 
 
@@ -69,23 +78,28 @@ def test_seed_over_http_to_nowhere_fails_cleanly(database_url: str) -> None:
 
 
 def test_seed_over_http_follows_file_edits_of_untouched_actions(
-    database_url: str, live_server: str, tmp_path: Path
+    database_url: str, live_server: str, admin_key: str, api: httpx.Client, tmp_path: Path
 ) -> None:
     """The seed's own earlier PATCHes are not user changes: every later file edit applies."""
-    assert run_tashan(database_url, "seed", "--url", live_server).returncode == 0
-    action = next(a for a in all_actions(live_server)["items"] if a["seed_key"] == KEY)
+    assert (
+        run_tashan(database_url, "seed", "--url", live_server, "--api-key", admin_key).returncode
+        == 0
+    )
+    action = next(a for a in all_actions(api)["items"] if a["seed_key"] == KEY)
     toml = TOML.read_text("utf-8")
     for round_number, detail in enumerate(["第一次修改的说明。", "第二次修改的说明。"], 1):
         path = write_seed(
             tmp_path / f"round{round_number}", edit_detail(toml, action["detail"], detail)
         )
-        result = run_tashan(database_url, "seed", "--url", live_server, str(path))
+        result = run_tashan(
+            database_url, "seed", "--url", live_server, "--api-key", admin_key, str(path)
+        )
         assert result.returncode == 0, result.stderr
         assert "actions: 0 created, 1 updated, 42 unchanged" in result.stdout, (
             round_number,
             result.stdout,
         )
-        fetched = httpx.get(f"{live_server}/api/v1/actions/{action['id']}").json()
+        fetched = api.get(f"/api/v1/actions/{action['id']}").json()
         assert fetched["detail"] == detail, round_number
         toml = edit_detail(toml, action["detail"], detail)
         action["detail"] = detail

@@ -279,9 +279,10 @@ def test_annotated_without_actions_is_one_span(client: TestClient) -> None:
     ["²", "①", "١٢", "%00", "Upper-Case", "9" * 30],
     ids=["superscript", "circled", "arabic-indic", "nul", "not-a-slug", "huge-number"],
 )
-def test_unicode_digit_key_is_404_not_500(settings: Settings, key: str) -> None:
+def test_unicode_digit_key_is_404_not_500(settings: Settings, admin_key: str, key: str) -> None:
     """str.isdigit() is true for these, yet int() rejects some of them."""
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False, headers={"X-API-Key": admin_key}) as client:
         for path in (f"{SOURCES}/{key}", f"{SOURCES}/{key}/annotated"):
             body = assert_problem(client.get(path), 404)
             # instance is a URI reference: the path as sent, percent-encoded

@@ -1,0 +1,38 @@
+"""API keys: only a hash of each key is stored."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    """What a key may do; each role includes the ones before it."""
+
+    viewer = "viewer"  # read
+    editor = "editor"  # read, and write actions, sources and units
+    admin = "admin"  # everything, including keys and archiving
+
+    def includes(self, other: "Role") -> bool:
+        """Whether this role may do what other may."""
+        order = list(Role)
+        return order.index(self) >= order.index(other)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key; `prefix` finds it, `key_hash` (SHA-256 of the whole key) proves it."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(100), unique=True)
+    role: Role = Field(sa_type=String(10))
+    prefix: str = Field(sa_type=String(16), unique=True)
+    key_hash: str = Field(sa_type=String(64))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

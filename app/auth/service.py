@@ -1,0 +1,125 @@
+"""Use cases of API keys: create, list, revoke, authenticate, bootstrap."""
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.auth.models import ApiKey, Role
+from app.auth.schemas import KeyCreate
+from app.db import utcnow, write_session
+from app.errors import Conflict, InvalidInput, NotFound
+from app.pagination import PageParams
+
+KEY_PREFIX = "tsk_"
+PREFIX_LENGTH = 8
+BOOTSTRAP_NAME = "bootstrap"
+# last_used_at is refreshed at most this often, so reads do not each cost a write.
+TOUCH_INTERVAL = timedelta(minutes=5)
+_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def hash_key(plaintext: str) -> str:
+    """The stored form of a key: its SHA-256 (a key holds 256 random bits, so no salt)."""
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def new_key_material() -> tuple[str, str]:
+    """A fresh (plaintext, prefix): tsk_<8-char prefix>_<43-char secret>."""
+    prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
+    return f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def create_key(session: Session, data: KeyCreate) -> tuple[ApiKey, str]:
+    """Store a new key's hash; returns the key and its plaintext, which is not kept."""
+    if data.expires_at is not None and data.expires_at <= utcnow():
+        raise InvalidInput("expires_at must be in the future", ["body", "expires_at"])
+    if session.exec(select(ApiKey.id).where(ApiKey.name == data.name)).first() is not None:
+        raise Conflict(
+            f"a key named {data.name!r} already exists; names are the actors in timelines"
+        )
+    plaintext, prefix = new_key_material()
+    key = ApiKey(
+        name=data.name,
+        role=data.role,
+        prefix=prefix,
+        key_hash=hash_key(plaintext),
+        expires_at=data.expires_at,
+    )
+    session.add(key)
+    session.commit()
+    session.refresh(key)
+    return key, plaintext
+
+
+def all_keys(session: Session) -> Sequence[ApiKey]:
+    """Every key, oldest first."""
+    return session.exec(select(ApiKey).order_by(col(ApiKey.id))).all()
+
+
+def list_keys(session: Session, page: PageParams) -> tuple[Sequence[ApiKey], int]:
+    """A page of keys, oldest first."""
+    total = session.exec(select(func.count()).select_from(ApiKey)).one()
+    rows = session.exec(
+        select(ApiKey).order_by(col(ApiKey.id)).offset(page.offset).limit(page.limit)
+    ).all()
+    return rows, total
+
+
+def revoke_key(session: Session, key_id: int) -> ApiKey:
+    """Revoke a key for good (revoking it again changes nothing)."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"key {key_id} does not exist")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        session.commit()
+        session.refresh(key)
+    return key
+
+
+def is_active(key: ApiKey, now: datetime) -> bool:
+    """Not revoked and not expired."""
+    return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
+
+
+def authenticate(engine: Engine, plaintext: str) -> ApiKey | None:
+    """The active key whose plaintext this is, or None; refreshes last_used_at coarsely."""
+    if not plaintext.startswith(KEY_PREFIX) or len(plaintext) < len(KEY_PREFIX) + PREFIX_LENGTH:
+        return None
+    prefix = plaintext[len(KEY_PREFIX) : len(KEY_PREFIX) + PREFIX_LENGTH]
+    now = utcnow()
+    with Session(engine) as session:
+        key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if key is None or not hmac.compare_digest(key.key_hash, hash_key(plaintext)):
+        return None
+    if not is_active(key, now):
+        return None
+    if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
+        _touch(engine, key, now)
+    return key
+
+
+def _touch(engine: Engine, key: ApiKey, now: datetime) -> None:
+    with write_session(engine) as session:
+        session.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
+        session.commit()
+
+
+def ensure_bootstrap_key(engine: Engine) -> str | None:
+    """With no key in the database, create an admin key named bootstrap and return its
+    plaintext; otherwise None. Safe when several processes start at once."""
+    with write_session(engine) as session:
+        if session.exec(select(func.count()).select_from(ApiKey)).one() > 0:
+            return None
+        try:
+            _, plaintext = create_key(session, KeyCreate(name=BOOTSTRAP_NAME, role=Role.admin))
+        except (Conflict, IntegrityError):
+            return None
+        return plaintext
