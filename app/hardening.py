@@ -1,11 +1,15 @@
-"""Response headers every answer carries, and CORS when a deployment asks for it."""
+"""Limits and headers every request and answer goes through: body size, security headers,
+CORS when a deployment asks for it."""
 
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.errors import problem_response
 
 
 class SecurityHeaders:
@@ -31,8 +35,44 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyLimit:
+    """413 problem+json for a body over max_bytes, before it is read whole.
+
+    FastAPI's own max_body_size answers a too-large Content-Length in plain text."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = problem_response(Request(scope), 413, self._detail(), "body-too-large")
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # Raised inside the route's body reading, so the problem+json handler answers.
+                raise HTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _detail(self) -> str:
+        return f"the request body is larger than {self.max_bytes} bytes"
+
+
 def install_hardening(app: FastAPI, settings: Settings) -> None:
-    """Add the header middleware, and CORS for the configured origins (none by default)."""
+    """Add the body limit and header middleware, and CORS for the configured origins."""
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         app.add_middleware(

@@ -60,7 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.engine = engine
