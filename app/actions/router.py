@@ -1,10 +1,14 @@
 """HTTP layer of actions, their timeline and the statistics over them."""
 
+from dataclasses import replace
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app.actions import listing
 from app.actions import service as action_service
+from app.actions.listing import Moment, moment_for
 from app.actions.schemas import (
     ActionCreate,
     ActionFilters,
@@ -39,6 +43,24 @@ Sort = Annotated[
 WRITE_ERRORS = problem_responses(404, 412, 422, 428)
 
 
+def read_moment(
+    settings: SettingsDep,
+    as_of: Annotated[
+        date | None,
+        Query(
+            description="read status and progress as they were at the end of this day "
+            "(deployment time zone), rebuilt from the timeline",
+            examples=["2026-09-30"],
+        ),
+    ] = None,
+) -> Moment:
+    """Now, or the end of the as_of day."""
+    return moment_for(settings, as_of)
+
+
+MomentDep = Annotated[Moment, Depends(read_moment)]
+
+
 def _with_etag(response: Response, action: ActionRead) -> ActionRead:
     response.headers["ETag"] = version_etag(action.version)
     return action
@@ -50,16 +72,19 @@ def list_actions(
     request: Request,
     response: Response,
     session: SessionDep,
-    settings: SettingsDep,
+    moment: MomentDep,
     page: PageDep,
     filters: Filters,
     sort: Sort = None,
 ) -> Page[ActionRead]:
-    """Actions matching every filter given; archived ones only with include_archived=true."""
-    now = settings.now()
-    rows, total = action_service.list_actions(session, filters, page, sort, now)
+    """Actions matching every filter given; archived ones only with include_archived=true.
+    With as_of, status, progress and overdue are those at the end of that day."""
+    rows, total = listing.list_actions(session, filters, page, sort, moment)
     set_link_header(request, response, page, total)
-    return make_page([ActionRead.of(row, now.date()) for row in rows], total, page)
+    items = [
+        ActionRead.of(action, moment.today, status, progress) for action, status, progress in rows
+    ]
+    return make_page(items, total, page)
 
 
 @router.post("", status_code=201, summary="Create an action", responses=problem_responses(409, 422))
@@ -191,9 +216,12 @@ def list_events(
 def get_stats(
     _: ViewerDep,
     session: SessionDep,
-    settings: SettingsDep,
+    moment: MomentDep,
     filters: Filters,
     stale_days: Annotated[int | None, Query(ge=1, le=3650)] = None,
 ) -> Stats:
-    """Counts by status and theme, per-unit figures with the 一季一排名 rank, overdue, stale."""
-    return compute_stats(session, filters, settings.now(), stale_days or settings.stale_days)
+    """Counts by status and theme, per-unit figures with the 一季一排名 rank, overdue, stale;
+    with as_of, as they were at the end of that day."""
+    if stale_days is not None:
+        moment = replace(moment, stale_days=stale_days)
+    return compute_stats(session, filters, moment)

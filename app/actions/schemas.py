@@ -152,9 +152,18 @@ class ActionRead(BaseModel):
     seed_key: str | None
 
     @classmethod
-    def of(cls, action: Action, today: date) -> "ActionRead":
-        """The read shape of action, with overdue judged against today."""
+    def of(
+        cls,
+        action: Action,
+        today: date,
+        status: Status | None = None,
+        progress: int | None = None,
+    ) -> "ActionRead":
+        """The read shape of action, with overdue judged against today; status and progress
+        may be given as they were at an earlier moment."""
         assert action.id is not None
+        status = action.status if status is None else status
+        progress = action.progress if progress is None else progress
         speech = action.speech
         proposer = None
         if speech is not None:
@@ -165,19 +174,21 @@ class ActionRead(BaseModel):
             )
         return cls(
             **{field: getattr(action, field) for field in _COPIED_FROM_ACTION},
+            status=status,
+            progress=progress,
             kind_label=KIND_LABELS[action.kind],
             themes=[theme.name for theme in action.themes],
             proposer=proposer,
             owner=OwnerRead(id=action.owner.id or 0, name=action.owner.name),
-            status_label=STATUS_LABELS[action.status],
+            status_label=STATUS_LABELS[status],
             priority_label=PRIORITY_LABELS[action.priority],
-            overdue=is_overdue(action.due_on, action.status, today),
+            overdue=is_overdue(action.due_on, status, today),
         )
 
 
 _COPIED_FROM_ACTION = (
     *("id", "title", "detail", "kind", "source_id", "speech_id", "quote", "quote_start"),
-    *("quote_end", "assignee", "status", "priority", "progress", "due_on", "completed_at"),
+    *("quote_end", "assignee", "priority", "due_on", "completed_at"),
     *("created_at", "updated_at", "version", "archived", "seed_key"),
 )
 
@@ -217,6 +228,9 @@ class ActionFilters(BaseModel):
     source_id: Id | None = None
     speech_id: Id | None = None
     overdue: bool | None = None
+    stale: bool | None = Field(
+        default=None, description="open and no event for stale_days (setting, default 30)"
+    )
     due_before: date | None = Field(default=None, description="due strictly before this date")
     due_after: date | None = Field(default=None, description="due strictly after this date")
     updated_since: datetime | None = Field(

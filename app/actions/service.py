@@ -4,56 +4,24 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
+from app.actions.models import Action, ActionEvent, EventKind, Theme
 from app.actions.schemas import (
     ActionCreate,
-    ActionFilters,
     ActionUpdate,
     ProgressUpdateCreate,
     TransitionCreate,
 )
-from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status, note_required
+from app.actions.workflow import TRANSITIONS, Status, note_required
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.etags import check_version
-from app.pagination import PageParams, order_by
+from app.pagination import PageParams
 from app.sources.models import Source, Speech
 from app.units import service as unit_service
 
-_STATUS_ORDER = case(
-    {status.value: rank for rank, status in enumerate(TRANSITIONS)}, value=Action.status
-)
-# Ascending priority is low → high, so sort=-priority puts the most important first.
-_PRIORITY_ORDER = case(
-    {p.value: rank for rank, p in enumerate(reversed(Priority))}, value=Action.priority
-)
-SORTABLE: dict[str, Any] = {
-    "id": col(Action.id),
-    "title": col(Action.title),
-    "status": _STATUS_ORDER,
-    "priority": _PRIORITY_ORDER,
-    "progress": col(Action.progress),
-    "due_on": col(Action.due_on),
-    "owner_id": col(Action.owner_id),
-    "source_id": col(Action.source_id),
-    "quote_start": col(Action.quote_start),
-    "created_at": col(Action.created_at),
-    "updated_at": col(Action.updated_at),
-}
-EDITABLE = (
-    "title",
-    "detail",
-    "kind",
-    "themes",
-    "owner_id",
-    "assignee",
-    "priority",
-    "progress",
-    "due_on",
-)
 MAX_LISTED_OFFSETS = 10
 
 
@@ -228,7 +196,18 @@ def apply_changes(
     themes = resolve_themes(session, requested["themes"]) if "themes" in changes else []
     for field in changes:
         setattr(action, field, themes if field == "themes" else requested[field])
-    record(session, action, actor, utcnow(), EventKind.updated, changes=changes, note=note)
+    # An event carries the progress it leaves behind, so the timeline alone can rebuild it.
+    progress = action.progress if "progress" in changes else None
+    record(
+        session,
+        action,
+        actor,
+        utcnow(),
+        EventKind.updated,
+        changes=changes,
+        note=note,
+        progress=progress,
+    )
     return changes
 
 
@@ -266,83 +245,6 @@ def archive_action(
     session.commit()
     session.refresh(action)
     return action
-
-
-def overdue_clause(today: date) -> ColumnElement[bool]:
-    """SQL for: due before today and still open."""
-    return and_(
-        col(Action.due_on).is_not(None),
-        col(Action.due_on) < today,
-        col(Action.status).not_in(list(CLOSED)),
-    )
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def filter_clauses(filters: ActionFilters, now: datetime) -> list[ColumnElement[bool]]:
-    """WHERE clauses selecting the actions that filters describe, as of now."""
-    clauses: list[ColumnElement[bool]] = []
-    if not filters.include_archived:
-        clauses.append(col(Action.archived).is_(False))
-    if filters.status:
-        clauses.append(col(Action.status).in_(filters.status))
-    for field in ("owner_id", "kind", "priority", "source_id", "speech_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            clauses.append(getattr(Action, field) == value)
-    if filters.theme is not None:
-        clauses.append(
-            col(Action.id).in_(
-                select(ActionTheme.action_id)
-                .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
-                .where(Theme.name == filters.theme)
-            )
-        )
-    if filters.overdue is not None:
-        overdue = overdue_clause(now.date())
-        clauses.append(overdue if filters.overdue else not_(overdue))
-    if filters.due_before is not None:
-        clauses.append(col(Action.due_on) < filters.due_before)
-    if filters.due_after is not None:
-        clauses.append(col(Action.due_on) > filters.due_after)
-    if filters.updated_since is not None:
-        since = filters.updated_since
-        clauses.append(
-            col(Action.updated_at) >= (since if since.tzinfo else since.replace(tzinfo=now.tzinfo))
-        )
-    if filters.q and filters.q.strip():
-        # LIKE finds a term of any length; an n-gram index would miss 1- and 2-character words.
-        pattern = f"%{_escape_like(filters.q.strip())}%"
-        clauses.append(
-            or_(
-                col(Action.title).ilike(pattern, escape="\\"),
-                col(Action.detail).ilike(pattern, escape="\\"),
-                col(Action.quote).ilike(pattern, escape="\\"),
-            )
-        )
-    return clauses
-
-
-def list_actions(
-    session: Session, filters: ActionFilters, page: PageParams, sort: str | None, now: datetime
-) -> tuple[Sequence[Action], int]:
-    """A page of the actions filters select, in a total order, and how many there are."""
-    where = filter_clauses(filters, now)
-    total = session.exec(select(func.count()).select_from(Action).where(*where)).one()
-    rows = (
-        session.exec(
-            select(Action)
-            .where(*where)
-            .order_by(*order_by(sort, SORTABLE, col(Action.id)))
-            .offset(page.offset)
-            .limit(page.limit)
-        )
-        .unique()
-        .all()
-    )
-    return rows, total
 
 
 def list_events(
@@ -391,6 +293,7 @@ def change_status(
         action.progress, action.completed_at = 100, now
     elif action.status == Status.completed:
         action.completed_at = None
+        action.progress = _progress_before_completion(session, action)
     action.status = data.to
     record(
         session,
@@ -407,6 +310,17 @@ def change_status(
     session.commit()
     session.refresh(action)
     return action
+
+
+def _progress_before_completion(session: Session, action: Action) -> int:
+    """The progress an action had before its last completion set it to 100."""
+    completion = session.exec(
+        select(ActionEvent)
+        .where(ActionEvent.action_id == action.id, ActionEvent.to_status == Status.completed)
+        .order_by(col(ActionEvent.id).desc())
+    ).first()
+    before = (completion.changes or {}).get("progress") if completion else None
+    return int(before[0]) if before else action.progress
 
 
 def add_progress_update(

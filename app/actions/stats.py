@@ -1,17 +1,17 @@
 """Counts by status and theme, and the per-unit ranking used for 一季一排名."""
 
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import date
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.actions.models import Action, ActionEvent, ActionTheme, Theme
+from app.actions.listing import Moment, filter_clauses, stale_clause
+from app.actions.models import Action, ActionTheme, Theme
 from app.actions.schemas import ActionFilters, is_overdue
-from app.actions.service import filter_clauses
-from app.actions.workflow import CLOSED, STATUS_LABELS, Status
+from app.actions.workflow import STATUS_LABELS, Status
 from app.units.models import Unit
 
 RANK_RULE = (
@@ -61,6 +61,7 @@ class Stats(BaseModel):
     overdue: int
     stale: int
     stale_days: int
+    as_of: date | None = Field(description="the day the figures are as of; null: now")
     rank_rule: str = RANK_RULE
 
 
@@ -91,26 +92,23 @@ def rank_units(units: list[UnitStats]) -> list[UnitStats]:
     return [u.model_copy(update={"rank": rank}) for rank, u in enumerate(ordered, start=1)]
 
 
-def compute_stats(
-    session: Session, filters: ActionFilters, now: datetime, stale_days: int
-) -> Stats:
-    """Counts by status and theme, per-unit figures with rank, overdue and stale totals."""
-    where = filter_clauses(filters, now)
+def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> Stats:
+    """Counts by status and theme, per-unit figures with rank, overdue and stale totals, at
+    the moment (now, or as of the end of a past day)."""
+    where = filter_clauses(filters, moment)
     rows = session.execute(
         sa_select(
-            col(Action.id),
             col(Action.owner_id),
-            col(Action.status),
-            col(Action.progress),
+            moment.status(),
+            moment.progress(),
             col(Action.due_on),
         ).where(*where)
     ).all()
-    today = now.date()
     per_unit: dict[int, list[tuple[Status, int, bool]]] = defaultdict(list)
-    for _, owner_id, status, progress, due_on in rows:
-        per_unit[owner_id].append((status, progress, is_overdue(due_on, status, today)))
+    for owner_id, status, progress, due_on in rows:
+        per_unit[owner_id].append((status, progress, is_overdue(due_on, status, moment.today)))
     units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(per_unit))).all()}
-    statuses = Counter(status for _, _, status, _, _ in rows)
+    statuses = Counter(status for _, status, _, _ in rows)
     theme_rows = session.exec(
         select(Theme.name, func.count())
         .join(ActionTheme, col(ActionTheme.theme_id) == col(Theme.id))
@@ -119,6 +117,9 @@ def compute_stats(
         .group_by(Theme.name)
         .order_by(func.count().desc(), Theme.name)
     ).all()
+    stale = session.exec(
+        select(func.count()).select_from(Action).where(*where, stale_clause(moment))
+    ).one()
     return Stats(
         total=len(rows),
         by_status=[
@@ -126,24 +127,8 @@ def compute_stats(
         ],
         by_theme=[ThemeCount(theme=name, count=count) for name, count in theme_rows],
         units=rank_units([_unit_stats(units[uid], r) for uid, r in per_unit.items()]),
-        overdue=sum(is_overdue(due_on, status, today) for _, _, status, _, due_on in rows),
-        stale=_count_stale(session, where, now, stale_days),
-        stale_days=stale_days,
+        overdue=sum(overdue for unit_rows in per_unit.values() for _, _, overdue in unit_rows),
+        stale=stale,
+        stale_days=moment.stale_days,
+        as_of=moment.as_of,
     )
-
-
-def _count_stale(
-    session: Session, where: list[ColumnElement[bool]], now: datetime, stale_days: int
-) -> int:
-    """Open actions among where whose latest event is older than stale_days."""
-    open_ids = select(Action.id).where(*where, col(Action.status).not_in(list(CLOSED)))
-    cutoff = now - timedelta(days=stale_days)
-    return session.exec(
-        select(func.count()).select_from(
-            select(ActionEvent.action_id)
-            .where(col(ActionEvent.action_id).in_(open_ids))
-            .group_by(col(ActionEvent.action_id))
-            .having(func.max(ActionEvent.at) < cutoff)
-            .subquery()
-        )
-    ).one()

@@ -5,7 +5,9 @@ from datetime import date, datetime
 import pytest
 from sqlmodel import Session, col, select
 
+from app.actions import listing
 from app.actions import service as action_service
+from app.actions.listing import moment_for
 from app.actions.models import Action, ActionEvent, EventKind
 from app.actions.schemas import ActionFilters
 from app.config import Settings
@@ -27,8 +29,8 @@ def listed_ids(
     session: Session, settings: Settings, filters: ActionFilters, sort: str | None = None
 ) -> list[int]:
     """Ids list_actions returns for filters (one page of up to 200), in order."""
-    rows, total = action_service.list_actions(session, filters, ALL, sort, settings.now())
-    ids = [row.id for row in rows]
+    rows, total = listing.list_actions(session, filters, ALL, sort, moment_for(settings, None))
+    ids = [action.id for action, _, _ in rows]
     assert total == len(ids)
     return [i for i in ids if i is not None]
 
@@ -145,11 +147,11 @@ def test_locate_quote_does_not_find_half_width_variant(text: str, half_width: st
 
 
 def test_filter_clauses_hide_archived_unless_asked(settings: Settings) -> None:
-    now = settings.now()
-    assert len(action_service.filter_clauses(ActionFilters(), now)) == 1
-    assert action_service.filter_clauses(ActionFilters(include_archived=True), now) == []
-    assert action_service.filter_clauses(ActionFilters(include_archived=True, q="   "), now) == []
-    assert len(action_service.filter_clauses(ActionFilters(q="招商", owner_id=5), now)) == 3
+    now = moment_for(settings, None)
+    assert len(listing.filter_clauses(ActionFilters(), now)) == 1
+    assert listing.filter_clauses(ActionFilters(include_archived=True), now) == []
+    assert listing.filter_clauses(ActionFilters(include_archived=True, q="   "), now) == []
+    assert len(listing.filter_clauses(ActionFilters(q="招商", owner_id=5), now)) == 3
 
 
 def test_list_actions_without_filters_lists_every_seeded_action(

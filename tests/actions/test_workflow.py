@@ -160,3 +160,20 @@ def test_writes_need_a_current_if_match(client: TestClient, seeded: SeedReport, 
     assert stale.status_code == 412
     assert stale.json()["current_version"] == 1
     assert client.get(ACTION).json()["version"] == 1
+
+
+def test_reopening_restores_the_progress_completion_replaced(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    bring_to(client, Status.in_progress)
+    version = client.get(ACTION).json()["version"]
+    client.post(
+        f"{ACTION}/updates",
+        json={"note": "过半", "progress": 60},
+        headers={"If-Match": f'W/"{version}"'},
+    )
+    assert transition(client, Status.completed).json()["progress"] == 100
+    reopened = transition(client, Status.in_progress, note="复核发现问题").json()
+    assert reopened["progress"] == 60
+    last = client.get(f"{ACTION}/events", params={"limit": 200}).json()["items"][-1]
+    assert last["changes"] == {"status": ["completed", "in_progress"], "progress": [100, 60]}

@@ -1,0 +1,197 @@
+"""Reading many actions: the moment they are read at (now, or as of the end of a past day,
+rebuilt from their timelines), the filters, and the sort order."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_
+from sqlmodel import Session, col, select
+
+from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
+from app.actions.schemas import ActionFilters
+from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
+from app.config import Settings
+from app.errors import InvalidInput
+from app.pagination import PageParams, order_by
+
+
+@dataclass(frozen=True)
+class Moment:
+    """When actions are read. Now: from their rows. As of a past day: status, progress and
+    archiving from the last events before that day ended, in the deployment time zone."""
+
+    now: datetime
+    as_of: date | None
+    stale_days: int
+
+    @property
+    def today(self) -> date:
+        """The calendar day overdue is judged against."""
+        return self.as_of or self.now.date()
+
+    def status(self) -> ColumnElement[Any]:
+        """The status column or its as-of reconstruction."""
+        if self.as_of is None:
+            return cast(ColumnElement[Any], col(Action.status))
+        return self._latest(col(ActionEvent.to_status))
+
+    def progress(self) -> ColumnElement[Any]:
+        """The progress column or its as-of reconstruction."""
+        if self.as_of is None:
+            return cast(ColumnElement[Any], col(Action.progress))
+        return self._latest(col(ActionEvent.progress))
+
+    def archived(self) -> ColumnElement[bool]:
+        """Whether an action is (or, as of a day, was) archived."""
+        if self.as_of is None:
+            return col(Action.archived).is_(True)
+        return exists().where(
+            col(ActionEvent.action_id) == col(Action.id),
+            col(ActionEvent.kind) == EventKind.archived,
+            col(ActionEvent.at) < self.now,
+        )
+
+    def existing(self) -> ColumnElement[bool]:
+        """Actions that existed at the moment."""
+        if self.as_of is None:
+            return not_(false())
+        return col(Action.created_at) < self.now
+
+    def last_event_at(self) -> ColumnElement[Any]:
+        """When an action's timeline last moved before the moment."""
+        return (
+            select(func.max(ActionEvent.at))
+            .where(col(ActionEvent.action_id) == col(Action.id), col(ActionEvent.at) < self.now)
+            .scalar_subquery()
+        )
+
+    def _latest(self, column: Any) -> ColumnElement[Any]:
+        return (
+            select(column)
+            .where(
+                col(ActionEvent.action_id) == col(Action.id),
+                column.is_not(None),
+                col(ActionEvent.at) < self.now,
+            )
+            .order_by(col(ActionEvent.id).desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+
+def moment_for(settings: Settings, as_of: date | None) -> Moment:
+    """The moment a request reads at: now, or the end of as_of (which may not be in the future)."""
+    now = settings.now()
+    if as_of is None:
+        return Moment(now=now, as_of=None, stale_days=settings.stale_days)
+    if as_of > now.date():
+        raise InvalidInput(f"as_of {as_of} is in the future", ["query", "as_of"])
+    end_of_day = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=settings.tz)
+    return Moment(now=end_of_day, as_of=as_of, stale_days=settings.stale_days)
+
+
+def overdue_clause(moment: Moment) -> ColumnElement[bool]:
+    """SQL for: due before the moment's day and still open."""
+    return and_(
+        col(Action.due_on).is_not(None),
+        col(Action.due_on) < moment.today,
+        moment.status().not_in(list(CLOSED)),
+    )
+
+
+def stale_clause(moment: Moment) -> ColumnElement[bool]:
+    """SQL for: open, and no event in the last stale_days."""
+    return and_(
+        moment.status().not_in(list(CLOSED)),
+        moment.last_event_at() < moment.now - timedelta(days=moment.stale_days),
+    )
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement[bool]]:
+    """WHERE clauses selecting the actions that filters describe, at the moment."""
+    clauses: list[ColumnElement[bool]] = []
+    if moment.as_of is not None:
+        clauses.append(moment.existing())
+    if not filters.include_archived:
+        clauses.append(not_(moment.archived()))
+    if filters.status:
+        clauses.append(moment.status().in_(filters.status))
+    for field in ("owner_id", "kind", "priority", "source_id", "speech_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            clauses.append(getattr(Action, field) == value)
+    if filters.theme is not None:
+        clauses.append(
+            col(Action.id).in_(
+                select(ActionTheme.action_id)
+                .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
+                .where(Theme.name == filters.theme)
+            )
+        )
+    for flag, clause in ((filters.overdue, overdue_clause), (filters.stale, stale_clause)):
+        if flag is not None:
+            clauses.append(clause(moment) if flag else not_(clause(moment)))
+    if filters.due_before is not None:
+        clauses.append(col(Action.due_on) < filters.due_before)
+    if filters.due_after is not None:
+        clauses.append(col(Action.due_on) > filters.due_after)
+    if filters.updated_since is not None:
+        since = filters.updated_since
+        since = since if since.tzinfo else since.replace(tzinfo=moment.now.tzinfo)
+        clauses.append(col(Action.updated_at) >= since)
+    if filters.q and filters.q.strip():
+        # LIKE finds a term of any length; an n-gram index would miss 1- and 2-character words.
+        pattern = f"%{_escape_like(filters.q.strip())}%"
+        clauses.append(
+            or_(
+                col(Action.title).ilike(pattern, escape="\\"),
+                col(Action.detail).ilike(pattern, escape="\\"),
+                col(Action.quote).ilike(pattern, escape="\\"),
+            )
+        )
+    return clauses
+
+
+def sortable(moment: Moment) -> dict[str, Any]:
+    """The fields a list can be sorted by; status in workflow order, priority low → high
+    (so sort=-priority puts the most important first)."""
+    return {
+        "id": col(Action.id),
+        "title": col(Action.title),
+        "status": case(
+            {status.value: rank for rank, status in enumerate(TRANSITIONS)},
+            value=moment.status(),
+        ),
+        "priority": case(
+            {p.value: rank for rank, p in enumerate(reversed(Priority))}, value=Action.priority
+        ),
+        "progress": moment.progress(),
+        "due_on": col(Action.due_on),
+        "owner_id": col(Action.owner_id),
+        "source_id": col(Action.source_id),
+        "quote_start": col(Action.quote_start),
+        "created_at": col(Action.created_at),
+        "updated_at": col(Action.updated_at),
+    }
+
+
+def list_actions(
+    session: Session, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
+) -> tuple[Sequence[tuple[Action, Status, int]], int]:
+    """A page of (action, status, progress) at the moment, in a total order, and the total."""
+    where = filter_clauses(filters, moment)
+    total = session.exec(select(func.count()).select_from(Action).where(*where)).one()
+    rows = session.exec(
+        select(Action, moment.status(), moment.progress())
+        .where(*where)
+        .order_by(*order_by(sort, sortable(moment), col(Action.id)))
+        .offset(page.offset)
+        .limit(page.limit)
+    ).all()
+    return [(action, Status(status), progress) for action, status, progress in rows], total

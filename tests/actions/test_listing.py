@@ -1,0 +1,115 @@
+"""As-of reading: status, progress and archiving rebuilt from the timeline at the end of a
+past day in the deployment time zone, with an injected clock (no sleeping)."""
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.actions import service as action_service
+from app.config import SEEDS_DIR
+from app.seeding.service import seed_database
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Set the time the service stamps on changes, as Shanghai wall-clock time."""
+
+    def set_to(moment: str) -> None:
+        at = datetime.fromisoformat(moment).replace(tzinfo=SHANGHAI)
+        monkeypatch.setattr(action_service, "utcnow", lambda: at)
+
+    return set_to
+
+
+def write(client: TestClient, action_id: int, path: str, body: dict[str, object]) -> None:
+    version = client.get(f"/api/v1/actions/{action_id}").json()["version"]
+    method = client.delete if path == "archive" else client.post
+    url = f"/api/v1/actions/{action_id}" + ("" if path == "archive" else f"/{path}")
+    kwargs = {} if path == "archive" else {"json": body}
+    response = method(url, headers={"If-Match": f'W/"{version}"'}, **kwargs)  # type: ignore[operator]
+    assert response.status_code == 200, response.json()
+
+
+@pytest.fixture
+def history(client: TestClient, engine: Engine, set_clock: Callable[[str], None]) -> None:
+    """Seeded on 5 Jan; action 1 accepted 10 Jan, in progress at 40% on 3 Feb, completed
+    1 Mar; action 2 archived 2 Mar; action 3 accepted 31 Jan 23:30, blocked 1 Feb 00:30."""
+    set_clock("2026-01-05T09:00")
+    seed_database(engine, SEEDS_DIR)
+    set_clock("2026-01-10T10:00")
+    write(client, 1, "transitions", {"to": "accepted"})
+    set_clock("2026-02-03T15:00")
+    write(client, 1, "transitions", {"to": "in_progress"})
+    write(client, 1, "updates", {"note": "方案已起草", "progress": 40})
+    set_clock("2026-03-01T16:00")
+    write(client, 1, "transitions", {"to": "completed"})
+    set_clock("2026-03-02T08:00")
+    write(client, 2, "archive", {})
+    set_clock("2026-01-31T23:30")
+    write(client, 3, "transitions", {"to": "accepted"})
+    set_clock("2026-02-01T00:30")
+    write(client, 3, "transitions", {"to": "blocked", "note": "等待上级批复"})
+
+
+def states(client: TestClient, as_of: str) -> dict[int, tuple[str, int]]:
+    response = client.get("/api/v1/actions", params={"as_of": as_of, "limit": 200})
+    assert response.status_code == 200, response.json()
+    return {a["id"]: (a["status"], a["progress"]) for a in response.json()["items"]}
+
+
+@pytest.mark.usefixtures("history")
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        ("2026-01-09", (("proposed", 0), ("proposed", 0))),
+        ("2026-01-10", (("accepted", 0), ("proposed", 0))),
+        ("2026-01-31", (("accepted", 0), ("accepted", 0))),
+        ("2026-02-01", (("accepted", 0), ("blocked", 0))),
+        ("2026-02-03", (("in_progress", 40), ("blocked", 0))),
+        ("2026-03-01", (("completed", 100), ("blocked", 0))),
+    ],
+)
+def test_as_of_rebuilds_status_and_progress_at_the_end_of_the_day(
+    client: TestClient, as_of: str, expected: tuple[tuple[str, int], tuple[str, int]]
+) -> None:
+    seen = states(client, as_of)
+    assert (seen[1], seen[3]) == expected
+    assert seen[4] == ("proposed", 0)
+
+
+@pytest.mark.usefixtures("history")
+def test_as_of_before_anything_existed_is_empty_and_archiving_counts_from_its_day(
+    client: TestClient,
+) -> None:
+    assert states(client, "2026-01-04") == {}
+    assert len(states(client, "2026-01-05")) == 43
+    assert 2 in states(client, "2026-03-01")
+    assert 2 not in states(client, "2026-03-02")
+    now = states(client, "2026-11-01")
+    assert now[1] == ("completed", 100) and 2 not in now
+
+
+@pytest.mark.usefixtures("history")
+def test_as_of_filters_and_stats_use_the_rebuilt_state(client: TestClient) -> None:
+    blocked = client.get("/api/v1/actions", params={"as_of": "2026-02-02", "status": "blocked"})
+    assert [a["id"] for a in blocked.json()["items"]] == [3]
+    stats = client.get("/api/v1/stats", params={"as_of": "2026-02-03"}).json()
+    counts = {row["status"]: row["count"] for row in stats["by_status"]}
+    assert (counts["in_progress"], counts["blocked"], counts["completed"]) == (1, 1, 0)
+    assert stats["as_of"] == "2026-02-03" and stats["total"] == 43
+    later = client.get("/api/v1/stats", params={"as_of": "2026-03-05"}).json()
+    later_counts = {row["status"]: row["count"] for row in later["by_status"]}
+    assert (later_counts["completed"], later["total"]) == (1, 42)
+
+
+def test_as_of_in_the_future_is_422(client: TestClient) -> None:
+    for path in ("/api/v1/actions", "/api/v1/stats"):
+        response = client.get(path, params={"as_of": "2999-01-01"})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["query", "as_of"]
