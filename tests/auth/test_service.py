@@ -291,7 +291,7 @@ def test_bootstrap_key_made_once_when_several_processes_start_together(engine: E
         try:
             barrier.wait()
             results.append(auth_service.ensure_bootstrap_key(engine))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=start) for _ in range(4)]

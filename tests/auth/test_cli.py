@@ -1,0 +1,201 @@
+"""The `tashan` command and keys: the bootstrap key printed by serve, keys create/list/revoke."""
+
+import hashlib
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.auth import service as auth_service
+from app.auth.models import ApiKey, Role
+from tests.conftest import TASHAN, cli_env, free_port, make_key, run_tashan
+
+KEY_IN_TEXT = re.compile(r"tsk_[A-Za-z0-9_-]+")
+HOW_TO_MAKE_MORE = "tashan keys create --name NAME --role viewer|editor|admin"
+
+
+def all_keys(engine: Engine) -> list[ApiKey]:
+    with Session(engine) as db_session:
+        return list(db_session.exec(select(ApiKey).order_by(ApiKey.id)).all())  # type: ignore[arg-type]
+
+
+def key_named(engine: Engine, name: str) -> ApiKey:
+    with Session(engine) as db_session:
+        return db_session.exec(select(ApiKey).where(ApiKey.name == name)).one()
+
+
+@contextmanager
+def serving(database_url: str, log_path: Path) -> Iterator[str]:
+    """`tashan serve` on a free port, stdout and stderr into log_path; yields its base URL."""
+    port = free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [TASHAN, "serve", "--port", str(port)],
+            env=cli_env(database_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "server did not answer /healthz in 30 s"
+                try:
+                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def test_first_serve_prints_one_bootstrap_key_later_starts_none(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    assert all_keys(engine) == []
+
+    with serving(database_url, tmp_path / "first.log") as base_url:
+        assert httpx.get(f"{base_url}/healthz").json() == {"status": "ok"}
+    first = (tmp_path / "first.log").read_text()
+    printed = KEY_IN_TEXT.findall(first)
+    assert len(printed) == 1, first
+    key = printed[0]
+    assert HOW_TO_MAKE_MORE in first
+    assert "bootstrap" in first
+    [row] = all_keys(engine)
+    assert (row.name, row.role, row.revoked_at) == ("bootstrap", Role.admin, None)
+    assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
+
+    with serving(database_url, tmp_path / "second.log") as base_url:
+        me = httpx.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert me.status_code == 200, me.text
+        assert me.json() == {"name": "bootstrap", "role": "admin", "key_id": row.id}
+        made = httpx.post(
+            f"{base_url}/api/v1/keys",
+            json={"name": "from-bootstrap", "role": "viewer"},
+            headers={"X-API-Key": key},
+        )
+        assert made.status_code == 201, made.text
+        forged = httpx.get(f"{base_url}/api/v1/me", headers={"X-API-Key": key[:-1] + "!"})
+        assert forged.status_code == 401
+        assert key not in forged.text
+    second = (tmp_path / "second.log").read_text()
+    assert "tsk_" not in second, second  # no new key printed; no key in the access log either
+    assert HOW_TO_MAKE_MORE not in second
+    assert "GET /api/v1/me" in second  # the log was captured, and still names no key
+    assert [(k.name, k.role) for k in all_keys(engine)] == [
+        ("bootstrap", Role.admin),
+        ("from-bootstrap", Role.viewer),
+    ]
+
+
+def test_keys_create_quiet_prints_the_key_alone(database_url: str, engine: Engine) -> None:
+    result = run_tashan(
+        database_url, "keys", "create", "--name", "x", "--role", "editor", "--quiet"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    key = lines[0]
+    assert result.stdout == key + "\n"
+    assert key.startswith("tsk_") and KEY_IN_TEXT.fullmatch(key)
+    row = key_named(engine, "x")
+    assert row.role == Role.editor
+    assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    found = auth_service.authenticate(engine, key)
+    assert found is not None and (found.name, found.role) == ("x", Role.editor)
+
+
+def test_keys_create_says_what_it_made(database_url: str, engine: Engine) -> None:
+    result = run_tashan(database_url, "keys", "create", "--name", "liu-admin", "--role", "admin")
+    assert result.returncode == 0, result.stderr
+    row = key_named(engine, "liu-admin")
+    assert f"created key {row.id} 'liu-admin' (admin)" in result.stdout
+    printed = KEY_IN_TEXT.findall(result.stdout)
+    assert len(printed) == 1
+    assert auth_service.hash_key(printed[0]) == row.key_hash
+
+
+def test_keys_list_shows_keys_without_their_secrets(database_url: str, engine: Engine) -> None:
+    created = run_tashan(
+        database_url, "keys", "create", "--name", "x", "--role", "editor", "--quiet"
+    )
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    other = make_key(engine, Role.viewer, name="chen-viewer")
+
+    result = run_tashan(database_url, "keys", "list")
+    assert result.returncode == 0, result.stderr
+    row = key_named(engine, "x")
+    lines = result.stdout.splitlines()
+    [line] = [line for line in lines if line.split()[:2] == [str(row.id), "x"]]
+    assert line.split()[2:5] == ["editor", row.prefix, "active"]
+    assert any(line.split()[1:3] == ["chen-viewer", "viewer"] for line in lines)
+    for plaintext in (key, other):
+        assert plaintext not in result.stdout
+        assert plaintext[len("tsk_12345678_") :] not in result.stdout
+        assert auth_service.hash_key(plaintext) not in result.stdout
+    assert "tsk_" not in result.stdout
+
+
+def test_keys_revoke_marks_the_key_revoked(database_url: str, engine: Engine) -> None:
+    created = run_tashan(
+        database_url, "keys", "create", "--name", "x", "--role", "editor", "--quiet"
+    )
+    key = created.stdout.strip()
+    row = key_named(engine, "x")
+
+    result = run_tashan(database_url, "keys", "revoke", str(row.id))
+    assert result.returncode == 0, result.stderr
+    assert f"revoked key {row.id} 'x'" in result.stdout
+    assert key_named(engine, "x").revoked_at is not None
+    assert auth_service.authenticate(engine, key) is None
+    listed = run_tashan(database_url, "keys", "list").stdout.splitlines()
+    [line] = [line for line in listed if line.split()[:2] == [str(row.id), "x"]]
+    assert line.split()[4] == "revoked"
+
+
+def test_keys_revoke_unknown_id_fails_cleanly(database_url: str, engine: Engine) -> None:
+    make_key(engine, Role.viewer, name="stays")
+    result = run_tashan(database_url, "keys", "revoke", "4242")
+    assert result.returncode != 0
+    assert "4242" in result.stderr and "does not exist" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert key_named(engine, "stays").revoked_at is None
+
+
+def test_keys_create_duplicate_name_fails_cleanly(database_url: str, engine: Engine) -> None:
+    make_key(engine, Role.viewer, name="x")
+    result = run_tashan(database_url, "keys", "create", "--name", "x", "--role", "admin", "--quiet")
+    assert result.returncode != 0
+    assert "already exists" in result.stderr and "'x'" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "tsk_" not in result.stdout + result.stderr
+    assert [(k.name, k.role) for k in all_keys(engine)] == [("x", Role.viewer)]
+
+
+def test_keys_create_unknown_role_fails_cleanly(database_url: str, engine: Engine) -> None:
+    result = run_tashan(database_url, "keys", "create", "--name", "y", "--role", "superuser")
+    assert result.returncode != 0
+    assert "superuser" in result.stderr and "--role" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "tsk_" not in result.stdout
+    assert all_keys(engine) == []
+
+
+def test_keys_create_invalid_name_fails_cleanly(database_url: str, engine: Engine) -> None:
+    result = run_tashan(database_url, "keys", "create", "--name", " y", "--role", "viewer")
+    assert result.returncode != 0
+    assert "cannot create the key" in result.stderr and "name" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert all_keys(engine) == []
