@@ -153,7 +153,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         allowed = ", ".join(_allowed_methods(request))
         detail = f"{request.method} is not allowed here; allowed: {allowed}"
         return problem_response(request, 405, detail, headers={"Allow": allowed})
-    return problem_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+    slug = "body-too-large" if exc.status_code == 413 else None
+    return problem_response(request, exc.status_code, detail, slug, headers=dict(exc.headers or {}))
 
 
 def _allowed_methods(request: Request) -> list[str]:

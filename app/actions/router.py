@@ -89,10 +89,10 @@ def list_actions(
 
 @router.post("", status_code=201, summary="Create an action", responses=problem_responses(409, 422))
 def create_action(
+    editor: EditorDep,
     data: ActionCreate,
     session: WriteSessionDep,
     settings: SettingsDep,
-    editor: EditorDep,
     response: Response,
 ) -> ActionRead:
     """Create a proposed action; the quote must occur in the source text (exactly once, or
@@ -126,12 +126,12 @@ def get_action(
 
 @router.patch("/{action_id}", summary="Update an action", responses=WRITE_ERRORS)
 def update_action(
+    editor: EditorDep,
     action_id: ActionId,
     data: ActionUpdate,
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    editor: EditorDep,
     response: Response,
 ) -> ActionRead:
     """Change any field but status, quote and offsets; needs If-Match with the current ETag."""
@@ -141,11 +141,11 @@ def update_action(
 
 @router.delete("/{action_id}", summary="Archive an action", responses=WRITE_ERRORS)
 def archive_action(
+    admin: AdminDep,
     action_id: ActionId,
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    admin: AdminDep,
     response: Response,
 ) -> ActionRead:
     """Archive: hidden from lists unless include_archived=true; nothing is hard-deleted."""
@@ -159,12 +159,12 @@ def archive_action(
     responses=problem_responses(404, 409, 412, 422, 428),
 )
 def change_status(
+    editor: EditorDep,
     action_id: ActionId,
     data: TransitionCreate,
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    editor: EditorDep,
     response: Response,
 ) -> ActionRead:
     """Follow the workflow (proposed → accepted → in_progress → completed, …); an illegal
@@ -179,12 +179,12 @@ def change_status(
     responses=problem_responses(404, 409, 412, 422, 428),
 )
 def add_progress_update(
+    editor: EditorDep,
     action_id: ActionId,
     data: ProgressUpdateCreate,
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    editor: EditorDep,
     response: Response,
 ) -> ActionRead:
     """Add a note to the timeline, optionally with new progress (0..100) and evidence.

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.auth.models import Role
 from app.fields import Name
@@ -19,7 +19,9 @@ class KeyCreate(BaseModel):
 
     name: Annotated[Name, Field(max_length=100)]
     role: Role
-    expires_at: datetime | None = Field(default=None, description="RFC 3339; none: never")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="RFC 3339 with an offset; none: never"
+    )
 
 
 class KeyRead(BaseModel):

@@ -3,6 +3,8 @@
 import base64
 import hashlib
 import re
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -58,6 +60,22 @@ def dump_every_row(engine: Engine) -> str:
                 rows = connection.execute(text(f'SELECT {casts} FROM "{table}"'))
             parts.extend(" | ".join(str(value) for value in row) for row in rows)
     return "\n".join(parts)
+
+
+def raw_bytes_of(*paths: Path) -> bytes:
+    """The bytes of the files that exist, read by another process: opening and closing a
+    SQLite file in this process would drop the POSIX locks its pooled connections hold."""
+    script = (
+        "import sys, pathlib\n"
+        "for name in sys.argv[1:]:\n"
+        "    path = pathlib.Path(name)\n"
+        "    if path.exists():\n"
+        "        sys.stdout.buffer.write(path.read_bytes())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *map(str, paths)], capture_output=True, check=True
+    )
+    return result.stdout
 
 
 # --- key material -----------------------------------------------------------------------
@@ -116,8 +134,7 @@ def test_database_never_holds_a_plaintext_key(engine: Engine, database_url: str)
     if engine.dialect.name == "sqlite":
         db_path = make_url(database_url).database
         assert db_path
-        files = [Path(db_path), Path(db_path + "-wal")]
-        raw = b"".join(path.read_bytes() for path in files if path.exists())
+        raw = raw_bytes_of(Path(db_path), Path(db_path + "-wal"))
         assert len(raw) > 0
         for plaintext in plaintexts:
             secret = secret_of(plaintext).encode()
