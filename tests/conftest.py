@@ -1,8 +1,11 @@
-"""Shared fixtures: one migrated database per run (SQLite, or PostgreSQL when
-TASHAN_TEST_DATABASE_URL is set), emptied before every test; the app over it; a live server."""
+"""Shared fixtures: a clean migrated database for every test (a copy of a migrated SQLite
+file, or, when TASHAN_TEST_DATABASE_URL is set, one PostgreSQL database per run emptied
+before each test); the app over it; keys; a live server."""
 
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -35,12 +38,15 @@ ARTICLE = (SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt").read_bytes().decode(
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database migrated to head for this run: a fresh SQLite file or PostgreSQL database."""
+def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to head once per run: a SQLite template file or a PostgreSQL
+    database created for this run and dropped after it."""
     if not POSTGRES_URL:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tashan.db'}"
-        migrations.upgrade(url)
-        yield url
+        path = tmp_path_factory.mktemp("template") / "tashan.db"
+        migrations.upgrade(f"sqlite:///{path}")
+        with sqlite3.connect(path) as connection:  # fold the WAL in, so one file is the copy
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        yield f"sqlite:///{path}"
         return
     name = f"tashan_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -54,25 +60,29 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
+def database_url(migrated_url: str, tmp_path: Path) -> str:
+    """A clean migrated database for this test (ids start at 1). SQLite: a copy of the
+    template, since the events table refuses DELETE. PostgreSQL: the run's database emptied
+    with TRUNCATE, which the events table's row triggers do not see."""
+    if migrated_url.startswith("sqlite"):
+        copy = tmp_path / "tashan.db"
+        shutil.copyfile(str(make_url(migrated_url).database), copy)
+        return f"sqlite:///{copy}"
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    admin = create_engine(migrated_url)
+    with admin.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    admin.dispose()
+    return migrated_url
+
+
+@pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    """The engine every in-process test shares."""
+    """The engine of this test's database."""
     engine = create_db_engine(database_url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def clean_database(engine: Engine) -> None:
-    """Empty every table so each test starts from a clean database (ids restart at 1)."""
-    tables = [table.name for table in reversed(metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                connection.execute(text(f'DELETE FROM "{name}"'))
 
 
 @pytest.fixture
