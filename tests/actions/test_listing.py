@@ -113,3 +113,22 @@ def test_as_of_in_the_future_is_422(client: TestClient) -> None:
         response = client.get(path, params={"as_of": "2999-01-01"})
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"] == ["query", "as_of"]
+
+
+@pytest.mark.usefixtures("history")
+def test_stale_means_open_with_no_event_for_stale_days(client: TestClient) -> None:
+    def stale_ids(as_of: str) -> set[int]:
+        response = client.get("/api/v1/actions", params={"as_of": as_of, "stale": "true"})
+        assert response.status_code == 200
+        return {a["id"] for a in response.json()["items"]}
+
+    # seeded 5 Jan: nothing is stale 20 days later, everything untouched is 40 days later
+    assert stale_ids("2026-01-25") == set()
+    untouched = stale_ids("2026-02-14")
+    assert {4, 5, 43} <= untouched and not {1, 3} & untouched  # 1 and 3 moved in Feb
+    # on 14 Apr action 1 is completed (closed, so never stale), 3 blocked since 1 Feb is
+    assert 1 not in stale_ids("2026-04-14") and 3 in stale_ids("2026-04-14")
+    stats = client.get("/api/v1/stats", params={"as_of": "2026-02-14"}).json()
+    assert stats["stale"] == len(untouched)
+    fresh = client.get("/api/v1/actions", params={"as_of": "2026-02-14", "stale": "false"})
+    assert fresh.json()["total"] == 43 - len(untouched)
