@@ -1,22 +1,30 @@
-"""The `tashan` command: db upgrade, seed, serve, keys."""
+"""The `tashan` command: db upgrade, seed, serve, keys, report."""
 
-from datetime import timedelta
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich.console import Console
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import migrations
+from app.actions.schemas import ActionFilters
+from app.actions.workflow import Status
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR, get_settings
 from app.db import create_db_engine, utcnow, write_session
 from app.errors import AppError
+from app.reports import service as report_service
+from app.reports.builder import current_week
+from app.reports.model import Lang, ReportFormat
+from app.reports.schemas import check_period
 from app.seeding.remote import RemoteSeedError, seed_over_http
 from app.seeding.schemas import SeedReport
 from app.seeding.service import SeedError, seed_database
@@ -26,6 +34,8 @@ db_cli = typer.Typer(help="Database schema.")
 keys_cli = typer.Typer(help="API keys: only a hash of each is stored.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
+report_cli = typer.Typer(help="Status reports and the 五个一 schedules.")
+cli.add_typer(report_cli, name="report")
 
 
 def _migrated_engine() -> Engine:
@@ -168,6 +178,77 @@ def keys_revoke(
     finally:
         engine.dispose()
     typer.echo(f"revoked key {key.id} {key.name!r}")
+
+
+DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+
+
+@report_cli.command("export")
+def report_export(
+    format: Annotated[ReportFormat, typer.Option(help="xlsx, csv, md, html or json")] = (
+        ReportFormat.xlsx
+    ),
+    lang: Annotated[Lang, typer.Option(help="zh or en")] = Lang.zh,
+    out: Annotated[
+        Path | None, typer.Option(help="file to write (default: its name, here)")
+    ] = None,
+    period_start: DateOption = None,
+    period_end: DateOption = None,
+    status: Annotated[list[Status] | None, typer.Option(help="repeatable")] = None,
+    owner_id: Annotated[int | None, typer.Option()] = None,
+    theme: Annotated[str | None, typer.Option()] = None,
+    overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue")] = None,
+) -> None:
+    """Write a status report file (this ISO week unless a period is given)."""
+    settings = get_settings()
+    week = current_week(settings.now().date())
+    period = (
+        period_start.date() if period_start else week[0],
+        period_end.date() if period_end else week[1],
+    )
+    try:
+        check_period(*period)
+        filters = ActionFilters(
+            status=status or [], owner_id=owner_id, theme=theme, overdue=overdue
+        )
+    except ValueError as exc:
+        typer.echo(f"cannot export: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    engine = _migrated_engine()
+    try:
+        with _progress(f"building the {format} report"), Session(engine) as session:
+            content, file_name = report_service.render_status_report(
+                session, settings, filters, period, lang, format
+            )
+    finally:
+        engine.dispose()
+    target = out or Path(file_name)
+    target.write_bytes(content)
+    typer.echo(f"wrote {target} ({len(content):,} bytes)")
+
+
+@report_cli.command("run-due")
+def report_run_due() -> None:
+    """Make every scheduled report whose period has ended and is not made yet (for cron)."""
+    settings = get_settings()
+    engine = _migrated_engine()
+    try:
+        with _progress("making due reports"):
+            made = report_service.run_due(engine, settings)
+    finally:
+        engine.dispose()
+    for report in made:
+        typer.echo(
+            f"made {report.file_name} ({report.size_bytes:,} bytes, {report.row_count} actions)"
+        )
+    if not made:
+        typer.echo("nothing due")
+
+
+def _progress(what: str) -> AbstractContextManager[object]:
+    """A spinner on a terminal; silence when output goes to a file or a pipe."""
+    console = Console(stderr=True)
+    return console.status(what) if console.is_terminal else nullcontext()
 
 
 def _reason(exc: Exception) -> str:

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: list[str] = []
+    # Kept reports are also written here, for people who collect files from a folder.
+    export_dir: Path = PROJECT_DIR / "var" / "exports"
+    # Run the 五个一 report schedules inside `tashan serve` (else use `tashan report run-due`).
+    scheduler: bool = False
 
     @field_validator("timezone")
     @classmethod

@@ -16,6 +16,8 @@ from app.db import create_db_engine
 from app.errors import install_error_handlers
 from app.hardening import install_hardening
 from app.migrations import head_revision
+from app.reports.router import router as reports_router
+from app.reports.scheduler import start_scheduler
 from app.sources.router import router as sources_router
 from app.units.router import router as units_router
 
@@ -38,6 +40,10 @@ TAGS = [
     {"name": "sources", "description": "Documents kept verbatim (来源) and their speeches"},
     {"name": "units", "description": "Organisation units (单位) that own actions"},
     {"name": "stats", "description": "Counts and the unit ranking (一季一排名)"},
+    {
+        "name": "reports",
+        "description": "Status reports (XLSX, CSV, Markdown, HTML, JSON) and the 五个一 schedules",
+    },
     {"name": "keys", "description": "API keys (admin) and who am I"},
     {"name": "service", "description": "Health and readiness probes, open to all"},
 ]
@@ -50,7 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        scheduler = start_scheduler(engine, settings) if settings.scheduler else None
         yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         engine.dispose()
 
     app = FastAPIOffline(
@@ -71,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats_router,
         sources_router,
         units_router,
+        reports_router,
         auth_router,
         health.router,
     ):

@@ -3,6 +3,7 @@
 from app.actions.models import Action, ActionEvent, ActionTheme, Theme
 from app.auth.models import ApiKey
 from app.db import metadata
+from app.reports.models import Report, ReportRun, ReportSchedule
 from app.sources.models import Source, Speech
 from app.units.models import Unit
 
@@ -11,6 +12,9 @@ __all__ = [
     "ActionEvent",
     "ActionTheme",
     "ApiKey",
+    "Report",
+    "ReportRun",
+    "ReportSchedule",
     "Source",
     "Speech",
     "Theme",

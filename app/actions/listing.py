@@ -1,12 +1,12 @@
 """Reading many actions: the moment they are read at (now, or as of the end of a past day,
 rebuilt from their timelines), the filters, and the sort order."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
@@ -35,22 +35,27 @@ class Moment:
         """The status column or its as-of reconstruction."""
         if self.as_of is None:
             return cast(ColumnElement[Any], col(Action.status))
-        return self._latest(col(ActionEvent.to_status))
+        return self._latest("to_status")
 
     def progress(self) -> ColumnElement[Any]:
         """The progress column or its as-of reconstruction."""
         if self.as_of is None:
             return cast(ColumnElement[Any], col(Action.progress))
-        return self._latest(col(ActionEvent.progress))
+        return self._latest("progress")
 
     def archived(self) -> ColumnElement[bool]:
         """Whether an action is (or, as of a day, was) archived."""
         if self.as_of is None:
             return col(Action.archived).is_(True)
-        return exists().where(
-            col(ActionEvent.action_id) == col(Action.id),
-            col(ActionEvent.kind) == EventKind.archived,
-            col(ActionEvent.at) < self.now,
+        event = aliased(ActionEvent)
+        return (
+            exists()
+            .where(
+                col(event.action_id) == col(Action.id),
+                col(event.kind) == EventKind.archived,
+                col(event.at) < self.now,
+            )
+            .correlate(Action)
         )
 
     def existing(self) -> ColumnElement[bool]:
@@ -61,22 +66,29 @@ class Moment:
 
     def last_event_at(self) -> ColumnElement[Any]:
         """When an action's timeline last moved before the moment."""
+        event = aliased(ActionEvent)
         return (
-            select(func.max(ActionEvent.at))
-            .where(col(ActionEvent.action_id) == col(Action.id), col(ActionEvent.at) < self.now)
+            select(func.max(event.at))
+            .where(col(event.action_id) == col(Action.id), col(event.at) < self.now)
+            .correlate(Action)
             .scalar_subquery()
         )
 
-    def _latest(self, column: Any) -> ColumnElement[Any]:
+    def _latest(self, field: str) -> ColumnElement[Any]:
+        """The field of the action's last event before the moment that sets it."""
+        # An alias, so the subquery correlates with actions even inside queries on events.
+        event = aliased(ActionEvent)
+        column = getattr(event, field)
         return (
             select(column)
             .where(
-                col(ActionEvent.action_id) == col(Action.id),
+                col(event.action_id) == col(Action.id),
                 column.is_not(None),
-                col(ActionEvent.at) < self.now,
+                col(event.at) < self.now,
             )
-            .order_by(col(ActionEvent.id).desc())
+            .order_by(col(event.id).desc())
             .limit(1)
+            .correlate(Action)
             .scalar_subquery()
         )
 
@@ -183,15 +195,27 @@ def sortable(moment: Moment) -> dict[str, Any]:
 
 def list_actions(
     session: Session, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
-) -> tuple[Sequence[tuple[Action, Status, int]], int]:
+) -> tuple[list[tuple[Action, Status, int]], int]:
     """A page of (action, status, progress) at the moment, in a total order, and the total."""
     where = filter_clauses(filters, moment)
     total = session.exec(select(func.count()).select_from(Action).where(*where)).one()
-    rows = session.exec(
+    rows = all_actions(session, filters, sort, moment, page)
+    return rows, total
+
+
+def all_actions(
+    session: Session,
+    filters: ActionFilters,
+    sort: str | None,
+    moment: Moment,
+    page: PageParams | None = None,
+) -> list[tuple[Action, Status, int]]:
+    """(action, status, progress) at the moment for every action filters select (or a page)."""
+    query = (
         select(Action, moment.status(), moment.progress())
-        .where(*where)
+        .where(*filter_clauses(filters, moment))
         .order_by(*order_by(sort, sortable(moment), col(Action.id)))
-        .offset(page.offset)
-        .limit(page.limit)
-    ).all()
-    return [(action, Status(status), progress) for action, status, progress in rows], total
+    )
+    if page is not None:
+        query = query.offset(page.offset).limit(page.limit)
+    return [(action, Status(status), progress) for action, status, progress in session.exec(query)]

@@ -1,0 +1,193 @@
+"""Building the report model for a period and a set of filters, as of the period's end."""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.actions import listing
+from app.actions.listing import Moment, moment_for
+from app.actions.models import Action, ActionEvent, EventKind
+from app.actions.schemas import ActionFilters, is_overdue
+from app.actions.stats import compute_stats
+from app.actions.workflow import Status
+from app.config import Settings
+from app.reports.labels import label, status_label
+from app.reports.model import ActionLine, ChangeLine, Headline, Lang, Report
+
+
+def current_week(today: date) -> tuple[date, date]:
+    """Monday to Sunday of the ISO week containing today."""
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def build_report(
+    session: Session,
+    settings: Settings,
+    filters: ActionFilters,
+    period: tuple[date, date],
+    lang: Lang,
+) -> Report:
+    """The report of filters' actions over period; a period that has ended is read as of its
+    last day, so a past report shows that period as it was."""
+    start, end = period
+    today = settings.now().date()
+    moment = moment_for(settings, end if end < today else None)
+    window = (
+        datetime.combine(start, time(), tzinfo=settings.tz),
+        datetime.combine(end + timedelta(days=1), time(), tzinfo=settings.tz),
+    )
+    rows = listing.all_actions(session, filters, "id", moment)
+    notes = _latest_notes(session, [a.id for a, _, _ in rows if a.id is not None], moment)
+    lines = [
+        _line(action, status, progress, notes, moment, lang) for action, status, progress in rows
+    ]
+    stats = compute_stats(session, filters, moment)
+    title = f"{label('title', lang)} {start.isoformat()} – {end.isoformat()}"
+    return Report(
+        title=title,
+        lang=lang,
+        period_start=start,
+        period_end=end,
+        as_of=moment.as_of,
+        generated_at=settings.now(),
+        filters=filters.model_dump(mode="json", exclude_defaults=True),
+        headline=_headline(session, filters, moment, stats, lines, window),
+        ranking=stats.units,
+        overdue=[line for line in lines if line.overdue],
+        changes=_changes(session, filters, moment, window, lang),
+        actions=lines,
+    )
+
+
+def _line(
+    action: Action,
+    status: Status,
+    progress: int,
+    notes: dict[int, str],
+    moment: Moment,
+    lang: Lang,
+) -> ActionLine:
+    assert action.id is not None
+    return ActionLine(
+        id=action.id,
+        version=action.version,
+        title=action.title,
+        owner=action.owner.name,
+        status=status,
+        status_label=status_label(status, lang),
+        priority=action.priority,
+        progress=progress,
+        due_on=action.due_on,
+        overdue=is_overdue(action.due_on, status, moment.today),
+        assignee=action.assignee,
+        themes=[theme.name for theme in action.themes],
+        latest_note=notes.get(action.id),
+        quote=action.quote,
+        updated_at=action.updated_at,
+    )
+
+
+def _latest_notes(session: Session, action_ids: list[int], moment: Moment) -> dict[int, str]:
+    """Each action's most recent note on its timeline before the moment."""
+    latest = (
+        select(func.max(ActionEvent.id))
+        .where(col(ActionEvent.note).is_not(None), col(ActionEvent.at) < moment.now)
+        .group_by(col(ActionEvent.action_id))
+    )
+    rows = session.exec(
+        select(ActionEvent.action_id, ActionEvent.note).where(col(ActionEvent.id).in_(latest))
+    ).all()
+    wanted = set(action_ids)
+    return {action_id: note for action_id, note in rows if action_id in wanted and note}
+
+
+def _headline(
+    session: Session,
+    filters: ActionFilters,
+    moment: Moment,
+    stats: Any,
+    lines: list[ActionLine],
+    window: tuple[datetime, datetime],
+) -> Headline:
+    counted = [line for line in lines if line.status != Status.declined]
+    completed = sum(line.status == Status.completed for line in lines)
+    where = listing.filter_clauses(filters, moment)
+    created = session.exec(
+        select(func.count())
+        .select_from(Action)
+        .where(*where, col(Action.created_at) >= window[0], col(Action.created_at) < window[1])
+    ).one()
+    changed = session.exec(
+        select(func.count(func.distinct(ActionEvent.action_id)))
+        .join(Action, col(Action.id) == col(ActionEvent.action_id))
+        .where(
+            *where,
+            col(ActionEvent.kind) != EventKind.created,
+            col(ActionEvent.at) >= window[0],
+            col(ActionEvent.at) < window[1],
+        )
+    ).one()
+    return Headline(
+        total=stats.total,
+        by_status=stats.by_status,
+        completed=completed,
+        completion_rate=round(completed / len(counted), 4) if counted else 0.0,
+        average_progress=(
+            round(sum(line.progress for line in counted) / len(counted), 2) if counted else 0.0
+        ),
+        overdue=stats.overdue,
+        stale=stats.stale,
+        created_in_period=created,
+        changed_in_period=changed,
+    )
+
+
+def _changes(
+    session: Session,
+    filters: ActionFilters,
+    moment: Moment,
+    window: tuple[datetime, datetime],
+    lang: Lang,
+) -> list[ChangeLine]:
+    """The period's events of the selected actions, oldest first."""
+    rows = session.exec(
+        select(ActionEvent, Action.title)
+        .join(Action, col(Action.id) == col(ActionEvent.action_id))
+        .where(
+            *listing.filter_clauses(filters, moment),
+            col(ActionEvent.at) >= window[0],
+            col(ActionEvent.at) < window[1],
+        )
+        .order_by(col(ActionEvent.at), col(ActionEvent.id))
+    ).all()
+    return [
+        ChangeLine(
+            at=event.at,
+            action_id=event.action_id,
+            action_title=title,
+            actor=event.actor,
+            kind=label(event.kind if event.kind != EventKind.progress else "latest_note", lang),
+            summary=_summary(event, lang),
+            note=event.note,
+        )
+        for event, title in rows
+    ]
+
+
+def _summary(event: ActionEvent, lang: Lang) -> str:
+    """One line saying what an event changed."""
+    if event.kind == EventKind.transition and event.from_status and event.to_status:
+        before, after = Status(event.from_status), Status(event.to_status)
+        return f"{status_label(before, lang)} → {status_label(after, lang)}"
+    changes = event.changes or {}
+    if "progress" in changes:
+        before_progress, after_progress = changes["progress"]
+        progress = f"{label('progress', lang)} {before_progress}% → {after_progress}%"
+        others = [k for k in changes if k != "progress"]
+        return progress if not others else f"{progress}; {', '.join(others)}"
+    if changes:
+        return ", ".join(changes)
+    return label(event.kind if event.kind != EventKind.progress else "latest_note", lang)

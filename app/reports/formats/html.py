@@ -1,0 +1,141 @@
+"""The report as one self-contained, printable HTML file: inline CSS, an inline SVG chart of
+completion rate by unit, no scripts and no external resources. Every text is escaped."""
+
+from html import escape
+from typing import Any
+
+from app.actions.stats import UnitStats
+from app.reports.formats.table import (
+    NUMERIC,
+    Kind,
+    Table,
+    actions_table,
+    changes_table,
+    display_width,
+    figures,
+    overdue_table,
+    ranking_table,
+    status_figures,
+    text,
+)
+from app.reports.labels import label
+from app.reports.model import Lang, Report
+
+CSS = """
+body { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
+  sans-serif; color: #222; margin: 2em; font-size: 14px; line-height: 1.5; }
+h1 { font-size: 1.6em; margin: 0 0 .8em; }
+h2 { font-size: 1.25em; margin: 1.6em 0 .6em; border-bottom: 2px solid #3b6fb6;
+  padding-bottom: .2em; break-after: avoid; page-break-after: avoid; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 1em; }
+th, td { border: 1px solid #999; padding: .3em .5em; vertical-align: top; text-align: left; }
+thead th { background: #e8eef7; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+td.wrap { white-space: pre-wrap; min-width: 12em; }
+table.figures { width: auto; }
+table.figures th { background: #f4f4f4; }
+.chart { break-inside: avoid; page-break-inside: avoid; }
+.chart rect { fill: #3b6fb6; }
+.chart text { font-size: 13px; fill: #222; }
+.chart line { stroke: #999; }
+p.none { color: #666; }
+@page { size: A4 landscape; margin: 12mm; }
+@media print {
+  body { margin: 0; font-size: 10pt; }
+  section { break-before: auto; }
+  section.lines { break-before: page; page-break-before: always; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+BAR_WIDTH, ROW_HEIGHT, BAR_HEIGHT, CHAR_WIDTH = 420, 26, 16, 7
+
+
+def render(report: Report) -> bytes:
+    """The report as UTF-8 HTML."""
+    lang = report.lang
+    body = [
+        f"<h1>{escape(report.title)}</h1>",
+        _section(label("overview", lang), _figures(report)),
+        _section(label("chart_title", lang), _chart(report.ranking, lang)),
+        _section(label("ranking", lang), _table(ranking_table(report), lang)),
+        _section(label("overdue_sheet", lang), _table(overdue_table(report), lang)),
+        _section(label("changes", lang), _table(changes_table(report), lang), "lines"),
+        _section(label("actions", lang), _table(actions_table(report), lang), "lines"),
+    ]
+    page = (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{"zh-CN" if lang == Lang.zh else "en"}">\n'
+        '<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(report.title)}</title>\n<style>{CSS}</style>\n</head>\n"
+        "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )
+    return page.encode("utf-8")
+
+
+def _section(heading: str, content: str, css_class: str = "") -> str:
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f"<section{attribute}>\n<h2>{escape(heading)}</h2>\n{content}\n</section>"
+
+
+def _figures(report: Report) -> str:
+    rows = [(f.label, text(f.value, f.kind)) for f in figures(report)]
+    statuses = (", " if report.lang == Lang.en else "，").join(
+        f"{f.label} {f.value}" for f in status_figures(report)
+    )
+    rows.append((label("by_status", report.lang), statuses))
+    cells = "\n".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="figures">\n{cells}\n</table>'
+
+
+def _chart(units: list[UnitStats], lang: Lang) -> str:
+    """A horizontal bar per unit, its length the unit's completion rate, best unit on top."""
+    if not units:
+        return f'<p class="none">{escape(label("none", lang))}</p>'
+    left = max(display_width(u.unit_name) for u in units) * CHAR_WIDTH + 12
+    width, height = left + BAR_WIDTH + 60, len(units) * ROW_HEIGHT + 8
+    bars = "\n".join(_bar(unit, index, left) for index, unit in enumerate(units))
+    axes = "".join(  # where 0% and 100% are, so a short bar still reads as a share
+        f'<line x1="{x}" y1="0" x2="{x}" y2="{height}"{dash}/>'
+        for x, dash in ((left, ""), (left + BAR_WIDTH, ' stroke-dasharray="4 3"'))
+    )
+    title = escape(label("chart_title", lang))
+    return (
+        f'<div class="chart"><svg role="img" '
+        f'aria-label="{title}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">\n<title>{title}</title>\n{axes}\n{bars}\n</svg></div>'
+    )
+
+
+def _bar(unit: UnitStats, index: int, left: int) -> str:
+    top = index * ROW_HEIGHT + 4
+    length = round(unit.completion_rate * BAR_WIDTH, 1)
+    baseline = top + BAR_HEIGHT - 3
+    return (
+        f'<text x="{left - 8}" y="{baseline}" text-anchor="end">{escape(unit.unit_name)}</text>'
+        f'<rect x="{left}" y="{top}" width="{length}" height="{BAR_HEIGHT}"/>'
+        f'<text x="{left + length + 6}" y="{baseline}">'
+        f"{escape(text(unit.completion_rate, Kind.rate))}</text>"
+    )
+
+
+def _table(table: Table[Any], lang: Lang) -> str:
+    if not table.rows:
+        return f'<p class="none">{escape(label("none", lang))}</p>'
+    classes = [_css_class(column.kind in NUMERIC, column.wrap) for column in table.columns]
+    head = _tr("th", classes, table.headers(lang))
+    body = "\n".join(_tr("td", classes, table.texts(row, lang)) for row in table.rows)
+    return f"<table>\n<thead>{head}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _tr(tag: str, classes: list[str], texts: list[str]) -> str:
+    cells = zip(classes, texts, strict=True)
+    return "<tr>" + "".join(f"<{tag}{css}>{escape(t)}</{tag}>" for css, t in cells) + "</tr>"
+
+
+def _css_class(numeric: bool, wrap: bool) -> str:
+    if numeric:
+        return ' class="num"'
+    return ' class="wrap"' if wrap else ""

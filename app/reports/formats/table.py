@@ -1,0 +1,211 @@
+"""What every writer shares: the tables of a report (columns, headings, how a row's values are
+read), the headline figures, how values read as text, and the formula-injection guard."""
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from app.actions.stats import UnitStats
+from app.actions.workflow import Status
+from app.reports.labels import label, status_label
+from app.reports.model import ActionLine, ChangeLine, Lang, Report
+
+# Files carry naive local times; the deployment default zone is the one they are read in.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Value = str | int | float | date | datetime | None
+Row = TypeVar("Row")
+
+
+class Kind(StrEnum):
+    """How a value is shown."""
+
+    text = "text"
+    number = "number"
+    percent = "percent"  # progress 0..100, whole
+    average = "average"  # mean progress 0..100, one decimal
+    rate = "rate"  # 0..1
+    date = "date"
+    datetime = "datetime"
+
+
+NUMERIC = {Kind.number, Kind.percent, Kind.average, Kind.rate}
+
+
+@dataclass(frozen=True)
+class Column(Generic[Row]):
+    """One column: its heading's label key, how a row's value is read, how it is shown."""
+
+    key: str
+    get: Callable[[Row, Lang], Value]
+    kind: Kind = Kind.text
+    wrap: bool = False
+
+
+@dataclass(frozen=True)
+class Table(Generic[Row]):
+    """Rows under a heading, with their columns."""
+
+    key: str
+    columns: Sequence[Column[Row]]
+    rows: Sequence[Row]
+
+    def headers(self, lang: Lang) -> list[str]:
+        return [label(column.key, lang) for column in self.columns]
+
+    def values(self, row: Row, lang: Lang) -> list[Value]:
+        return [column.get(row, lang) for column in self.columns]
+
+    def texts(self, row: Row, lang: Lang) -> list[str]:
+        return [text(column.get(row, lang), column.kind) for column in self.columns]
+
+
+def _yes_no(flag: bool, lang: Lang) -> str:
+    return label("yes" if flag else "no", lang)
+
+
+ACTION_COLUMNS: tuple[Column[ActionLine], ...] = (
+    Column("id", lambda a, _: a.id, Kind.number),
+    Column("version", lambda a, _: a.version, Kind.number),
+    Column("action", lambda a, _: a.title),
+    Column("owner", lambda a, _: a.owner),
+    Column("status", lambda a, _: a.status_label),
+    Column("priority", lambda a, lang: label(a.priority, lang)),
+    Column("progress", lambda a, _: a.progress, Kind.percent),
+    Column("due_on", lambda a, _: a.due_on, Kind.date),
+    Column("is_overdue", lambda a, lang: _yes_no(a.overdue, lang)),
+    Column("assignee", lambda a, _: a.assignee),
+    Column("themes", lambda a, _: "、".join(a.themes)),
+    Column("latest_note", lambda a, _: a.latest_note, wrap=True),
+    Column("quote", lambda a, _: a.quote, wrap=True),
+    Column("updated_at", lambda a, _: a.updated_at, Kind.datetime),
+)
+
+RANKING_COLUMNS: tuple[Column[UnitStats], ...] = (
+    Column("rank", lambda u, _: u.rank, Kind.number),
+    Column("unit", lambda u, _: u.unit_name),
+    Column("total", lambda u, _: u.total, Kind.number),
+    Column("completed", lambda u, _: u.completed, Kind.number),
+    Column("in_progress", lambda u, _: u.in_progress, Kind.number),
+    Column("blocked", lambda u, _: u.blocked, Kind.number),
+    Column("overdue", lambda u, _: u.overdue, Kind.number),
+    Column("completion_rate", lambda u, _: u.completion_rate, Kind.rate),
+    Column("average_progress", lambda u, _: u.average_progress, Kind.average),
+)
+RATE_COLUMN = 8  # 1-based position of completion_rate, charted by unit (column 2)
+
+CHANGE_COLUMNS: tuple[Column[ChangeLine], ...] = (
+    Column("at", lambda c, _: c.at, Kind.datetime),
+    Column("id", lambda c, _: c.action_id, Kind.number),
+    Column("action", lambda c, _: c.action_title),
+    Column("actor", lambda c, _: c.actor),
+    Column("kind", lambda c, _: c.kind),
+    Column("summary", lambda c, _: c.summary, wrap=True),
+    Column("note", lambda c, _: c.note, wrap=True),
+)
+
+
+def ranking_table(report: Report) -> Table[UnitStats]:
+    return Table("ranking", RANKING_COLUMNS, report.ranking)
+
+
+def actions_table(report: Report) -> Table[ActionLine]:
+    return Table("actions", ACTION_COLUMNS, report.actions)
+
+
+def overdue_table(report: Report) -> Table[ActionLine]:
+    return Table("overdue_sheet", ACTION_COLUMNS, report.overdue)
+
+
+def changes_table(report: Report) -> Table[ChangeLine]:
+    return Table("changes", CHANGE_COLUMNS, report.changes)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure: its heading, value and how it is shown."""
+
+    label: str
+    value: Value
+    kind: Kind = Kind.text
+
+
+def figures(report: Report) -> list[Figure]:
+    """The headline figures, in reading order."""
+    lang, head = report.lang, report.headline
+    period = f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"
+    filters = "; ".join(f"{key}={value}" for key, value in report.filters.items())
+    pairs: list[tuple[str, Value, Kind]] = [
+        ("period", period, Kind.text),
+        ("as_of", report.as_of or label("now", lang), Kind.date if report.as_of else Kind.text),
+        ("generated_at", report.generated_at, Kind.datetime),
+        ("filters", filters or label("none", lang), Kind.text),
+        ("total", head.total, Kind.number),
+        ("completed", head.completed, Kind.number),
+        ("completion_rate", head.completion_rate, Kind.rate),
+        ("average_progress", head.average_progress, Kind.average),
+        ("overdue", head.overdue, Kind.number),
+        ("stale", head.stale, Kind.number),
+        ("created_in_period", head.created_in_period, Kind.number),
+        ("changed_in_period", head.changed_in_period, Kind.number),
+    ]
+    return [Figure(label(key, lang), value, kind) for key, value, kind in pairs]
+
+
+def status_figures(report: Report) -> list[Figure]:
+    """How many actions have each status, headed in the report's language."""
+    return [
+        Figure(status_label(Status(count.status), report.lang), count.count, Kind.number)
+        for count in report.headline.by_status
+    ]
+
+
+def local(moment: datetime) -> datetime:
+    """A naive wall-clock time in LOCAL_TZ (naive input is taken as UTC, as stored)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+def text(value: Value, kind: Kind = Kind.text) -> str:
+    """A value as a reader reads it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return local(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int | float) and kind in NUMERIC:
+        if kind == Kind.percent:
+            return f"{value:.0f}%"
+        if kind == Kind.average:
+            return f"{value:.1f}%"
+        if kind == Kind.rate:
+            return f"{value * 100:.1f}%"
+    return str(value)
+
+
+def is_formula_like(value: str) -> bool:
+    """Whether a spreadsheet would read this text as a formula."""
+    return value.startswith(FORMULA_STARTS)
+
+
+def guard(value: str) -> str:
+    """Text a spreadsheet shows as text: a leading quote before formula-like text."""
+    return f"'{value}" if is_formula_like(value) else value
+
+
+def display_width(value: str) -> int:
+    """Columns the widest line of a text takes: East Asian wide characters count 2."""
+    return max(
+        (
+            sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+            for line in value.splitlines()
+        ),
+        default=0,
+    )

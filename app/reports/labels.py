@@ -1,0 +1,87 @@
+"""Headings and labels of reports, in Chinese (the default) and English."""
+
+from app.actions.workflow import STATUS_LABELS, Status
+from app.reports.model import Lang
+
+_LABELS: dict[str, tuple[str, str]] = {
+    # document and sheets
+    "title": ("事项推进情况报告", "Action status report"),
+    "overview": ("概览", "Overview"),
+    "ranking": ("排名", "Ranking"),
+    "actions": ("明细", "Actions"),
+    "overdue_sheet": ("逾期", "Overdue"),
+    "changes": ("动态", "Changes"),
+    "chart_title": ("各单位完成率", "Completion rate by unit"),
+    # headline
+    "period": ("统计期间", "Period"),
+    "as_of": ("数据截至", "Figures as of"),
+    "generated_at": ("生成时间", "Generated at"),
+    "filters": ("筛选条件", "Filters"),
+    "total": ("事项总数", "Actions"),
+    "completed": ("已完成", "Completed"),
+    "completion_rate": ("完成率", "Completion rate"),
+    "average_progress": ("平均进度", "Average progress"),
+    "overdue": ("逾期", "Overdue"),
+    "stale": ("久未更新", "Stale"),
+    "created_in_period": ("本期新增", "New in period"),
+    "changed_in_period": ("本期有变动", "Changed in period"),
+    "by_status": ("按状态", "By status"),
+    "count": ("数量", "Count"),
+    "now": ("当前", "now"),
+    "none": ("无", "none"),
+    # action lines
+    "id": ("编号", "ID"),
+    "version": ("版本", "Version"),
+    "action": ("事项", "Action"),
+    "owner": ("责任单位", "Owner"),
+    "status": ("状态", "Status"),
+    "priority": ("优先级", "Priority"),
+    "high": ("高", "high"),
+    "medium": ("中", "medium"),
+    "low": ("低", "low"),
+    "progress": ("进度", "Progress"),
+    "due_on": ("截止日期", "Due"),
+    "is_overdue": ("是否逾期", "Overdue"),
+    "assignee": ("责任人", "Assignee"),
+    "themes": ("主题", "Themes"),
+    "latest_note": ("最新进展", "Latest note"),
+    "quote": ("原文摘录", "Source quote"),
+    "updated_at": ("更新时间", "Updated"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    # ranking
+    "rank": ("排名", "Rank"),
+    "unit": ("单位", "Unit"),
+    "in_progress": ("推进中", "In progress"),
+    "blocked": ("受阻", "Blocked"),
+    # changes
+    "at": ("时间", "When"),
+    "actor": ("操作人", "By"),
+    "kind": ("类型", "Kind"),
+    "summary": ("变更", "Change"),
+    "note": ("说明", "Note"),
+    "created": ("新建", "created"),
+    "updated": ("修改", "updated"),
+    "transition": ("状态变更", "status change"),
+    "archived": ("归档", "archived"),
+}
+
+ENGLISH_STATUS = {
+    Status.proposed: "Proposed",
+    Status.accepted: "Accepted",
+    Status.in_progress: "In progress",
+    Status.blocked: "Blocked",
+    Status.completed: "Completed",
+    Status.declined: "Declined",
+}
+
+
+def label(key: str, lang: Lang) -> str:
+    """The heading for key in lang."""
+    zh, en = _LABELS[key]
+    return zh if lang == Lang.zh else en
+
+
+def status_label(status: Status, lang: Lang) -> str:
+    """A status as a reader of lang reads it."""
+    return STATUS_LABELS[status] if lang == Lang.zh else ENGLISH_STATUS[status]

@@ -1,0 +1,98 @@
+"""The one report model every format is rendered from."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.actions.stats import StatusCount, UnitStats
+
+
+class Lang(StrEnum):
+    """The language of headings and labels."""
+
+    zh = "zh"
+    en = "en"
+
+
+class ReportFormat(StrEnum):
+    """The file formats a report is written in."""
+
+    xlsx = "xlsx"
+    csv = "csv"
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+MEDIA_TYPES = {
+    ReportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFormat.csv: "text/csv; charset=utf-8",
+    ReportFormat.md: "text/markdown; charset=utf-8",
+    ReportFormat.html: "text/html; charset=utf-8",
+    ReportFormat.json: "application/json",
+}
+
+
+class Headline(BaseModel):
+    """The figures at the top of a report."""
+
+    total: int
+    by_status: list[StatusCount]
+    completed: int
+    completion_rate: float = Field(description="completed ÷ actions not declined, 0..1")
+    average_progress: float
+    overdue: int
+    stale: int
+    created_in_period: int
+    changed_in_period: int
+
+
+class ActionLine(BaseModel):
+    """One action's row: what a leader reads about it."""
+
+    id: int
+    version: int
+    title: str
+    owner: str
+    status: str
+    status_label: str
+    priority: str
+    progress: int
+    due_on: date | None
+    overdue: bool
+    assignee: str | None
+    themes: list[str]
+    latest_note: str | None
+    quote: str
+    updated_at: datetime
+
+
+class ChangeLine(BaseModel):
+    """One event of the period."""
+
+    at: datetime
+    action_id: int
+    action_title: str
+    actor: str
+    kind: str
+    summary: str
+    note: str | None
+
+
+class Report(BaseModel):
+    """A status report for a period and a set of filters, as of the period's end."""
+
+    title: str
+    lang: Lang
+    period_start: date
+    period_end: date
+    as_of: date | None = Field(description="figures are as of this day's end; null: now")
+    generated_at: datetime
+    filters: dict[str, Any]
+    headline: Headline
+    ranking: list[UnitStats]
+    overdue: list[ActionLine]
+    changes: list[ChangeLine]
+    actions: list[ActionLine]

@@ -1,0 +1,36 @@
+"""The in-process scheduler of `tashan serve` (TASHAN_SCHEDULER=on): every minute it makes
+whatever reports are due. Claims keep it exactly-once across workers and cron."""
+
+import logging
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from app.config import Settings
+from app.reports import service as report_service
+
+logger = logging.getLogger("tashan.reports")
+
+
+def _run_due(engine: Engine, settings: Settings) -> None:
+    try:
+        report_service.run_due(engine, settings)
+    except Exception:  # a failed run must not stop the scheduler; the next one retries
+        logger.exception("scheduled report run failed")
+
+
+def start_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
+    """Check for due reports at once (catch-up after downtime), then every minute."""
+    scheduler = BackgroundScheduler(timezone=settings.tz)
+    scheduler.add_job(
+        _run_due,
+        IntervalTrigger(minutes=1, timezone=settings.tz),
+        args=[engine, settings],
+        next_run_time=datetime.now(settings.tz),
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,109 @@
+"""API shapes of reports and schedules."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.actions.schemas import ActionFilters
+from app.reports.model import Lang, ReportFormat
+
+MAX_PERIOD_DAYS = 3660
+
+
+class ReportCreate(BaseModel):
+    """A report to generate and keep."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "format": "xlsx",
+                    "lang": "zh",
+                    "period_start": "2026-10-01",
+                    "period_end": "2026-12-31",
+                    "filters": {"owner_id": 5},
+                }
+            ]
+        },
+    )
+
+    format: ReportFormat = ReportFormat.xlsx
+    lang: Lang = Lang.zh
+    period_start: date
+    period_end: date
+    filters: ActionFilters = ActionFilters()
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> Self:
+        check_period(self.period_start, self.period_end)
+        return self
+
+
+def check_period(start: date, end: date) -> None:
+    """A period runs forwards and spans at most ten years."""
+    if end < start:
+        raise ValueError("period_end is before period_start")
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise ValueError(f"a period spans at most {MAX_PERIOD_DAYS} days")
+
+
+class ReportRead(BaseModel):
+    """A kept report without its bytes (GET /reports/{id}/file has them)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    schedule: str | None
+    period_start: date
+    period_end: date
+    format: ReportFormat
+    lang: Lang
+    filters: dict[str, Any]
+    file_name: str
+    created_at: datetime
+    created_by: str
+    bytes: int = Field(validation_alias="size_bytes")
+    sha256: str
+    row_count: int
+
+
+class ScheduleUpdate(BaseModel):
+    """A schedule's settings; cron in the deployment time zone (e.g. "0 8 * * mon")."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "cron": "0 8 * * mon",
+                    "formats": ["xlsx", "html"],
+                    "lang": "zh",
+                    "enabled": True,
+                    "filters": {},
+                }
+            ]
+        },
+    )
+
+    cron: Annotated[str, Field(min_length=9, max_length=100)]
+    formats: Annotated[list[ReportFormat], Field(min_length=1, max_length=5)]
+    lang: Lang = Lang.zh
+    enabled: bool = True
+    filters: ActionFilters = ActionFilters()
+
+
+class ScheduleRead(BaseModel):
+    """A 五个一 schedule."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    label: str
+    cron: str
+    formats: list[ReportFormat]
+    lang: Lang
+    enabled: bool
+    filters: dict[str, Any]
+    updated_at: datetime

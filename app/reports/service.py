@@ -1,0 +1,264 @@
+"""Use cases of reports: render on demand, keep, schedule, and make each due period once."""
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.actions.schemas import ActionFilters
+from app.config import Settings
+from app.db import utcnow, write_session
+from app.errors import InvalidInput, NotFound
+from app.pagination import PageParams
+from app.reports.builder import build_report
+from app.reports.formats import render
+from app.reports.model import Lang, ReportFormat
+from app.reports.models import Report, ReportRun, ReportSchedule
+from app.reports.periods import (
+    DEFAULT_CRON,
+    Cadence,
+    describe_period,
+    next_period,
+    period_containing,
+    period_name,
+    previous_period,
+)
+from app.reports.schemas import ReportCreate, ScheduleUpdate
+
+logger = logging.getLogger("tashan.reports")
+SCHEDULER_ACTOR = "scheduler"
+MAX_CATCH_UP = 24  # periods per schedule per run, so a long outage cannot flood the disk
+DEFAULT_FORMATS = [ReportFormat.xlsx, ReportFormat.html]
+
+
+def render_status_report(
+    session: Session,
+    settings: Settings,
+    filters: ActionFilters,
+    period: tuple[date, date],
+    lang: Lang,
+    fmt: ReportFormat,
+) -> tuple[bytes, str]:
+    """The rendered report and its file name, e.g. tashan-status-2026-W48.xlsx."""
+    report = build_report(session, settings, filters, period, lang)
+    return render(report, fmt), f"tashan-status-{describe_period(period)}.{fmt}"
+
+
+def create_report(session: Session, settings: Settings, data: ReportCreate, actor: str) -> Report:
+    """Generate a report and keep it (in the database and the export folder)."""
+    period = (data.period_start, data.period_end)
+    model = build_report(session, settings, data.filters, period, data.lang)
+    content = render(model, data.format)
+    report = _keep(
+        session,
+        content,
+        f"tashan-report-{describe_period(period)}-{utcnow():%Y%m%d%H%M%S}.{data.format}",
+        period=period,
+        fmt=data.format,
+        lang=data.lang,
+        filters=data.filters,
+        row_count=len(model.actions),
+        actor=actor,
+    )
+    session.commit()
+    session.refresh(report)
+    _export(settings, report)
+    return report
+
+
+def _keep(
+    session: Session,
+    content: bytes,
+    file_name: str,
+    *,
+    period: tuple[date, date],
+    fmt: ReportFormat,
+    lang: Lang,
+    filters: ActionFilters,
+    row_count: int,
+    actor: str,
+    run: ReportRun | None = None,
+) -> Report:
+    report = Report(
+        run_id=run.id if run else None,
+        schedule=run.schedule if run else None,
+        period_start=period[0],
+        period_end=period[1],
+        format=fmt,
+        lang=lang,
+        filters=filters.model_dump(mode="json", exclude_defaults=True),
+        file_name=file_name,
+        content=content,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        row_count=row_count,
+        created_by=actor,
+    )
+    session.add(report)
+    session.flush()
+    return report
+
+
+def _export(settings: Settings, report: Report) -> None:
+    """Also write the file to the export folder; the database copy is the one that counts."""
+    try:
+        settings.export_dir.mkdir(parents=True, exist_ok=True)
+        (settings.export_dir / report.file_name).write_bytes(report.content)
+    except OSError as exc:
+        logger.warning("could not write %s to %s: %s", report.file_name, settings.export_dir, exc)
+
+
+def get_report(session: Session, report_id: int) -> Report:
+    """A kept report, or NotFound."""
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFound(f"report {report_id} does not exist")
+    return report
+
+
+def list_reports(session: Session, page: PageParams) -> tuple[Sequence[Report], int]:
+    """A page of kept reports, newest first."""
+    total = session.exec(select(func.count()).select_from(Report)).one()
+    rows = session.exec(
+        select(Report).order_by(col(Report.id).desc()).offset(page.offset).limit(page.limit)
+    ).all()
+    return rows, total
+
+
+def ensure_default_schedules(session: Session) -> None:
+    """Create the five 五个一 schedules that do not exist yet."""
+    existing = set(session.exec(select(ReportSchedule.name)).all())
+    for cadence in Cadence:
+        if cadence.value not in existing:
+            session.add(
+                ReportSchedule(
+                    name=cadence.value, cron=DEFAULT_CRON[cadence], formats=list(DEFAULT_FORMATS)
+                )
+            )
+    session.flush()
+
+
+def list_schedules(session: Session) -> list[ReportSchedule]:
+    """The five schedules in cadence order."""
+    ensure_default_schedules(session)
+    session.commit()
+    by_name = {s.name: s for s in session.exec(select(ReportSchedule)).all()}
+    return [by_name[cadence.value] for cadence in Cadence]
+
+
+def update_schedule(session: Session, name: str, data: ScheduleUpdate) -> ReportSchedule:
+    """Change a schedule's cron, formats, language, filters or whether it runs."""
+    if name not in {cadence.value for cadence in Cadence}:
+        raise NotFound(f"no schedule {name!r}; schedules: {', '.join(Cadence)}")
+    _check_cron(data.cron)
+    ensure_default_schedules(session)
+    schedule = session.get(ReportSchedule, name)
+    assert schedule is not None
+    schedule.sqlmodel_update(
+        {
+            "cron": data.cron,
+            "formats": list(dict.fromkeys(data.formats)),
+            "lang": data.lang,
+            "enabled": data.enabled,
+            "filters": data.filters.model_dump(mode="json", exclude_defaults=True),
+            "updated_at": utcnow(),
+        }
+    )
+    session.add(schedule)
+    session.commit()
+    session.refresh(schedule)
+    return schedule
+
+
+def _check_cron(cron: str) -> None:
+    try:
+        CronTrigger.from_crontab(cron)
+    except ValueError as exc:
+        raise InvalidInput(f"not a cron expression: {exc}", ["body", "cron"]) from exc
+
+
+def due_periods(
+    schedule: ReportSchedule, last_made: date | None, settings: Settings, now: datetime
+) -> Iterator[tuple[date, date]]:
+    """The periods of schedule that have ended, whose cron time has come, and that come after
+    the last one made (or, never run, the one that ended before the schedule existed)."""
+    cadence = Cadence(schedule.name)
+    trigger = CronTrigger.from_crontab(schedule.cron, timezone=settings.tz)
+    local_now = now.astimezone(settings.tz)
+    if last_made is None:
+        period = previous_period(cadence, schedule.created_at.astimezone(settings.tz).date())
+    else:
+        period = next_period(cadence, period_containing(cadence, last_made))
+    for _ in range(MAX_CATCH_UP):
+        ended_at = datetime.combine(period[1] + timedelta(days=1), time(), tzinfo=settings.tz)
+        due_at = trigger.get_next_fire_time(None, ended_at)
+        if ended_at > local_now or due_at is None or due_at > local_now:
+            return
+        yield period
+        period = next_period(cadence, period)
+
+
+def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> list[Report]:
+    """Make every scheduled report whose period is due and not made yet; each period is
+    claimed first, so concurrent runs (workers, cron) make it exactly once."""
+    now = now or utcnow()
+    with write_session(engine) as session:
+        ensure_default_schedules(session)
+        session.commit()
+        schedules = [s for s in session.exec(select(ReportSchedule)).all() if s.enabled]
+        last_made = dict(
+            session.exec(
+                select(ReportRun.schedule, func.max(ReportRun.period_start)).group_by(
+                    col(ReportRun.schedule)
+                )
+            ).all()
+        )
+    made: list[Report] = []
+    for schedule in schedules:
+        for period in due_periods(schedule, last_made.get(schedule.name), settings, now):
+            made += _make_scheduled(engine, settings, schedule, period)
+    return made
+
+
+def _make_scheduled(
+    engine: Engine, settings: Settings, schedule: ReportSchedule, period: tuple[date, date]
+) -> list[Report]:
+    """Claim (schedule, period) and make its reports in one transaction; [] if taken."""
+    filters = ActionFilters.model_validate(schedule.filters)
+    lang = Lang(schedule.lang)
+    with write_session(engine) as session:
+        run = ReportRun(schedule=schedule.name, period_start=period[0], period_end=period[1])
+        session.add(run)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            return []
+        model = build_report(session, settings, filters, period, lang)
+        name = f"tashan-{schedule.name}-{period_name(Cadence(schedule.name), period)}"
+        reports = [
+            _keep(
+                session,
+                render(model, ReportFormat(fmt)),
+                f"{name}.{fmt}",
+                period=period,
+                fmt=ReportFormat(fmt),
+                lang=lang,
+                filters=filters,
+                row_count=len(model.actions),
+                actor=SCHEDULER_ACTOR,
+                run=run,
+            )
+            for fmt in schedule.formats
+        ]
+        session.commit()
+        for report in reports:
+            session.refresh(report)
+            _export(settings, report)
+    logger.info("made the %s report for %s – %s", schedule.name, *period)
+    return reports
