@@ -16,6 +16,16 @@ from app.config import Settings
 from app.reports.labels import label, status_label
 from app.reports.model import ActionLine, ChangeLine, Headline, Lang, Report
 
+# The label key of each field an update can change.
+FIELD_LABEL_KEYS = {
+    "title": "field_title",
+    "detail": "field_detail",
+    "owner_id": "owner",
+    "speech_id": "quote",
+    "quote_start": "quote",
+    "quote_end": "quote",
+}
+
 
 def current_week(today: date) -> tuple[date, date]:
     """Monday to Sunday of the ISO week containing today."""
@@ -86,7 +96,7 @@ def _line(
         themes=[theme.name for theme in action.themes],
         latest_note=notes.get(action.id),
         quote=action.quote,
-        updated_at=action.updated_at,
+        updated_at=action.updated_at.astimezone(moment.now.tzinfo),
     )
 
 
@@ -165,7 +175,7 @@ def _changes(
     ).all()
     return [
         ChangeLine(
-            at=event.at,
+            at=event.at.astimezone(moment.now.tzinfo),
             action_id=event.action_id,
             action_title=title,
             actor=event.actor,
@@ -189,5 +199,6 @@ def _summary(event: ActionEvent, lang: Lang) -> str:
         others = [k for k in changes if k != "progress"]
         return progress if not others else f"{progress}; {', '.join(others)}"
     if changes:
-        return ", ".join(changes)
+        names = (label(FIELD_LABEL_KEYS.get(field, field), lang) for field in changes)
+        return ("、" if lang == Lang.zh else ", ").join(names)
     return label(event.kind if event.kind != EventKind.progress else "latest_note", lang)

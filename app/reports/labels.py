@@ -49,6 +49,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "updated_at": ("更新时间", "Updated"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
+    "field_title": ("标题", "Title"),
+    "field_detail": ("说明", "Detail"),
     # ranking
     "rank": ("排名", "Rank"),
     "unit": ("单位", "Unit"),

@@ -57,7 +57,7 @@ def create_report(session: Session, settings: Settings, data: ReportCreate, acto
     report = _keep(
         session,
         content,
-        f"tashan-report-{describe_period(period)}-{utcnow():%Y%m%d%H%M%S}.{data.format}",
+        "",  # named below, once it has an id: two reports of one second must not collide
         period=period,
         fmt=data.format,
         lang=data.lang,
@@ -65,6 +65,7 @@ def create_report(session: Session, settings: Settings, data: ReportCreate, acto
         row_count=len(model.actions),
         actor=actor,
     )
+    report.file_name = f"tashan-report-{report.id}-{describe_period(period)}.{data.format}"
     session.commit()
     session.refresh(report)
     _export(settings, report)

@@ -4,18 +4,15 @@ read), the headline figures, how values read as text, and the formula-injection 
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
-from zoneinfo import ZoneInfo
 
 from app.actions.stats import UnitStats
 from app.actions.workflow import Status
 from app.reports.labels import label, status_label
 from app.reports.model import ActionLine, ChangeLine, Lang, Report
 
-# Files carry naive local times; the deployment default zone is the one they are read in.
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -167,9 +164,9 @@ def status_figures(report: Report) -> list[Figure]:
 
 
 def local(moment: datetime) -> datetime:
-    """A naive wall-clock time in LOCAL_TZ (naive input is taken as UTC, as stored)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_TZ).replace(tzinfo=None)
+    """The wall-clock time a reader expects: the report's times are already in the deployment
+    time zone, so files (which keep no zone) show them as they are."""
+    return moment.replace(tzinfo=None)
 
 
 def text(value: Value, kind: Kind = Kind.text) -> str:

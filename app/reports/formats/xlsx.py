@@ -2,8 +2,8 @@
 
 Written in openpyxl's write-only mode, so rows stream to disk and a large report stays in
 bounded memory. Text is always stored as text (never a formula); dates, times, progress and
-rates are real dates, times and numbers with number formats. Times are Asia/Shanghai
-wall-clock times."""
+rates are real dates, times and numbers with number formats. Times are wall-clock
+times of the deployment time zone."""
 
 from datetime import datetime
 from io import BytesIO
