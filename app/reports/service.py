@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -132,16 +134,25 @@ def list_reports(session: Session, page: PageParams) -> tuple[Sequence[Report], 
 
 
 def ensure_default_schedules(session: Session) -> None:
-    """Create the five 五个一 schedules that do not exist yet."""
-    existing = set(session.exec(select(ReportSchedule.name)).all())
-    for cadence in Cadence:
-        if cadence.value not in existing:
-            session.add(
-                ReportSchedule(
-                    name=cadence.value, cron=DEFAULT_CRON[cadence], formats=list(DEFAULT_FORMATS)
-                )
-            )
-    session.flush()
+    """Create the five 五个一 schedules that do not exist yet; safe when several processes
+    start at once (a schedule another one just made is left alone)."""
+    now = utcnow()
+    rows: list[dict[str, object]] = [
+        {
+            "name": cadence.value,
+            "cron": DEFAULT_CRON[cadence],
+            "formats": list(DEFAULT_FORMATS),
+            "lang": Lang.zh,
+            "enabled": True,
+            "filters": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for cadence in Cadence
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(ReportSchedule).values(rows).on_conflict_do_nothing())
 
 
 def list_schedules(session: Session) -> list[ReportSchedule]:

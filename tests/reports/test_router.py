@@ -21,7 +21,6 @@ from app.actions import service as action_service
 from app.auth.models import Role
 from app.config import SEEDS_DIR, Settings
 from app.reports import service as report_service
-from app.seeding.schemas import SeedReport
 from app.seeding.service import seed_database
 from tests.conftest import make_key
 
@@ -47,9 +46,7 @@ CADENCES = [
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """The test database, and an export folder of this test's own."""
-    return Settings(  # type: ignore[call-arg]
-        database_url=database_url, export_dir=tmp_path / "exports", _env_file=None
-    )
+    return Settings(database_url=database_url, export_dir=tmp_path / "exports", _env_file=None)
 
 
 def client_with(app: FastAPI, engine: Engine, role: Role, name: str) -> TestClient:
@@ -183,6 +180,28 @@ def test_filters_select_the_same_actions_as_the_actions_list(client: TestClient)
 
 
 @pytest.mark.parametrize(
+    ("start", "end", "name"),
+    [
+        ("2026-11-23", "2026-11-29", "2026-W48"),
+        ("2026-12-28", "2027-01-03", "2026-W53"),
+        ("2026-11-01", "2026-11-30", "2026-11"),
+        ("2026-10-01", "2026-12-31", "2026-Q4"),
+        ("2026-07-01", "2026-12-31", "2026-H2"),
+        ("2026-01-01", "2026-12-31", "2026"),
+        ("2026-02-01", "2026-02-10", "2026-02-01_2026-02-10"),
+    ],
+)
+def test_the_file_is_named_after_the_period(
+    client: TestClient, start: str, end: str, name: str
+) -> None:
+    response = status_report(client, format="html", period_start=start, period_end=end)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == disposition(f"tashan-status-{name}.html")
+    assert f"{start} – {end}" in response.content.decode("utf-8")
+
+
+@pytest.mark.parametrize(
     ("params", "loc"),
     [
         ({"format": "pdf"}, ["query", "format"]),
@@ -234,9 +253,8 @@ def test_post_keeps_a_report_in_the_database_and_the_export_folder(
     assert body["filters"] == {"owner_id": 5}
     assert body["created_by"] == "test-admin"
     assert body["row_count"] == selected["total"] > 0
-    assert body["file_name"].startswith("tashan-report-2026-11") and body["file_name"].endswith(
-        ".csv"
-    )
+    assert body["file_name"].startswith("tashan-report-")
+    assert "2026-11" in body["file_name"] and body["file_name"].endswith(".csv")
     file = client.get(f"/api/v1/reports/{body['id']}/file")
     assert file.status_code == 200
     assert body["bytes"] == len(file.content)
@@ -350,25 +368,22 @@ def test_two_reports_kept_in_the_same_second_keep_both_export_files(
         )
 
 
-@pytest.mark.parametrize(
-    "path", ["/api/v1/reports/999", "/api/v1/reports/999/file", "/api/v1/reports/0"]
-)
-def test_missing_report_is_404_or_422(client: TestClient, path: str) -> None:
-    response = client.get(path)
-    if path.endswith("/0"):
-        assert_problem(response, 422, ["path", "report_id"])
-    else:
-        body = assert_problem(response, 404)
-        assert "999" in body["detail"]
+@pytest.mark.parametrize("path", ["/api/v1/reports/999", "/api/v1/reports/999/file"])
+def test_a_missing_report_is_404(client: TestClient, path: str) -> None:
+    body = assert_problem(client.get(path), 404)
+    assert "999" in body["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/reports/0", "/api/v1/reports/x/file"])
+def test_a_bad_report_id_is_422(client: TestClient, path: str) -> None:
+    assert_problem(client.get(path), 422, ["path", "report_id"])
 
 
 # --- roles -------------------------------------------------------------------------------
 
 
 @pytest.mark.usefixtures("seeded")
-def test_viewer_reads_and_downloads_but_cannot_keep(
-    client: TestClient, viewer: TestClient
-) -> None:
+def test_viewer_reads_and_downloads_but_cannot_keep(client: TestClient, viewer: TestClient) -> None:
     kept = keep(client, format="md").json()
 
     download = status_report(viewer, format="csv")
@@ -592,7 +607,10 @@ def test_the_changes_are_the_events_inside_the_period_only(client: TestClient) -
         43,
         2,
     )
-    assert (february["headline"]["created_in_period"], february["headline"]["changed_in_period"]) == (
+    assert (
+        february["headline"]["created_in_period"],
+        february["headline"]["changed_in_period"],
+    ) == (
         0,
         2,
     )
@@ -604,7 +622,8 @@ def test_kept_report_of_a_past_period_and_its_csv_show_the_as_of_state(client: T
     kept = keep(client, format="csv", period_start="2026-02-01", period_end="2026-02-28")
 
     assert kept.status_code == 201, kept.text
-    assert kept.json()["file_name"].startswith("tashan-report-2026-02-")
+    assert kept.json()["file_name"].startswith("tashan-report-")
+    assert "2026-02" in kept.json()["file_name"] and kept.json()["file_name"].endswith(".csv")
     rows = csv_rows(client.get(f"/api/v1/reports/{kept.json()['id']}/file").content)
     by_id = {int(row[0]): row for row in rows[1:]}
     assert len(by_id) == 43
