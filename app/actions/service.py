@@ -16,7 +16,7 @@ from app.actions.schemas import (
 )
 from app.actions.workflow import TRANSITIONS, Status, note_required
 from app.db import utcnow
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import AppError, Conflict, InvalidInput, NotFound
 from app.etags import check_version
 from app.pagination import PageParams
 from app.sources.models import Source, Speech
@@ -211,12 +211,20 @@ def apply_changes(
     return changes
 
 
-def _ensure_progress_allowed(action: Action, progress: int | None) -> None:
+def progress_problem(action: Action, progress: int | None) -> AppError | None:
+    """Why progress cannot be set on action (a completed action stays at 100%), or None."""
     if progress is not None and progress != 100 and action.status == Status.completed:
-        raise Conflict(
+        return Conflict(
             "a completed action stays at 100%; reopen it (transition to in_progress) first",
             current_status=action.status,
         )
+    return None
+
+
+def _ensure_progress_allowed(action: Action, progress: int | None) -> None:
+    problem = progress_problem(action, progress)
+    if problem is not None:
+        raise problem
 
 
 def update_action(
@@ -274,27 +282,43 @@ def change_status(
     """Move an action along the workflow table, recording a transition event."""
     action = get_action(session, action_id)
     check_version(action.version, expected_version)
-    allowed = TRANSITIONS[action.status]
-    if data.to not in allowed:
-        raise Conflict(
-            f"cannot move from {action.status} to {data.to}; allowed: "
-            + (", ".join(allowed) or "none"),
-            current_status=action.status,
+    apply_transition(session, action, data.to, data.note, actor)
+    session.commit()
+    session.refresh(action)
+    return action
+
+
+def transition_problem(current: Status, target: Status, note: str | None) -> AppError | None:
+    """Why the move is refused (409 not in the table, 422 a note missing), or None."""
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        return Conflict(
+            f"cannot move from {current} to {target}; allowed: " + (", ".join(allowed) or "none"),
+            current_status=current,
             allowed=list(allowed),
         )
-    note = (data.note or "").strip() or None
-    if note is None and note_required(action.status, data.to):
-        raise InvalidInput(
-            f"moving from {action.status} to {data.to} needs a note saying why", ["body", "note"]
+    if not (note or "").strip() and note_required(current, target):
+        return InvalidInput(
+            f"moving from {current} to {target} needs a note saying why", ["body", "note"]
         )
+    return None
+
+
+def apply_transition(
+    session: Session, action: Action, target: Status, note: str | None, actor: str
+) -> None:
+    """Move action to target with its transition event, in the caller's transaction."""
+    problem = transition_problem(action.status, target, note)
+    if problem is not None:
+        raise problem
     now = utcnow()
     before = {"status": action.status, "progress": action.progress}
-    if data.to == Status.completed:
+    if target == Status.completed:
         action.progress, action.completed_at = 100, now
     elif action.status == Status.completed:
         action.completed_at = None
         action.progress = _progress_before_completion(session, action)
-    action.status = data.to
+    action.status = target
     record(
         session,
         action,
@@ -302,14 +326,11 @@ def change_status(
         now,
         EventKind.transition,
         from_status=before["status"],
-        to_status=data.to,
+        to_status=target,
         changes={k: [v, getattr(action, k)] for k, v in before.items() if getattr(action, k) != v},
-        note=note,
+        note=(note or "").strip() or None,
         progress=action.progress,
     )
-    session.commit()
-    session.refresh(action)
-    return action
 
 
 def _progress_before_completion(session: Session, action: Action) -> int:
@@ -333,11 +354,27 @@ def add_progress_update(
     """Record a progress note (and new progress, evidence) on an action's timeline."""
     action = get_action(session, action_id)
     check_version(action.version, expected_version)
-    _ensure_progress_allowed(action, data.progress)
+    evidence = str(data.evidence_url) if data.evidence_url else None
+    apply_progress_update(session, action, data.note, data.progress, actor, evidence)
+    session.commit()
+    session.refresh(action)
+    return action
+
+
+def apply_progress_update(
+    session: Session,
+    action: Action,
+    note: str,
+    progress: int | None,
+    actor: str,
+    evidence_url: str | None = None,
+) -> None:
+    """Record a progress note and maybe new progress, in the caller's transaction."""
+    _ensure_progress_allowed(action, progress)
     changes = {}
-    if data.progress is not None and data.progress != action.progress:
-        changes["progress"] = [action.progress, data.progress]
-        action.progress = data.progress
+    if progress is not None and progress != action.progress:
+        changes["progress"] = [action.progress, progress]
+        action.progress = progress
     # A note alone is news about the action too, so its version moves with every update.
     record(
         session,
@@ -346,10 +383,7 @@ def add_progress_update(
         utcnow(),
         EventKind.progress,
         changes=changes or None,
-        note=data.note,
+        note=note,
         progress=action.progress,
-        evidence_url=str(data.evidence_url) if data.evidence_url else None,
+        evidence_url=evidence_url,
     )
-    session.commit()
-    session.refresh(action)
-    return action
