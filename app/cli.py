@@ -21,6 +21,9 @@ from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR, get_settings
 from app.db import create_db_engine, utcnow, write_session
 from app.errors import AppError
+from app.imports import service as import_service
+from app.imports.reader import read_upload
+from app.imports.schemas import Outcome
 from app.reports import service as report_service
 from app.reports.builder import current_week
 from app.reports.model import Lang, ReportFormat
@@ -243,6 +246,45 @@ def report_run_due() -> None:
         )
     if not made:
         typer.echo("nothing due")
+
+
+@cli.command("import")
+def import_sheet(
+    file: Annotated[Path, typer.Argument(help="a filled-in progress sheet: .xlsx or .csv")],
+    apply: Annotated[bool, typer.Option(help="apply the valid rows (default: a dry run)")] = False,
+    all_or_nothing: Annotated[bool, typer.Option(help="apply nothing if a row is refused")] = False,
+    actor: Annotated[str, typer.Option("--as", help="the name recorded on the timeline")] = "cli",
+) -> None:
+    """Check a filled-in progress sheet against the actions and, with --apply, apply it."""
+    try:
+        sheet = read_upload(file.read_bytes(), file.name)
+    except (OSError, AppError) as exc:
+        typer.echo(f"cannot read {file}: {_reason(exc)}", err=True)
+        raise typer.Exit(1) from exc
+    engine = _migrated_engine()
+    try:
+        with _progress("checking the sheet"), write_session(engine) as session:
+            result = import_service.import_sheet(
+                session,
+                sheet,
+                actor,
+                file_name=file.name,
+                dry_run=not apply,
+                all_or_nothing=all_or_nothing,
+            )
+    finally:
+        engine.dispose()
+    for row in result.results:
+        detail = "; ".join(f"{e.column}: {e.reason}" for e in row.errors) or ", ".join(
+            f"{name} {before} → {after}" for name, (before, after) in row.changes.items()
+        )
+        typer.echo(
+            f"row {row.row:>5}  action {row.action_id or '-':>5}  {row.outcome:<11} {detail}"
+        )
+    counts = ", ".join(f"{count} {outcome}" for outcome, count in result.counts.items())
+    typer.echo(f"{counts or 'no rows'}; {'applied' if result.applied else 'nothing applied'}")
+    if result.counts.get(Outcome.error):
+        raise typer.Exit(2)
 
 
 def _progress(what: str) -> AbstractContextManager[object]:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Reads without a key (as role viewer); writes always need one.
     anonymous_read: bool = False
     max_body_bytes: int = 1024 * 1024
+    # Uploaded progress sheets may be larger (10,000 rows of quotes and notes).
+    max_import_bytes: int = 20 * 1024 * 1024
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: list[str] = []
     # Kept reports are also written here, for people who collect files from a folder.

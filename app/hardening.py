@@ -35,22 +35,31 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+IMPORTS_PATH = "/api/v1/imports"
+
+
+def _detail(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes"
+
+
 class BodyLimit:
     """413 problem+json for a body over max_bytes, before it is read whole.
 
     FastAPI's own max_body_size answers a too-large Content-Length in plain text."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_import_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_import_bytes = max_import_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_import_bytes if scope["path"] == IMPORTS_PATH else self.max_bytes
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            response = problem_response(Request(scope), 413, self._detail(), "body-too-large")
+        if declared.isdigit() and int(declared) > limit:
+            response = problem_response(Request(scope), 413, _detail(limit), "body-too-large")
             await response(scope, receive, send)
             return
         received = 0
@@ -59,20 +68,21 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > limit:
                 # Raised inside the route's body reading, so the problem+json handler answers.
-                raise HTTPException(413, self._detail())
+                raise HTTPException(413, _detail(limit))
             return message
 
         await self.app(scope, counting_receive, send)
 
-    def _detail(self) -> str:
-        return f"the request body is larger than {self.max_bytes} bytes"
-
 
 def install_hardening(app: FastAPI, settings: Settings) -> None:
     """Add the body limit and header middleware, and CORS for the configured origins."""
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes,
+    )
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         app.add_middleware(

@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
 from app.hardening import install_hardening
+from app.imports.router import router as imports_router
 from app.migrations import head_revision
 from app.reports.router import router as reports_router
 from app.reports.scheduler import start_scheduler
@@ -44,6 +45,7 @@ TAGS = [
         "name": "reports",
         "description": "Status reports (XLSX, CSV, Markdown, HTML, JSON) and the 五个一 schedules",
     },
+    {"name": "imports", "description": "Upload a filled-in progress sheet (dry run first)"},
     {"name": "keys", "description": "API keys (admin) and who am I"},
     {"name": "service", "description": "Health and readiness probes, open to all"},
 ]
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sources_router,
         units_router,
         reports_router,
+        imports_router,
         auth_router,
         health.router,
     ):

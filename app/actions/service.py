@@ -171,7 +171,7 @@ def field_value(action: Action, field: str) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _changes(action: Action, requested: dict[str, Any]) -> dict[str, list[Any]]:
+def describe_changes(action: Action, requested: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [before, after]} for the requested fields whose value would differ."""
     changes = {}
     for field, new in requested.items():
@@ -187,7 +187,7 @@ def apply_changes(
     session: Session, action: Action, requested: dict[str, Any], actor: str, note: str | None = None
 ) -> dict[str, list[Any]]:
     """Set the requested fields that differ and record one updated event; returns the changes."""
-    changes = _changes(action, requested)
+    changes = describe_changes(action, requested)
     if not changes:
         return changes
     if "owner_id" in changes:

@@ -45,8 +45,24 @@ _LABELS: dict[str, tuple[str, str]] = {
     "assignee": ("责任人", "Assignee"),
     "themes": ("主题", "Themes"),
     "latest_note": ("最新进展", "Latest note"),
+    "new_note": ("本次进展", "New note"),
     "quote": ("原文摘录", "Source quote"),
     "updated_at": ("更新时间", "Updated"),
+    # filling in a sheet and uploading it back
+    "edit_hint": (
+        "明细表中标 ✎ 的列可填写，填好后上传 /api/v1/imports",
+        "Fill in the columns marked ✎ on the Actions sheet, then upload it to /api/v1/imports",
+    ),
+    "status_prompt": ("从列表中选择状态", "Pick a status from the list"),
+    "progress_prompt": (
+        "填 0 到 100 的整数（不带 %），如 40 表示 40%",
+        "A whole number from 0 to 100 (no %), e.g. 40 for 40%",
+    ),
+    "due_on_prompt": (
+        "填日期，格式 yyyy-mm-dd，如 2026-12-31",
+        "A date as yyyy-mm-dd, e.g. 2026-12-31",
+    ),
+    "invalid_entry": ("填写有误", "Not a valid entry"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "field_title": ("标题", "Title"),

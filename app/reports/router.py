@@ -47,17 +47,38 @@ def download_status_report(
     lang: Lang = Lang.zh,
     period_start: Annotated[date | None, Query(description="default: this week's Monday")] = None,
     period_end: Annotated[date | None, Query(description="default: this week's Sunday")] = None,
+    template: Annotated[
+        bool,
+        Query(
+            description="a unit's fill-in workbook (format=xlsx): the 明细 sheet alone, its "
+            "✎ columns validated, to fill in and upload to /api/v1/imports; pick the unit "
+            "with owner_id"
+        ),
+    ] = False,
 ) -> Response:
     """The report of the actions the filters select, over a period (this ISO week by default);
-    a period that has ended shows the figures as they were at its end."""
-    week = current_week(settings.now().date())
+    a period that has ended shows the figures as they were at its end. With template=true, a
+    fill-in workbook of the actions as they are now (so the period must not have ended)."""
+    today = settings.now().date()
+    week = current_week(today)
     period = (period_start or week[0], period_end or week[1])
     try:
         check_period(*period)
     except ValueError as exc:
         raise InvalidInput(str(exc), ["query", "period_end"]) from exc
+    if template and format != ReportFormat.xlsx:
+        raise InvalidInput(
+            f"a fill-in template is an xlsx workbook; format={format} has none",
+            ["query", "template"],
+        )
+    if template and period[1] < today:
+        raise InvalidInput(
+            "a fill-in template shows the actions as they are now; its period must not have "
+            f"ended (period_end {period[1].isoformat()} is before today)",
+            ["query", "period_end"],
+        )
     content, file_name = report_service.render_status_report(
-        session, settings, filters, period, lang, format
+        session, settings, filters, period, lang, format, template
     )
     return file_response(content, file_name, format)
 

@@ -45,10 +45,17 @@ def render_status_report(
     period: tuple[date, date],
     lang: Lang,
     fmt: ReportFormat,
+    template: bool = False,
 ) -> tuple[bytes, str]:
-    """The rendered report and its file name, e.g. tashan-status-2026-W48.xlsx."""
+    """The rendered report and its file name, e.g. tashan-status-2026-W48.xlsx; template: a
+    unit's fill-in workbook (xlsx only), e.g. tashan-template-5-2026-W48.xlsx ("all" for
+    every unit's actions)."""
     report = build_report(session, settings, filters, period, lang)
-    return render(report, fmt), f"tashan-status-{describe_period(period)}.{fmt}"
+    content = render(report, fmt, template=template)
+    if template:
+        owner = filters.owner_id or "all"
+        return content, f"tashan-template-{owner}-{describe_period(period)}.{fmt}"
+    return content, f"tashan-status-{describe_period(period)}.{fmt}"
 
 
 def create_report(session: Session, settings: Settings, data: ReportCreate, actor: str) -> Report:

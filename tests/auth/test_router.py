@@ -59,6 +59,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/{report_id}/file"): Role.viewer,
     ("GET", "/api/v1/report-schedules"): Role.viewer,
     ("PUT", "/api/v1/report-schedules/{name}"): Role.admin,
+    ("POST", "/api/v1/imports"): Role.editor,
     ("GET", "/healthz"): OPEN,
     ("GET", "/readyz"): OPEN,
 }

@@ -60,6 +60,44 @@ EN_HEADERS = [
     "Source quote",
     "Updated",
 ]
+
+
+# The XLSX 明细 sheet and the CSV are sheets to fill in and upload back: the headings of the
+# editable columns end with ✎, and an empty new-note column follows the latest note.
+ZH_SHEET_HEADERS = [
+    "编号",
+    "版本",
+    "事项",
+    "责任单位",
+    "状态 ✎",
+    "优先级",
+    "进度 ✎",
+    "截止日期 ✎",
+    "是否逾期",
+    "责任人 ✎",
+    "主题",
+    "最新进展",
+    "本次进展 ✎",
+    "原文摘录",
+    "更新时间",
+]
+EN_SHEET_HEADERS = [
+    "ID",
+    "Version",
+    "Action",
+    "Owner",
+    "Status ✎",
+    "Priority",
+    "Progress ✎",
+    "Due ✎",
+    "Overdue",
+    "Assignee ✎",
+    "Themes",
+    "Latest note",
+    "New note ✎",
+    "Source quote",
+    "Updated",
+]
 INJECTION = '=HYPERLINK("http://x","点我")'
 SCRIPT = "<script>alert(1)</script>"
 PIPE_NOTE = "第一行 | 管道\n第二行"
@@ -202,7 +240,7 @@ def test_xlsx_sheets_in_order_with_frozen_headers_and_filters(report: Report) ->
         assert sheet.max_row == size + 1
         assert sheet.auto_filter.ref.startswith("A1:")
         assert all(cell.font.bold for cell in sheet[1])
-    assert header(book["明细"]) == ZH_HEADERS
+    assert header(book["明细"]) == ZH_SHEET_HEADERS
     assert header(book["逾期"]) == ZH_HEADERS
     assert header(book["排名"])[:2] == ["排名", "单位"]
     assert header(book["动态"])[:3] == ["时间", "编号", "事项"]
@@ -214,19 +252,20 @@ def test_xlsx_action_cells_are_typed(report: Report) -> None:
     overdue = row_of(sheet, 2)
     expected = line_of(report, 2)
     assert expected.due_on is not None and expected.progress == 40
-    assert isinstance(overdue["截止日期"].value, datetime)
-    assert overdue["截止日期"].value.date() == expected.due_on
-    assert overdue["截止日期"].number_format == "yyyy-mm-dd"
-    assert overdue["进度"].value == pytest.approx(0.4)
-    assert overdue["进度"].number_format == "0%"
+    assert isinstance(overdue["截止日期 ✎"].value, datetime)
+    assert overdue["截止日期 ✎"].value.date() == expected.due_on
+    assert overdue["截止日期 ✎"].number_format == "yyyy-mm-dd"
+    # progress is the whole number people type, shown as a percent
+    assert overdue["进度 ✎"].value == 40
+    assert overdue["进度 ✎"].number_format == '0"%"'
     assert overdue["是否逾期"].value == "是"
-    assert overdue["状态"].value == "推进中"
+    assert overdue["状态 ✎"].value == "推进中"
     assert overdue["编号"].data_type == "n" and overdue["版本"].value == expected.version
     updated = overdue["更新时间"].value
     assert isinstance(updated, datetime) and updated.tzinfo is None
     assert abs(updated - local(expected.updated_at)) < timedelta(seconds=1)
     completed = row_of(sheet, 1)
-    assert completed["状态"].value == "已完成" and completed["进度"].value == 1
+    assert completed["状态 ✎"].value == "已完成" and completed["进度 ✎"].value == 100
     assert completed["是否逾期"].value == "否"
     assert completed["主题"].value == "、".join(line_of(report, 1).themes)
     assert completed["原文摘录"].value == line_of(report, 1).quote
@@ -238,7 +277,7 @@ def test_xlsx_formula_like_text_stays_text(hostile: Report) -> None:
     for heading, text in [
         ("事项", INJECTION),
         ("责任单位", "@某单位"),
-        ("责任人", "-张三"),
+        ("责任人 ✎", "-张三"),
         ("主题", "+主题、招商"),
         ("最新进展", SCRIPT),
         ("原文摘录", PIPE_NOTE),
@@ -258,13 +297,13 @@ def test_xlsx_formula_like_text_stays_text(hostile: Report) -> None:
 def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: Report) -> None:
     sheet = open_xlsx(hostile)["明细"]
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
-    assert set(widths) == set("ABCDEFGHIJKLMN")
+    assert set(widths) == set("ABCDEFGHIJKLMNO")
     assert all(6 <= width <= 60 for width in widths.values())
     wide_title = line_of(hostile, 1).title  # every character East Asian wide
     assert widths["C"] >= 2 * len(wide_title) + 2 > len(wide_title) + 2
-    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=13, max_col=13)]
+    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=14, max_col=14)]
     assert all(cell.alignment.wrap_text for cell in quotes)
-    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["M"] == 60
+    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["N"] == 60
 
 
 def test_xlsx_overview_has_headline_figures_and_a_chart(report: Report) -> None:
@@ -280,7 +319,8 @@ def test_xlsx_overview_has_headline_figures_and_a_chart(report: Report) -> None:
     assert found["已完成"].value == head.completed == 1
     assert found["完成率"].value == pytest.approx(head.completion_rate)
     assert found["完成率"].number_format == "0.0%"
-    assert found["平均进度"].value == pytest.approx(head.average_progress / 100)
+    assert found["平均进度"].value == pytest.approx(head.average_progress)
+    assert found["平均进度"].number_format == '0.0"%"'
     assert found["逾期"].value == head.overdue == 2
     assert found["本期新增"].value == head.created_in_period
     assert found["本期有变动"].value == head.changed_in_period == 3
@@ -302,9 +342,9 @@ def test_xlsx_overview_has_headline_figures_and_a_chart(report: Report) -> None:
 def test_xlsx_in_english(english: Report) -> None:
     book = open_xlsx(english)
     assert book.sheetnames == ["Overview", "Ranking", "Actions", "Overdue", "Changes"]
-    assert header(book["Actions"]) == EN_HEADERS
+    assert header(book["Actions"]) == EN_SHEET_HEADERS
     row = row_of(book["Actions"], 1)
-    assert row["Status"].value == "Completed" and row["Overdue"].value == "no"
+    assert row["Status ✎"].value == "Completed" and row["Overdue"].value == "no"
     assert row["Priority"].value in {"high", "medium", "low"}
     found = figures_of(book["Overview"])
     assert found["Actions"].value == 43 and found["Figures as of"].value == "now"
@@ -323,24 +363,24 @@ def test_csv_is_excel_friendly_utf8_with_bom(report: Report) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     assert b"\r\n" in raw and raw.count(b"\r\n") >= len(report.actions) + 1
     rows = read_csv(raw)
-    assert rows[0] == ZH_HEADERS
+    assert rows[0] == ZH_SHEET_HEADERS
     assert len(rows) == len(report.actions) + 1
-    by_id = {row[0]: dict(zip(ZH_HEADERS, row, strict=True)) for row in rows[1:]}
+    by_id = {row[0]: dict(zip(ZH_SHEET_HEADERS, row, strict=True)) for row in rows[1:]}
     done = by_id["1"]
-    assert done["事项"] == line_of(report, 1).title and done["状态"] == "已完成"
-    assert done["进度"] == "100%" and done["是否逾期"] == "否"
+    assert done["事项"] == line_of(report, 1).title and done["状态 ✎"] == "已完成"
+    assert done["进度 ✎"] == "100%" and done["是否逾期"] == "否"
     late = by_id["2"]
-    assert late["截止日期"] == str(line_of(report, 2).due_on) and late["是否逾期"] == "是"
+    assert late["截止日期 ✎"] == str(line_of(report, 2).due_on) and late["是否逾期"] == "是"
     assert late["最新进展"] == "'" + INJECTION
     assert by_id["3"]["最新进展"] == SCRIPT + PIPE_NOTE  # the newline survives, quoted
 
 
 def test_csv_defuses_every_formula_like_cell(hostile: Report) -> None:
     rows = read_csv(csv_format.render(hostile))
-    first = dict(zip(ZH_HEADERS, rows[1], strict=True))
+    first = dict(zip(ZH_SHEET_HEADERS, rows[1], strict=True))
     assert first["事项"] == "'" + INJECTION
     assert first["责任单位"] == "'@某单位"
-    assert first["责任人"] == "'-张三"
+    assert first["责任人 ✎"] == "'-张三"
     assert first["主题"] == "'+主题、招商"
     assert first["最新进展"] == SCRIPT and first["原文摘录"] == PIPE_NOTE
     risky = [c for row in rows for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
@@ -349,7 +389,7 @@ def test_csv_defuses_every_formula_like_cell(hostile: Report) -> None:
 
 def test_csv_in_english(english: Report) -> None:
     rows = read_csv(csv_format.render(english))
-    assert rows[0] == EN_HEADERS
+    assert rows[0] == EN_SHEET_HEADERS
     assert len(rows) == len(english.actions) + 1
 
 
@@ -537,7 +577,7 @@ def test_empty_report_renders_everywhere(report: Report) -> None:
     empty = report.model_copy(update={"actions": [], "overdue": [], "changes": [], "ranking": []})
     book = load_workbook(io.BytesIO(xlsx_format.render(empty)))
     assert book["明细"].max_row == 1 and book["概览"]._charts == []
-    assert read_csv(csv_format.render(empty)) == [ZH_HEADERS]
+    assert read_csv(csv_format.render(empty)) == [ZH_SHEET_HEADERS]
     page = parse(html_format.render(empty))
     assert "svg" not in page.tags and page.text.count("无") >= 5
     assert md_sections(md_format.render(empty))["明细"].strip().endswith("无")

@@ -148,8 +148,8 @@ def test_lang_en_gives_english_headings_and_zh_is_the_default(client: TestClient
 
     assert english.status_code == chinese.status_code == 200
     en_rows, zh_rows = csv_rows(english.content), csv_rows(chinese.content)
-    assert en_rows[0][:5] == ["ID", "Version", "Action", "Owner", "Status"]
-    assert zh_rows[0][:5] == ["编号", "版本", "事项", "责任单位", "状态"]
+    assert en_rows[0][:5] == ["ID", "Version", "Action", "Owner", "Status ✎"]
+    assert zh_rows[0][:5] == ["编号", "版本", "事项", "责任单位", "状态 ✎"]
     assert {row[4] for row in en_rows[1:]} == {"Proposed"}
     assert {row[4] for row in zh_rows[1:]} == {"待研究"}
     en_json = json_report(client, lang="en")

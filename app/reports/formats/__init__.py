@@ -14,6 +14,10 @@ RENDERERS: dict[ReportFormat, Callable[[Report], bytes]] = {
 }
 
 
-def render(report: Report, fmt: ReportFormat) -> bytes:
-    """The report written in fmt."""
+def render(report: Report, fmt: ReportFormat, *, template: bool = False) -> bytes:
+    """The report written in fmt; template: as a unit's fill-in form, which is a workbook."""
+    if template:
+        if fmt != ReportFormat.xlsx:
+            raise ValueError(f"a fill-in template is an xlsx workbook, not {fmt}")
+        return xlsx.render(report, template=True)
     return RENDERERS[fmt](report)

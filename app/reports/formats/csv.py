@@ -1,5 +1,8 @@
 """The report's action lines as CSV: UTF-8 with a BOM (so Excel and WPS read Chinese), CRLF
-line endings, a header row of labels, and formula-like cells defused with a leading quote."""
+line endings, a header row of labels, and formula-like cells defused with a leading quote.
+
+A round-trip sheet like the XLSX 明细: the headings of the columns a unit fills in end with ✎,
+and an empty new_note column follows latest_note."""
 
 import csv
 import io
@@ -12,7 +15,7 @@ BOM = "\ufeff"
 
 def render(report: Report) -> bytes:
     """The 明细 table as CSV bytes."""
-    table = actions_table(report)
+    table = actions_table(report, round_trip=True)
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer)  # the excel dialect: CRLF, quoting where needed

@@ -3,7 +3,7 @@ read), the headline figures, how values read as text, and the formula-injection 
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
@@ -15,6 +15,9 @@ from app.reports.model import ActionLine, ChangeLine, Lang, Report
 
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Ends the heading of a column a unit may fill in and upload back (/api/v1/imports); an
+# importer strips it to find the column's label.
+EDIT_MARK = " ✎"
 
 Value = str | int | float | date | datetime | None
 Row = TypeVar("Row")
@@ -43,6 +46,7 @@ class Column(Generic[Row]):
     get: Callable[[Row, Lang], Value]
     kind: Kind = Kind.text
     wrap: bool = False
+    editable: bool = False  # filled in by a unit and uploaded back; its heading ends with ✎
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,18 @@ class Table(Generic[Row]):
     rows: Sequence[Row]
 
     def headers(self, lang: Lang) -> list[str]:
-        return [label(column.key, lang) for column in self.columns]
+        return [heading(column, lang) for column in self.columns]
 
     def values(self, row: Row, lang: Lang) -> list[Value]:
         return [column.get(row, lang) for column in self.columns]
 
     def texts(self, row: Row, lang: Lang) -> list[str]:
         return [text(column.get(row, lang), column.kind) for column in self.columns]
+
+
+def heading(column: Column[Row], lang: Lang) -> str:
+    """A column's heading in lang, marked ✎ if a unit fills it in."""
+    return label(column.key, lang) + (EDIT_MARK if column.editable else "")
 
 
 def _yes_no(flag: bool, lang: Lang) -> str:
@@ -83,6 +92,24 @@ ACTION_COLUMNS: tuple[Column[ActionLine], ...] = (
     Column("quote", lambda a, _: a.quote, wrap=True),
     Column("updated_at", lambda a, _: a.updated_at, Kind.datetime),
 )
+
+# The columns a unit fills in on a round trip (export, fill in, upload to /api/v1/imports);
+# id and version say which action, and which state of it, a row was filled in against.
+EDITABLE_KEYS = ("status", "progress", "assignee", "due_on", "new_note")
+NEW_NOTE: Column[ActionLine] = Column("new_note", lambda a, _: None, wrap=True, editable=True)
+
+
+def _round_trip(columns: Sequence[Column[ActionLine]]) -> tuple[Column[ActionLine], ...]:
+    """The columns with the editable ones marked and an empty new_note after latest_note."""
+    marked: list[Column[ActionLine]] = []
+    for column in columns:
+        marked.append(replace(column, editable=column.key in EDITABLE_KEYS))
+        if column.key == "latest_note":
+            marked.append(NEW_NOTE)
+    return tuple(marked)
+
+
+ROUND_TRIP_COLUMNS = _round_trip(ACTION_COLUMNS)
 
 RANKING_COLUMNS: tuple[Column[UnitStats], ...] = (
     Column("rank", lambda u, _: u.rank, Kind.number),
@@ -112,8 +139,10 @@ def ranking_table(report: Report) -> Table[UnitStats]:
     return Table("ranking", RANKING_COLUMNS, report.ranking)
 
 
-def actions_table(report: Report) -> Table[ActionLine]:
-    return Table("actions", ACTION_COLUMNS, report.actions)
+def actions_table(report: Report, *, round_trip: bool = False) -> Table[ActionLine]:
+    """The actions; round_trip: as a sheet to fill in and upload back (XLSX 明细, CSV), with
+    the editable columns marked and an empty new_note column for this round's note."""
+    return Table("actions", ROUND_TRIP_COLUMNS if round_trip else ACTION_COLUMNS, report.actions)
 
 
 def overdue_table(report: Report) -> Table[ActionLine]:

@@ -1,4 +1,8 @@
-"""The report as an Excel workbook: 概览 (figures and a chart) · 排名 · 明细 · 逾期 · 动态.
+"""The report as an Excel workbook: 概览 (figures and a chart) · 排名 · 明细 · 逾期 · 动态; or, as a
+fill-in template for a unit, the 明细 sheet alone with its entries validated.
+
+明细 is a round-trip sheet: a unit fills in the columns headed ✎ (highlighted) and uploads
+it back to /api/v1/imports, which finds each row's action by id and version.
 
 Written in openpyxl's write-only mode, so rows stream to disk and a large report stays in
 bounded memory. Text is always stored as text (never a formula); dates, times, progress and
@@ -14,9 +18,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
+from app.actions.workflow import Status
 from app.reports.formats.table import (
     RATE_COLUMN,
     Kind,
@@ -32,14 +38,16 @@ from app.reports.formats.table import (
     status_figures,
     text,
 )
-from app.reports.labels import label
+from app.reports.labels import label, status_label
 from app.reports.model import Lang, Report
 
 Sheet = Any  # openpyxl's WriteOnlyWorksheet, which has no type hints
 
+# Progress is stored as the whole number people type (40) and shown as 40%, so a filled-in
+# sheet reads back the same whichever way it was made; rates are fractions (0.25 → 25.0%).
 NUMBER_FORMATS = {
-    Kind.percent: "0%",
-    Kind.average: "0.0%",
+    Kind.percent: '0"%"',
+    Kind.average: '0.0"%"',
     Kind.rate: "0.0%",
     Kind.date: "yyyy-mm-dd",
     Kind.datetime: "yyyy-mm-dd hh:mm",
@@ -47,26 +55,36 @@ NUMBER_FORMATS = {
 MIN_WIDTH, WRAP_MIN_WIDTH, MAX_WIDTH = 6, 24, 60
 WIDTH_SAMPLE = 1000  # rows looked at to size a column; the rest stream past unread
 MAX_CELL_TEXT = 32767  # Excel's limit on a cell's text
+SPARE_ROWS = 200  # empty rows under a template's actions that its validations cover too
+EARLIEST_DUE, LATEST_DUE = "DATE(2000,1,1)", "DATE(2099,12,31)"
 BOLD = Font(bold=True)
+HINT = Font(italic=True, color="7F6000")
+EDITABLE = PatternFill("solid", fgColor="FFF2CC")  # the heading of a column to fill in
 TITLE = Font(bold=True, size=14)
 WRAP = Alignment(wrap_text=True, vertical="top")
 A4 = 9  # paper size code
 
 
-def render(report: Report) -> bytes:
-    """The report as .xlsx bytes."""
+def render(report: Report, *, template: bool = False) -> bytes:
+    """The report as .xlsx bytes; template: a unit's fill-in form, the 明细 sheet alone with
+    its status, progress and due-date entries validated and progress a whole number 0..100."""
     workbook = Workbook(write_only=True)
-    overview = workbook.create_sheet(label("overview", report.lang))
-    tables: list[Table[Any]] = [
-        ranking_table(report),
-        actions_table(report),
-        overdue_table(report),
-        changes_table(report),
-    ]
-    sheets = [workbook.create_sheet(label(table.key, report.lang)) for table in tables]
-    _write_overview(overview, report, ranking_sheet=sheets[0])
-    for sheet, table in zip(sheets, tables, strict=True):
-        _write_table(sheet, table, report.lang)
+    actions = actions_table(report, round_trip=True)
+    if template:
+        sheet = workbook.create_sheet(label(actions.key, report.lang))
+        _write_table(sheet, actions, report.lang, template=True)
+    else:
+        overview = workbook.create_sheet(label("overview", report.lang))
+        tables: list[Table[Any]] = [
+            ranking_table(report),
+            actions,
+            overdue_table(report),
+            changes_table(report),
+        ]
+        sheets = [workbook.create_sheet(label(table.key, report.lang)) for table in tables]
+        _write_overview(overview, report, ranking_sheet=sheets[0])
+        for sheet, table in zip(sheets, tables, strict=True):
+            _write_table(sheet, table, report.lang)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -78,7 +96,7 @@ def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False
         cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT])
         cell.data_type = "s"  # "=..." would otherwise be stored as a formula
     else:
-        cell = WriteOnlyCell(sheet, value=_typed(value, kind))
+        cell = WriteOnlyCell(sheet, value=_typed(value))
         if kind in NUMBER_FORMATS:
             cell.number_format = NUMBER_FORMATS[kind]
     if wrap:
@@ -86,9 +104,7 @@ def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False
     return cell
 
 
-def _typed(value: Value, kind: Kind) -> Value:
-    if isinstance(value, int | float) and kind in (Kind.percent, Kind.average):
-        return value / 100
+def _typed(value: Value) -> Value:
     return local(value) if isinstance(value, datetime) else value
 
 
@@ -98,19 +114,64 @@ def _bold(sheet: Sheet, value: str, font: Font = BOLD) -> Any:
     return cell
 
 
-def _write_table(sheet: Sheet, table: Table[Any], lang: Lang) -> None:
+def _write_table(sheet: Sheet, table: Table[Any], lang: Lang, template: bool = False) -> None:
+    """A header row (the headings of editable columns highlighted) and a row per item; in a
+    template, the entries are validated."""
     headers = table.headers(lang)
+    kinds = [c.kind for c in table.columns]
     _size_columns(sheet, table, headers, lang)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(table.rows) + 1}"
     _fit_to_page_width(sheet)
-    sheet.append([_bold(sheet, header) for header in headers])
+    if template:
+        _validate(sheet, table, kinds, lang, last_row=len(table.rows) + 1 + SPARE_ROWS)
+    sheet.append(
+        [_heading(sheet, h, c.editable) for c, h in zip(table.columns, headers, strict=True)]
+    )
     for row in table.rows:
         values = table.values(row, lang)
         sheet.append(
-            [_cell(sheet, v, c.kind, c.wrap) for c, v in zip(table.columns, values, strict=True)]
+            [
+                _cell(sheet, value, kind, column.wrap)
+                for column, kind, value in zip(table.columns, kinds, values, strict=True)
+            ]
         )
+
+
+def _heading(sheet: Sheet, header: str, editable: bool) -> Any:
+    cell = _bold(sheet, header)
+    if editable:
+        cell.fill = EDITABLE
+    return cell
+
+
+def _validate(
+    sheet: Sheet, table: Table[Any], kinds: list[Kind], lang: Lang, last_row: int
+) -> None:
+    """Validations of the status, progress and due-date columns, over the data rows and
+    SPARE_ROWS more (never the header); an empty cell is allowed."""
+    statuses = ",".join(status_label(status, lang) for status in Status)
+    rules = {
+        "status": DataValidation(type="list", formula1=f'"{statuses}"'),
+        "progress": DataValidation(type="whole", operator="between", formula1="0", formula2="100"),
+        "due_on": DataValidation(
+            type="date", operator="between", formula1=EARLIEST_DUE, formula2=LATEST_DUE
+        ),
+    }
+    for index, (column, kind) in enumerate(zip(table.columns, kinds, strict=True), 1):
+        rule = rules.get(column.key)
+        if rule is None:
+            continue
+        letter = get_column_letter(index)
+        rule.allow_blank = True
+        rule.showInputMessage = rule.showErrorMessage = True
+        rule.promptTitle, rule.errorTitle = label(column.key, lang), label("invalid_entry", lang)
+        rule.prompt = rule.error = label(f"{column.key}_prompt", lang)
+        rule.add(f"{letter}2:{letter}{last_row}")
+        sheet.data_validations.append(rule)
+        if kind in NUMBER_FORMATS:  # so a date typed in a spare row shows as one
+            sheet.column_dimensions[letter].number_format = NUMBER_FORMATS[kind]
 
 
 def _size_columns(sheet: Sheet, table: Table[Any], headers: list[str], lang: Lang) -> None:
@@ -144,7 +205,9 @@ def _write_overview(sheet: Sheet, report: Report, ranking_sheet: Sheet) -> None:
     _set_width(sheet, 2, ["0000-00-00 00:00", *(text(f.value, f.kind) for f in every)])
     _fit_to_page_width(sheet)
     sheet.append([_bold(sheet, report.title, TITLE)])
-    sheet.append([])
+    hint = _cell(sheet, label("edit_hint", lang))
+    hint.font = HINT
+    sheet.append([hint])
     for figure in headline:
         sheet.append([_bold(sheet, figure.label), _cell(sheet, figure.value, figure.kind)])
     sheet.append([])

@@ -1,0 +1,43 @@
+"""HTTP layer of sheet imports."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from app.auth.dependencies import EditorDep
+from app.db import WriteSessionDep
+from app.errors import problem_responses
+from app.imports import service as import_service
+from app.imports.reader import read_upload
+from app.imports.schemas import ImportResult
+
+router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+
+
+@router.post(
+    "",
+    summary="Upload a filled-in progress sheet",
+    responses=problem_responses(401, 403, 412, 413, 422),
+)
+async def import_progress_sheet(
+    editor: EditorDep,
+    session: WriteSessionDep,
+    file: Annotated[UploadFile, File(description="the exported XLSX (sheet 明细) or CSV")],
+    dry_run: Annotated[bool, Query(description="only say what would change")] = True,
+    all_or_nothing: Annotated[
+        bool, Query(description="apply no row if any row is refused")
+    ] = False,
+) -> ImportResult:
+    """Check each row of an exported sheet filled in by a unit (status, progress, assignee,
+    due date, new note) against the current actions: unchanged, will_update with the field
+    changes, or error with the row, column and reason. With dry_run=false the valid rows are
+    applied in one transaction, through the same rules as the API, with your key as actor."""
+    sheet = read_upload(await file.read(), file.filename)
+    return import_service.import_sheet(
+        session,
+        sheet,
+        editor.name,
+        file_name=file.filename,
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+    )

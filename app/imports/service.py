@@ -1,0 +1,249 @@
+"""Applying a filled-in progress sheet: check every row against the current actions, then
+apply the valid ones in one transaction through the same rules as the API."""
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.actions import service as action_service
+from app.actions.models import Action
+from app.actions.workflow import STATUS_LABELS, Status
+from app.imports.reader import CellValue, Formula, SheetRow, UploadedSheet
+from app.imports.schemas import ImportResult, Outcome, RowError, RowResult
+from app.reports.labels import ENGLISH_STATUS
+
+_STATUS_NAMES = {
+    **{status.value: status for status in Status},
+    **{text: status for status, text in STATUS_LABELS.items()},
+    **{text.lower(): status for status, text in ENGLISH_STATUS.items()},
+}
+_PERCENT = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
+
+
+@dataclass
+class RowPlan:
+    """What a row asks of its action once its cells are read."""
+
+    row: SheetRow
+    action: Action | None = None
+    fields: dict[str, Any] = field(default_factory=dict)  # assignee, due_on
+    status: Status | None = None
+    progress: int | None = None
+    note: str | None = None
+    errors: list[RowError] = field(default_factory=list)
+
+    def changes(self) -> dict[str, list[Any]]:
+        """{field: [before, after]} of everything the row would change."""
+        assert self.action is not None
+        changes = action_service.describe_changes(self.action, self.fields)
+        if self.status is not None and self.status != self.action.status:
+            changes["status"] = [self.action.status, self.status]
+        if self.progress is not None and self.progress != self.action.progress:
+            changes["progress"] = [self.action.progress, self.progress]
+        if self.note:
+            changes["new_note"] = [None, self.note]
+        return changes
+
+
+def import_sheet(
+    session: Session,
+    sheet: UploadedSheet,
+    actor: str,
+    *,
+    file_name: str | None,
+    dry_run: bool = True,
+    all_or_nothing: bool = False,
+) -> ImportResult:
+    """Check every row; unless dry_run, apply the valid rows (none if all_or_nothing and any
+    row is refused) in one transaction, each event with actor and a note naming the file."""
+    plans = _plan(session, sheet)
+    refused = any(plan.errors for plan in plans)
+    apply = not dry_run and not (all_or_nothing and refused)
+    source_note = f"导入 {file_name or '表格'}"
+    results = []
+    for plan in plans:
+        outcome = _outcome(plan, applied=apply)
+        if apply and outcome == Outcome.updated:
+            _apply(session, plan, actor, source_note)
+        results.append(
+            RowResult(
+                row=plan.row.number,
+                action_id=plan.action.id if plan.action else None,
+                outcome=outcome,
+                changes=plan.changes() if plan.action and not plan.errors else {},
+                errors=plan.errors,
+            )
+        )
+    if apply:
+        session.commit()
+    return ImportResult(
+        file_name=file_name,
+        format=sheet.format,
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        applied=apply,
+        counts=dict(Counter(result.outcome for result in results)),
+        results=results,
+    )
+
+
+def _outcome(plan: RowPlan, applied: bool) -> Outcome:
+    if plan.errors:
+        return Outcome.error
+    if not plan.changes():
+        return Outcome.unchanged
+    return Outcome.updated if applied else Outcome.will_update
+
+
+def _plan(session: Session, sheet: UploadedSheet) -> list[RowPlan]:
+    """Read every row's cells and check them against the actions they name."""
+    plans = [RowPlan(row=row) for row in sheet.rows]
+    ids = [_whole_number(plan, "id") for plan in plans]
+    wanted = {action_id for action_id in ids if action_id is not None}
+    actions = {
+        action.id: action
+        for action in session.exec(select(Action).where(col(Action.id).in_(wanted))).all()
+    }
+    first_row: dict[int, int] = {}
+    for plan, action_id in zip(plans, ids, strict=True):
+        if action_id is None:
+            continue
+        if action_id in first_row:
+            plan.errors.append(
+                RowError(
+                    column="id", reason=f"action {action_id} is also on row {first_row[action_id]}"
+                )
+            )
+            continue
+        first_row[action_id] = plan.row.number
+        plan.action = actions.get(action_id)
+        if plan.action is None:
+            plan.errors.append(RowError(column="id", reason=f"no action {action_id}"))
+            continue
+        _read_cells(plan, sheet.columns)
+        if not plan.errors:
+            _check(plan)
+    return plans
+
+
+def _cell(plan: RowPlan, column: str) -> CellValue:
+    value = plan.row.values.get(column)
+    if isinstance(value, Formula):
+        plan.errors.append(
+            RowError(column=column, reason=f"a formula ({value.text}); type the value instead")
+        )
+        return None
+    return value.strip() or None if isinstance(value, str) else value
+
+
+def _whole_number(plan: RowPlan, column: str) -> int | None:
+    value = _cell(plan, column)
+    if isinstance(value, bool) or value is None:
+        plan.errors.append(RowError(column=column, reason="empty; keep the value from the export"))
+        return None
+    number = _as_whole(value)
+    if number is None or number < 1:
+        plan.errors.append(RowError(column=column, reason=f"{value!r} is not a whole number"))
+    return number
+
+
+def _as_whole(value: CellValue) -> int | None:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+        return int(value.strip())
+    return None
+
+
+def _read_cells(plan: RowPlan, columns: list[str]) -> None:
+    """Turn the row's editable cells into the values they ask for."""
+    version = _whole_number(plan, "version")
+    assert plan.action is not None
+    if "status" in columns and (status := _cell(plan, "status")) is not None:
+        plan.status = _STATUS_NAMES.get(str(status).strip().lower())
+        if plan.status is None:
+            allowed = "、".join(STATUS_LABELS.values())
+            plan.errors.append(
+                RowError(column="status", reason=f"{status!r} is not one of {allowed}")
+            )
+    if "progress" in columns and (progress := _cell(plan, "progress")) is not None:
+        plan.progress = _progress(progress)
+        if plan.progress is None:
+            plan.errors.append(
+                RowError(column="progress", reason=f"{progress!r} is not a whole number 0–100")
+            )
+    if "assignee" in columns:
+        assignee = _cell(plan, "assignee")
+        plan.fields["assignee"] = str(assignee)[:200] if assignee is not None else None
+    if "due_on" in columns:
+        _read_due_date(plan)
+    if "new_note" in columns and (note := _cell(plan, "new_note")) is not None:
+        plan.note = str(note)
+    if version is not None and version != plan.action.version and plan.changes():
+        plan.errors.append(
+            RowError(
+                column="version",
+                reason=f"the action changed since this sheet was made (version {version}, now "
+                f"{plan.action.version}); download a fresh sheet and fill it in again",
+            )
+        )
+
+
+def _progress(value: CellValue) -> int | None:
+    number = _as_whole(value)
+    if number is None and isinstance(value, str) and (match := _PERCENT.match(value)):
+        number = int(match.group(1))
+    return number if number is not None and 0 <= number <= 100 else None
+
+
+def _read_due_date(plan: RowPlan) -> None:
+    value = _cell(plan, "due_on")
+    if isinstance(value, datetime):
+        plan.fields["due_on"] = value.date()
+    elif isinstance(value, date) or value is None:
+        plan.fields["due_on"] = value
+    else:
+        try:
+            plan.fields["due_on"] = date.fromisoformat(str(value).strip())
+        except ValueError:
+            plan.errors.append(
+                RowError(column="due_on", reason=f"{value!r} is not a date (YYYY-MM-DD)")
+            )
+
+
+def _check(plan: RowPlan) -> None:
+    """Refuse what the API would refuse: illegal moves, missing notes, progress rules."""
+    action = plan.action
+    assert action is not None
+    status = plan.status if plan.status is not None else action.status
+    if status != action.status:
+        problem = action_service.transition_problem(action.status, status, plan.note)
+        if problem is not None:
+            plan.errors.append(RowError(column="status", reason=problem.detail))
+            return
+    progress = plan.progress
+    if status == Status.completed and progress is not None and progress != 100:
+        plan.errors.append(RowError(column="progress", reason="a completed action is at 100%"))
+    elif status == action.status and (problem := action_service.progress_problem(action, progress)):
+        plan.errors.append(RowError(column="progress", reason=problem.detail))
+
+
+def _apply(session: Session, plan: RowPlan, actor: str, source_note: str) -> None:
+    """Write the row's changes through the action services, in the caller's transaction."""
+    action = plan.action
+    assert action is not None
+    note = f"{plan.note}（{source_note}）" if plan.note else source_note
+    action_service.apply_changes(session, action, plan.fields, actor, note=source_note)
+    moved = plan.status is not None and plan.status != action.status
+    if moved:
+        assert plan.status is not None
+        action_service.apply_transition(session, action, plan.status, note, actor)
+    progress = plan.progress if plan.progress != action.progress else None
+    if progress is not None or (plan.note and not moved):
+        action_service.apply_progress_update(session, action, note, progress, actor)
