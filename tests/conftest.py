@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session
 
 from app import migrations
+from app.actions import service as action_service
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.schemas import KeyCreate
@@ -136,6 +139,34 @@ def session(engine: Engine) -> Iterator[Session]:
 def seeded(engine: Engine) -> SeedReport:
     """The project's own seed data, loaded."""
     return seed_database(engine, SEEDS_DIR)
+
+
+@pytest.fixture
+def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Set the time the action services stamp on changes, as Shanghai wall-clock time."""
+
+    def set_to(moment: str) -> None:
+        at = datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+        monkeypatch.setattr(action_service, "utcnow", lambda: at)
+
+    return set_to
+
+
+def write_action(
+    client: TestClient, action_id: int, path: str, body: dict[str, Any] | None = None
+) -> None:
+    """One write to an action with its current ETag: path is patch, archive, transitions
+    or updates."""
+    version = client.get(f"/api/v1/actions/{action_id}").json()["version"]
+    headers = {"If-Match": f'W/"{version}"'}
+    url = f"/api/v1/actions/{action_id}"
+    if path == "patch":
+        response = client.patch(url, json=body, headers=headers)
+    elif path == "archive":
+        response = client.delete(url, headers=headers)
+    else:
+        response = client.post(f"{url}/{path}", json=body, headers=headers)
+    assert response.status_code == 200, response.text
 
 
 def cli_env(database_url: str, **extra: str) -> dict[str, str]:

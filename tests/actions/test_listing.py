@@ -2,38 +2,17 @@
 past day in the deployment time zone, with an injected clock (no sleeping)."""
 
 from collections.abc import Callable
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.actions import service as action_service
 from app.config import SEEDS_DIR
 from app.seeding.service import seed_database
+from tests.conftest import write_action
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Set the time the service stamps on changes, as Shanghai wall-clock time."""
-
-    def set_to(moment: str) -> None:
-        at = datetime.fromisoformat(moment).replace(tzinfo=SHANGHAI)
-        monkeypatch.setattr(action_service, "utcnow", lambda: at)
-
-    return set_to
-
-
-def write(client: TestClient, action_id: int, path: str, body: dict[str, object]) -> None:
-    version = client.get(f"/api/v1/actions/{action_id}").json()["version"]
-    method = client.delete if path == "archive" else client.post
-    url = f"/api/v1/actions/{action_id}" + ("" if path == "archive" else f"/{path}")
-    kwargs = {} if path == "archive" else {"json": body}
-    response = method(url, headers={"If-Match": f'W/"{version}"'}, **kwargs)  # type: ignore[operator]
-    assert response.status_code == 200, response.json()
 
 
 @pytest.fixture
@@ -43,18 +22,18 @@ def history(client: TestClient, engine: Engine, set_clock: Callable[[str], None]
     set_clock("2026-01-05T09:00")
     seed_database(engine, SEEDS_DIR)
     set_clock("2026-01-10T10:00")
-    write(client, 1, "transitions", {"to": "accepted"})
+    write_action(client, 1, "transitions", {"to": "accepted"})
     set_clock("2026-02-03T15:00")
-    write(client, 1, "transitions", {"to": "in_progress"})
-    write(client, 1, "updates", {"note": "方案已起草", "progress": 40})
+    write_action(client, 1, "transitions", {"to": "in_progress"})
+    write_action(client, 1, "updates", {"note": "方案已起草", "progress": 40})
     set_clock("2026-03-01T16:00")
-    write(client, 1, "transitions", {"to": "completed"})
+    write_action(client, 1, "transitions", {"to": "completed"})
     set_clock("2026-03-02T08:00")
-    write(client, 2, "archive", {})
+    write_action(client, 2, "archive", {})
     set_clock("2026-01-31T23:30")
-    write(client, 3, "transitions", {"to": "accepted"})
+    write_action(client, 3, "transitions", {"to": "accepted"})
     set_clock("2026-02-01T00:30")
-    write(client, 3, "transitions", {"to": "blocked", "note": "等待上级批复"})
+    write_action(client, 3, "transitions", {"to": "blocked", "note": "等待上级批复"})
 
 
 def states(client: TestClient, as_of: str) -> dict[int, tuple[str, int]]:

@@ -17,12 +17,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from app.actions import service as action_service
 from app.auth.models import Role
 from app.config import SEEDS_DIR, Settings
 from app.reports import service as report_service
 from app.seeding.service import seed_database
-from tests.conftest import make_key
+from tests.conftest import make_key, write_action
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROBLEM_JSON = "application/problem+json"
@@ -486,44 +485,22 @@ def test_only_an_admin_changes_schedules(editor: TestClient, viewer: TestClient)
 
 
 @pytest.fixture
-def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Set the time the service stamps on changes, as Shanghai wall-clock time."""
-
-    def set_to(moment: str) -> None:
-        at = datetime.fromisoformat(moment).replace(tzinfo=SHANGHAI)
-        monkeypatch.setattr(action_service, "utcnow", lambda: at)
-
-    return set_to
-
-
-def write(client: TestClient, action_id: int, path: str, body: dict[str, Any]) -> None:
-    version = client.get(f"/api/v1/actions/{action_id}").json()["version"]
-    headers = {"If-Match": f'W/"{version}"'}
-    url = f"/api/v1/actions/{action_id}"
-    if path == "patch":
-        response = client.patch(url, json=body, headers=headers)
-    else:
-        response = client.post(f"{url}/{path}", json=body, headers=headers)
-    assert response.status_code == 200, response.text
-
-
-@pytest.fixture
 def history(client: TestClient, engine: Engine, set_clock: Callable[[str], None]) -> None:
     """Seeded 5 Jan 2026; action 4 due 15 Feb; action 1 accepted 10 Jan, in progress at 40%
     on 3 Feb, completed 1 Mar 00:30 (still 28 Feb in UTC); action 3 accepted 10 Feb."""
     set_clock("2026-01-05T09:00")
     seed_database(engine, SEEDS_DIR)
     set_clock("2026-01-06T09:00")
-    write(client, 4, "patch", {"due_on": "2026-02-15"})
+    write_action(client, 4, "patch", {"due_on": "2026-02-15"})
     set_clock("2026-01-10T10:00")
-    write(client, 1, "transitions", {"to": "accepted"})
+    write_action(client, 1, "transitions", {"to": "accepted"})
     set_clock("2026-02-03T15:00")
-    write(client, 1, "transitions", {"to": "in_progress"})
-    write(client, 1, "updates", {"note": "方案已起草", "progress": 40})
+    write_action(client, 1, "transitions", {"to": "in_progress"})
+    write_action(client, 1, "updates", {"note": "方案已起草", "progress": 40})
     set_clock("2026-02-10T11:00")
-    write(client, 3, "transitions", {"to": "accepted"})
+    write_action(client, 3, "transitions", {"to": "accepted"})
     set_clock("2026-03-01T00:30")
-    write(client, 1, "transitions", {"to": "completed"})
+    write_action(client, 1, "transitions", {"to": "completed"})
 
 
 def counts(report: dict[str, Any]) -> dict[str, int]:

@@ -14,6 +14,8 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tests.conftest import write_action
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEM_JSON = "application/problem+json"
@@ -85,26 +87,15 @@ def owners_actions(client: TestClient, owner_id: int) -> dict[int, dict[str, Any
     return actions
 
 
-def write(client: TestClient, action_id: int, path: str, body: dict[str, Any]) -> None:
-    version = client.get(f"/api/v1/actions/{action_id}").json()["version"]
-    headers = {"If-Match": f'W/"{version}"'}
-    url = f"/api/v1/actions/{action_id}"
-    if path == "patch":
-        response = client.patch(url, json=body, headers=headers)
-    else:
-        response = client.post(f"{url}/{path}", json=body, headers=headers)
-    assert response.status_code == 200, response.text
-
-
 @pytest.fixture
 def worked_on(client: TestClient, seeded: Any) -> int:
     """One of the unit's actions in progress at 40% with a due date and an assignee."""
     action_id = min(owners_actions(client, OWNER))
-    write(client, action_id, "transitions", {"to": "accepted"})
-    write(client, action_id, "transitions", {"to": "in_progress"})
-    write(client, action_id, "updates", {"note": "方案已起草", "progress": 40})
+    write_action(client, action_id, "transitions", {"to": "accepted"})
+    write_action(client, action_id, "transitions", {"to": "in_progress"})
+    write_action(client, action_id, "updates", {"note": "方案已起草", "progress": 40})
     due = (datetime.now(SHANGHAI).date() + timedelta(days=30)).isoformat()
-    write(client, action_id, "patch", {"due_on": due, "assignee": "张三"})
+    write_action(client, action_id, "patch", {"due_on": due, "assignee": "张三"})
     return action_id
 
 
