@@ -2,7 +2,6 @@
 past day in the deployment time zone, with an injected clock (no sleeping)."""
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,8 +10,6 @@ from sqlalchemy import Engine
 from app.config import SEEDS_DIR
 from app.seeding.service import seed_database
 from tests.conftest import write_action
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
