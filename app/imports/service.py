@@ -67,6 +67,7 @@ def import_sheet(
     results = []
     for plan in plans:
         outcome = _outcome(plan, applied=apply)
+        changes = plan.changes() if plan.action and not plan.errors else {}  # before applying
         if apply and outcome == Outcome.updated:
             _apply(session, plan, actor, source_note)
         results.append(
@@ -74,7 +75,7 @@ def import_sheet(
                 row=plan.row.number,
                 action_id=plan.action.id if plan.action else None,
                 outcome=outcome,
-                changes=plan.changes() if plan.action and not plan.errors else {},
+                changes=changes,
                 errors=plan.errors,
             )
         )

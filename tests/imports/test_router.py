@@ -78,6 +78,9 @@ def test_round_trip_dry_run_then_apply(client: TestClient, seeded: SeedReport) -
     assert applied.status_code == 200
     assert applied.json()["applied"] is True
     assert applied.json()["counts"] == {"updated": 3, "unchanged": 9}
+    # applying reports exactly the changes the dry run promised
+    promised = {r["action_id"]: r["changes"] for r in body["results"]}
+    assert {r["action_id"]: r["changes"] for r in applied.json()["results"]} == promised
     assert action(client, 16)["status"] == "accepted"
     assert (action(client, 17)["assignee"], action(client, 17)["due_on"]) == ("李华", "2027-06-30")
     transition = client.get("/api/v1/actions/16/events").json()["items"][-1]
