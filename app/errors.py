@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
+BODY_PARSE_ERROR = "There was an error parsing the body"
 logger = logging.getLogger("tashan")
 
 
@@ -153,6 +154,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         allowed = ", ".join(_allowed_methods(request))
         detail = f"{request.method} is not allowed here; allowed: {allowed}"
         return problem_response(request, 405, detail, headers={"Allow": allowed})
+    if exc.status_code == 400 and detail == BODY_PARSE_ERROR:
+        # FastAPI's answer to a body that is not UTF-8 JSON; it is bad input like any other.
+        message = "the request body is not valid JSON in UTF-8"
+        error = {"loc": ["body"], "msg": message, "type": "json_invalid"}
+        return problem_response(request, 422, message, "invalid-input", errors=[error])
     slug = "body-too-large" if exc.status_code == 413 else None
     return problem_response(request, exc.status_code, detail, slug, headers=dict(exc.headers or {}))
 

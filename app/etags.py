@@ -39,30 +39,39 @@ def not_modified_response(etag: str) -> Response:
     return Response(status_code=304, headers={"ETag": etag})
 
 
+# What If-Match said: a version, a value that is no version ETag (kept to say so), or nothing.
+ExpectedVersion = int | str | None
+
+
 def if_match_version(
     if_match: Annotated[
         str | None,
         Header(description='The ETag from GET, e.g. W/"3"; required on every action write'),
     ] = None,
-) -> int | None:
-    """The version that If-Match names (None when absent); a malformed value is 412."""
+) -> ExpectedVersion:
+    """The version If-Match names; the header as sent if it names none (refused later, once
+    the path and body are known to be valid); None when absent."""
     if if_match is None or not if_match.strip():
         return None
     match = _VERSION_TAG.match(if_match.strip())
-    if match is None:
-        raise PreconditionFailed(f'If-Match {if_match.strip()!r} is not an ETag like W/"3"')
-    return int(match.group(1))
+    return int(match.group(1)) if match else if_match.strip()
 
 
-IfMatchDep = Annotated[int | None, Depends(if_match_version)]
+IfMatchDep = Annotated[ExpectedVersion, Depends(if_match_version)]
 
 
-def check_version(current_version: int, expected_version: int | None) -> None:
+def check_version(current_version: int, expected_version: ExpectedVersion) -> None:
     """428 when no version was sent, 412 when it is not the current one."""
     if expected_version is None:
         raise PreconditionRequired(
             f'If-Match is required; send the ETag from GET, e.g. If-Match: W/"{current_version}"',
             current_version=current_version,
+        )
+    if isinstance(expected_version, str):
+        raise PreconditionFailed(
+            f'If-Match {expected_version!r} is not an ETag like W/"{current_version}"',
+            current_version=current_version,
+            current_etag=version_etag(current_version),
         )
     if expected_version != current_version:
         raise PreconditionFailed(

@@ -17,7 +17,7 @@ from app.actions.schemas import (
 from app.actions.workflow import TRANSITIONS, Status, note_required
 from app.db import utcnow
 from app.errors import AppError, Conflict, InvalidInput, NotFound
-from app.etags import check_version
+from app.etags import ExpectedVersion, check_version
 from app.pagination import PageParams
 from app.sources.models import Source, Speech
 from app.units import service as unit_service
@@ -228,7 +228,11 @@ def _ensure_progress_allowed(action: Action, progress: int | None) -> None:
 
 
 def update_action(
-    session: Session, action_id: int, data: ActionUpdate, expected_version: int | None, actor: str
+    session: Session,
+    action_id: int,
+    data: ActionUpdate,
+    expected_version: ExpectedVersion,
+    actor: str,
 ) -> Action:
     """Edit an action's fields (not status, quote or offsets) if expected_version is current."""
     action = get_action(session, action_id)
@@ -241,7 +245,7 @@ def update_action(
 
 
 def archive_action(
-    session: Session, action_id: int, expected_version: int | None, actor: str
+    session: Session, action_id: int, expected_version: ExpectedVersion, actor: str
 ) -> Action:
     """Hide an action from lists; nothing is ever hard-deleted."""
     action = get_action(session, action_id)
@@ -276,7 +280,7 @@ def change_status(
     session: Session,
     action_id: int,
     data: TransitionCreate,
-    expected_version: int | None,
+    expected_version: ExpectedVersion,
     actor: str,
 ) -> Action:
     """Move an action along the workflow table, recording a transition event."""
@@ -348,7 +352,7 @@ def add_progress_update(
     session: Session,
     action_id: int,
     data: ProgressUpdateCreate,
-    expected_version: int | None,
+    expected_version: ExpectedVersion,
     actor: str,
 ) -> Action:
     """Record a progress note (and new progress, evidence) on an action's timeline."""

@@ -1079,3 +1079,33 @@ def test_create_action_with_speech_id_checks_it(client: TestClient, seeded: Seed
     assert_problem(create_action(client, speech_id=outside["id"]), 422, ["body", "speech_id"])
     assert_problem(create_action(client, speech_id=999), 422, ["body", "speech_id"])
     assert stored_count(client) == SEEDED_TOTAL + 1
+
+
+def test_malformed_if_match_is_judged_after_the_path_and_the_action(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    bad = {"If-Match": "rgT+m[)$JU="}
+    out_of_range = client.patch(f"/api/v1/actions/{2**40}", json={"assignee": "张三"}, headers=bad)
+    assert out_of_range.status_code == 422
+    assert out_of_range.json()["errors"][0]["loc"] == ["path", "action_id"]
+    missing = client.patch("/api/v1/actions/9999", json={"assignee": "张三"}, headers=bad)
+    assert missing.status_code == 404
+    existing = client.patch("/api/v1/actions/1", json={"assignee": "张三"}, headers=bad)
+    assert existing.status_code == 412
+    assert "rgT+m[)$JU=" in existing.json()["detail"] and existing.json()["current_version"] == 1
+    assert client.get("/api/v1/actions/1").json()["assignee"] is None
+
+
+@pytest.mark.parametrize("path", ["/api/v1/units", "/api/v1/actions/1/updates"])
+@pytest.mark.parametrize("body", [b"\xc3\x28\x07 bad utf-8", b"{not json", b"\xff\xfe\x07"])
+def test_a_body_that_is_not_utf8_json_is_422(
+    client: TestClient, seeded: SeedReport, path: str, body: bytes
+) -> None:
+    response = client.post(
+        path, content=body, headers={"Content-Type": "application/json", "If-Match": 'W/"1"'}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    error = response.json()["errors"][0]
+    assert (error["loc"][0], error["type"]) == ("body", "json_invalid")
+    assert client.get("/api/v1/actions/1").json()["version"] == 1
