@@ -27,10 +27,16 @@ def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     header_key: Annotated[str | None, Security(api_key_scheme)],
 ) -> Principal | None:
-    """The caller named by the key sent, None when no key was sent; 401 for a bad key."""
-    plaintext = header_key or (bearer.credentials if bearer else None)
-    if not plaintext:
+    """The caller named by the key sent, None when no key was sent; 401 for a bad key, an
+    Authorization header that is not Bearer, or two headers naming different keys."""
+    if bearer is None and request.headers.get("authorization") is not None:
+        raise Unauthorized("the Authorization header must be: Bearer <key>")
+    keys = {key for key in (header_key, bearer.credentials if bearer else None) if key}
+    if len(keys) > 1:
+        raise Unauthorized("Authorization and X-API-Key name different keys; send one")
+    if not keys:
         return None
+    plaintext = keys.pop()
     key = auth_service.authenticate(request.app.state.engine, plaintext)
     if key is None:
         raise Unauthorized("the API key is not valid: unknown, revoked or expired")

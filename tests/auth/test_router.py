@@ -636,3 +636,17 @@ def test_anonymous_read_matrix(
         else:
             assert_unauthorized(response)
     assert key_row(engine, "anon-target").revoked_at is None
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Basic dXNlcjpwYXNz", "Bearer", "garbage", "Bearer tsk_unknown_key"]
+)
+def test_a_bad_authorization_header_is_401_even_beside_a_good_x_api_key(
+    app: FastAPI, admin_key: str, authorization: str
+) -> None:
+    with TestClient(app) as anonymous:
+        headers = {"X-API-Key": admin_key, "Authorization": authorization}
+        body = assert_unauthorized(anonymous.get(ME, headers=headers))
+        assert admin_key not in str(body)
+        both = {"X-API-Key": admin_key, "Authorization": f"Bearer {admin_key}"}
+        assert anonymous.get(ME, headers=both).json()["name"] == "test-admin"
