@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -197,37 +198,55 @@ def free_port() -> int:
         return port
 
 
+@contextmanager
+def serve_tashan(database_url: str, log_path: Path) -> Iterator[str]:
+    """`tashan serve` as a real process on a free loopback port, its output in log_path;
+    yields its base URL once /healthz answers, stops it after."""
+    port = free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [TASHAN, "serve", "--port", str(port)],
+            env=cli_env(database_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(base_url, process, log_path)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
 @pytest.fixture
 def live_server(database_url: str, admin_key: str, tmp_path: Path) -> Iterator[str]:
-    """`tashan serve` running as a real process on loopback (admin_key exists, so no
-    bootstrap key is made); yields its base URL."""
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [TASHAN, "serve", "--port", str(port)],
-        env=cli_env(database_url),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_ready(base_url, process)
+    """A live server (admin_key exists, so no bootstrap key is made); its log is
+    tmp_path/server.log."""
+    with serve_tashan(database_url, tmp_path / "server.log") as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
-def _wait_until_ready(base_url: str, process: subprocess.Popen[Any]) -> None:
+def _wait_until_up(base_url: str, process: subprocess.Popen[Any], log_path: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
+            raise RuntimeError(f"server exited with {process.returncode}: {log_path.read_text()}")
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError("server did not become ready in 30 s")
+    raise RuntimeError("server did not answer /healthz in 30 s")
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with status, and no stack trace; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert {"type", "title", "status", "detail", "instance"} <= body.keys()
+    assert body["status"] == status
+    assert "Traceback" not in response.text
+    return body

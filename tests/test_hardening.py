@@ -14,21 +14,11 @@ from app.auth.models import ApiKey, Role
 from app.config import Settings
 from app.main import create_app
 from app.sources.models import Source
-from tests.conftest import make_key
+from tests.conftest import assert_problem, make_key
 
-PROBLEM = "application/problem+json"
 SOURCES = "/api/v1/sources"
 ALLOWED_ORIGIN = "https://oa.example.gov.cn"
 JSON_HEADERS = {"Content-Type": "application/json"}
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "detail", "instance"} <= body.keys()
-    return body
 
 
 def source_body(slug: str, text_length: int) -> bytes:

@@ -2,7 +2,6 @@
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,8 +9,8 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.migrations import head_revision
+from tests.conftest import assert_problem
 
-PROBLEM = "application/problem+json"
 ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 OPENAPI_PATHS = {
     "/api/v1/units": {"get", "post"},
@@ -28,16 +27,6 @@ OPENAPI_PATHS = {
     "/healthz": {"get"},
     "/readyz": {"get"},
 }
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert {"type", "title", "status", "detail", "instance"} <= body.keys()
-    assert body["status"] == status
-    assert "Traceback" not in response.text
-    return body
 
 
 def test_healthz(client: TestClient) -> None:

@@ -2,10 +2,6 @@
 
 import hashlib
 import re
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -14,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Role
-from tests.conftest import TASHAN, cli_env, free_port, make_key, run_tashan
+from tests.conftest import make_key, run_tashan, serve_tashan
 
 KEY_IN_TEXT = re.compile(r"tsk_[A-Za-z0-9_-]+")
 HOW_TO_MAKE_MORE = "tashan keys create --name NAME --role viewer|editor|admin"
@@ -30,41 +26,12 @@ def key_named(engine: Engine, name: str) -> ApiKey:
         return db_session.exec(select(ApiKey).where(ApiKey.name == name)).one()
 
 
-@contextmanager
-def serving(database_url: str, log_path: Path) -> Iterator[str]:
-    """`tashan serve` on a free port, stdout and stderr into log_path; yields its base URL."""
-    port = free_port()
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [TASHAN, "serve", "--port", str(port)],
-            env=cli_env(database_url),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "server did not answer /healthz in 30 s"
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-
-
 def test_first_serve_prints_one_bootstrap_key_later_starts_none(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     assert all_keys(engine) == []
 
-    with serving(database_url, tmp_path / "first.log") as base_url:
+    with serve_tashan(database_url, tmp_path / "first.log") as base_url:
         assert httpx.get(f"{base_url}/healthz").json() == {"status": "ok"}
     first = (tmp_path / "first.log").read_text()
     printed = KEY_IN_TEXT.findall(first)
@@ -76,7 +43,7 @@ def test_first_serve_prints_one_bootstrap_key_later_starts_none(
     assert (row.name, row.role, row.revoked_at) == ("bootstrap", Role.admin, None)
     assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
 
-    with serving(database_url, tmp_path / "second.log") as base_url:
+    with serve_tashan(database_url, tmp_path / "second.log") as base_url:
         me = httpx.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {key}"})
         assert me.status_code == 200, me.text
         assert me.json() == {"name": "bootstrap", "role": "admin", "key_id": row.id}

@@ -21,9 +21,8 @@ from app.main import create_app
 from app.seeding.schemas import SeedReport
 from app.sources.models import Source
 from app.units.models import Unit
-from tests.conftest import make_key
+from tests.conftest import assert_problem, make_key
 
-PROBLEM = "application/problem+json"
 KEYS = "/api/v1/keys"
 ME = "/api/v1/me"
 OPEN = "open"
@@ -67,15 +66,6 @@ EXPECTED: dict[tuple[str, str], str] = {
 RANK = {Role.viewer: 1, Role.editor: 2, Role.admin: 3}
 # Served outside the OpenAPI schema, open to all.
 OPEN_OUTSIDE_SCHEMA = ("/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "detail", "instance"} <= body.keys()
-    return body
 
 
 def assert_unauthorized(response: Any) -> dict[str, Any]:

@@ -14,11 +14,10 @@ from app.config import Settings
 from app.main import create_app
 from app.seeding.schemas import SeedReport
 from app.sources.models import Source
-from tests.conftest import ARTICLE
+from tests.conftest import ARTICLE, assert_problem
 
 SOURCES = "/api/v1/sources"
 SLUG = "xiuzhou-secondment-2022-01-28"
-PROBLEM = "application/problem+json"
 # Chinese prose with layout breaks, a CRLF, an astral-plane character (𠮷, two UTF-16 units,
 # four UTF-8 bytes) and surrounding whitespace that must all be kept verbatim.
 TEXT = "  凌兵奎强调：要培、要带。\n\n谢纳说：𠮷祥招商，\r\n党建联\n\n盟。\n"
@@ -52,15 +51,6 @@ def payload(**overrides: Any) -> dict[str, Any]:
 
 def speech(start: int, end: int, **extra: Any) -> dict[str, Any]:
     return {"heading": "讲话", "speaker": "凌兵奎", "start": start, "end": end, **extra}
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "detail", "instance"} <= body.keys()
-    return body
 
 
 def test_post_source_is_201_with_hash_counts_and_location(client: TestClient) -> None:

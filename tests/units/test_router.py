@@ -5,23 +5,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import assert_problem
+
 UNITS = "/api/v1/units"
-PROBLEM = "application/problem+json"
 
 
 def create(client: TestClient, name: str, kind: str = "bureau") -> dict[str, Any]:
     response = client.post(UNITS, json={"name": name, "kind": kind})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
-    return body
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "detail", "instance"} <= body.keys()
     return body
 
 
