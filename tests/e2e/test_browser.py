@@ -1,0 +1,223 @@
+"""The offline API docs and the HTML status report in a real browser: Debian's headless
+Chromium driven by Playwright, against a live server over the seeded database, with every
+request to another host blocked. Screenshots are saved under
+$TASHAN_TEST_ARTIFACTS/browser/<database> (default: var/test-artifacts in the project)."""
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.actions.models import Action
+from app.seeding.schemas import SeedReport
+from tests.conftest import POSTGRES_URL, write_action
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--metrics-recording-only",
+    # no host resolves but loopback, a second wall behind the blocking route
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+TIMEOUT_MS = 60_000
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+OFF_HOST_PROBE = "https://example.com/probe"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("TASHAN_TEST_ARTIFACTS") or ROOT / "var" / "test-artifacts")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, launched once for the module; the test fails (never skips) without it."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup-browser (as root) or scripts/test")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def artifacts(capsys: pytest.CaptureFixture[str]) -> Path:
+    """The folder this run's screenshots go to, announced on the terminal."""
+    folder = ARTIFACTS / "browser" / ("postgresql" if POSTGRES_URL else "sqlite")
+    folder.mkdir(parents=True, exist_ok=True)
+    with capsys.disabled():
+        print(f"\nbrowser screenshots: {folder}")
+    return folder
+
+
+def offline_context(
+    browser: Browser, allowed: tuple[str, ...], **options: Any
+) -> tuple[BrowserContext, list[str]]:
+    """A browser context that aborts every request whose URL does not start with one of
+    allowed, and the list those blocked requests are recorded in."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    blocked: list[str] = []
+
+    def guard(route: Route) -> None:
+        if route.request.url.startswith(allowed):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", guard)
+    return context, blocked
+
+
+def operations_in_schema(base_url: str) -> set[tuple[str, str]]:
+    schema = httpx.get(f"{base_url}/openapi.json").json()
+    return {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+
+
+def operations_shown(page: Page) -> set[tuple[str, str]]:
+    shown: list[list[str]] = page.eval_on_selector_all(
+        ".opblock .opblock-summary",
+        """summaries => summaries.map(s => [
+            s.querySelector('.opblock-summary-method').textContent.trim(),
+            s.querySelector('.opblock-summary-path').dataset.path])""",
+    )
+    return {(method, path) for method, path in shown}
+
+
+def authorize_with_api_key(page: Page, key: str) -> None:
+    """Paste key into the X-API-Key scheme of the Authorize dialog, apply it, close."""
+    page.click(".auth-wrapper button.authorize")
+    scheme = page.locator(".auth-container").filter(has=page.locator("code", has_text="X-API-Key"))
+    scheme.locator("input").fill(key)
+    scheme.locator("button.authorize").click()
+    scheme.get_by_role("button", name="Remove authorization").wait_for()  # Logout
+    scheme.locator("button.btn-done").click()
+    page.locator(".modal-ux").wait_for(state="detached")
+
+
+def execute_list_actions(page: Page) -> str:
+    """Try it out → Execute on GET /api/v1/actions; the response body Swagger UI shows."""
+    operation = page.locator(".opblock-get").filter(
+        has=page.locator('.opblock-summary-path[data-path="/api/v1/actions"]')
+    )
+    operation.locator(".opblock-summary-control").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("button.execute").click()
+    response = operation.locator(".live-responses-table .response")
+    response.locator(".response-col_status", has_text="200").wait_for()
+    body = response.locator(".response-col_description pre").first
+    body.scroll_into_view_if_needed()
+    return body.inner_text()
+
+
+def test_docs_work_offline_list_every_operation_and_run_one_with_a_key(
+    browser: Browser,
+    live_server: str,
+    admin_key: str,
+    seeded: SeedReport,
+    engine: Engine,
+    artifacts: Path,
+) -> None:
+    context, blocked = offline_context(browser, allowed=(f"{live_server}/",))
+    page = context.new_page()
+    page.goto(f"{live_server}/docs")
+    page.locator(".opblock").first.wait_for()
+
+    assert operations_shown(page) == operations_in_schema(live_server)
+    page.screenshot(path=artifacts / "docs.png", full_page=True)
+    # the guard really blocks: a request off the host fails and is recorded
+    probe = page.evaluate("url => fetch(url).then(() => 'reached', () => 'failed')", OFF_HOST_PROBE)
+    assert probe == "failed"
+
+    authorize_with_api_key(page, admin_key)
+    body = execute_list_actions(page)
+    page.screenshot(path=artifacts / "docs-response.png")
+
+    with Session(engine) as session:
+        titles = session.exec(select(Action.title)).all()
+    assert len(titles) == 43
+    missing = [t for t in titles if json.dumps(t, ensure_ascii=False)[1:-1] not in body]
+    assert missing == [], f"titles not shown in the response body: {missing}"
+    assert blocked == [OFF_HOST_PROBE], "the docs page asked another host for something"
+    context.close()
+
+
+def complete(client: httpx.Client, action_id: int) -> None:
+    for status in ("accepted", "in_progress", "completed"):
+        write_action(client, action_id, "transitions", {"to": status})
+
+
+def test_html_report_draws_its_chart(
+    browser: Browser,
+    live_server: str,
+    admin_key: str,
+    seeded: SeedReport,
+    artifacts: Path,
+) -> None:
+    with httpx.Client(base_url=live_server, headers={"X-API-Key": admin_key}) as client:
+        units = client.get("/api/v1/stats").json()["units"]
+        # complete one action of the first unit and two of the second: two bars, unequal
+        for unit, count in ((units[0], 1), (units[1], 2)):
+            listing = client.get("/api/v1/actions", params={"owner_id": unit["unit_id"]})
+            for action in listing.json()["items"][:count]:
+                complete(client, action["id"])
+        ranking = client.get("/api/v1/stats").json()["units"]
+    rates = {unit["unit_name"]: unit["completion_rate"] for unit in ranking}
+    assert sum(rate > 0 for rate in rates.values()) == 2
+
+    # download the report as a browser sending the key does, then open the saved file
+    report = artifacts / "report.html"
+    context, blocked = offline_context(
+        browser,
+        allowed=(f"{live_server}/", report.as_uri()),
+        extra_http_headers={"X-API-Key": admin_key},
+    )
+    page = context.new_page()
+    with page.expect_download() as download_info:
+        page.evaluate(
+            "url => { window.location.href = url }",
+            f"{live_server}/api/v1/reports/status?format=html",
+        )
+    download = download_info.value
+    assert download.suggested_filename.endswith(".html")
+    download.save_as(report)
+    page.goto(report.as_uri())
+
+    chart = page.locator('svg[aria-label="各单位完成率"]')
+    chart.wait_for()
+    labels = chart.locator("text[text-anchor=end]").all_text_contents()
+    bars = [bar.bounding_box() for bar in chart.locator("rect").all()]
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "report.png")
+
+    assert sorted(labels) == sorted(rates)
+    widths = {label: box["width"] for label, box in zip(labels, bars, strict=True) if box}
+    assert len(widths) == len(labels)
+    assert all(box and box["height"] > 0 for box in bars)
+    assert all((widths[name] > 0) == (rate > 0) for name, rate in rates.items())
+    best = max(rates, key=lambda name: rates[name])
+    for name, rate in rates.items():  # each bar is as long, against the best's, as its rate
+        assert widths[name] == pytest.approx(rate / rates[best] * widths[best], abs=1)
+    assert blocked == []
+    context.close()
