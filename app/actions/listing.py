@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from app.actions import search
 from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
@@ -121,10 +122,6 @@ def stale_clause(moment: Moment) -> ColumnElement[bool]:
     )
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement[bool]]:
     """WHERE clauses selecting the actions that filters describe, at the moment."""
     clauses: list[ColumnElement[bool]] = []
@@ -158,15 +155,7 @@ def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement
         since = since if since.tzinfo else since.replace(tzinfo=moment.now.tzinfo)
         clauses.append(col(Action.updated_at) >= since)
     if filters.q and filters.q.strip():
-        # LIKE finds a term of any length; an n-gram index would miss 1- and 2-character words.
-        pattern = f"%{_escape_like(filters.q.strip())}%"
-        clauses.append(
-            or_(
-                col(Action.title).ilike(pattern, escape="\\"),
-                col(Action.detail).ilike(pattern, escape="\\"),
-                col(Action.quote).ilike(pattern, escape="\\"),
-            )
-        )
+        clauses.append(search.contains(filters.q.strip()))
     return clauses
 
 
