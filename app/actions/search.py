@@ -1,11 +1,14 @@
-"""Full-text search over an action's title, detail and quote that finds words of any length.
+"""Search over an action's title, detail and quote that finds words of any length.
 
 Chinese has no spaces and its words are often two characters (招商, 党建), so an index of
-words or of trigrams misses most queries. Here every character is a token with its position,
-and a term is the phrase of its characters: 招商 is 招 followed by 商. The index is SQLite FTS5
-(contentless) or a PostgreSQL tsvector under a GIN index, both fed the same document.
+words or of trigrams misses most queries. Here an action is indexed by the set of its
+characters and of its adjacent character pairs (within runs of letters and digits): a term of
+one or two characters is one index entry, so the index answers it exactly; a longer term needs
+all its pairs, and LIKE then confirms the candidates. The index is a contentless SQLite FTS5
+table or a PostgreSQL tsvector under a GIN index, both fed the same text and queried with the
+same words, and neither has to check positions.
 
-Changing `document` changes what is indexed: a migration must then call `reindex_all`.
+Changing `grams` changes what is indexed: a migration must then call `reindex_all`.
 """
 
 import re
@@ -36,24 +39,32 @@ from app.actions.models import Action
 TABLE = "action_search"
 # Letters and digits; everything else (space, punctuation, _) separates runs.
 RUN = re.compile(r"[^\W_]+")
-# A token no term can produce (terms give one-character tokens), placed between runs so that a
-# phrase never spans punctuation or two fields.
-RUN_BREAK = "zz"
-
 BATCH_SIZE = 5000
+
+# Positions are not needed (no phrase queries), so strip() keeps the vector small.
+_TSVECTOR = "strip(to_tsvector('simple', :grams))"
 
 search_table = table(TABLE, column("action_id"), column("document"))
 
 
-def document(title: str, detail: str | None, quote: str) -> str:
-    """The text the index tokenises: the characters of every run, space-separated."""
-    runs = RUN.findall(f"{title}\n{detail or ''}\n{quote}".casefold())
-    return f" {RUN_BREAK} ".join(" ".join(run) for run in runs)
+def grams(*texts: str | None) -> str:
+    """The index words of texts: each character and each adjacent pair within a run,
+    case-folded, distinct, sorted (so the same texts always give the same words)."""
+    words: set[str] = set()
+    for run in RUN.findall("\n".join(part or "" for part in texts).casefold()):
+        words.update(run)
+        words.update(map(str.__add__, run, run[1:]))
+    return " ".join(sorted(words))
+
+
+def _term_grams(run: str) -> list[str]:
+    """The index words an action must have to contain run: itself, or its adjacent pairs."""
+    return [run] if len(run) <= 2 else list(map(str.__add__, run, run[1:]))
 
 
 class _Matches(FunctionElement[bool]):
-    """SQL for: the action's document matches the query, a string FTS5 and PostgreSQL's
-    websearch_to_tsquery read alike: quoted phrases, all required. Compiled per dialect."""
+    """SQL for: the action's index holds every word of a space-separated list (which both
+    FTS5 and plainto_tsquery read as "all of these"). Compiled per dialect."""
 
     name = "matches"
     type = Boolean()
@@ -62,7 +73,7 @@ class _Matches(FunctionElement[bool]):
 
 @compiles(_Matches, "postgresql")
 def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    tsquery = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), *element.clauses)
+    tsquery = func.plainto_tsquery(literal_column("'simple'::regconfig"), *element.clauses)
     ids = select(search_table.c.action_id).where(search_table.c.document.op("@@")(tsquery))
     return compiler.process(col(Action.id).in_(ids), **kw)
 
@@ -78,15 +89,14 @@ def _compile_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def contains(term: str) -> ColumnElement[bool]:
-    """SQL for: title, detail or quote contain term, case-insensitively.
-
-    The index finds the actions that hold every run of letters and digits of the term; a term
-    with anything else (spaces, punctuation, LIKE wildcards) is then checked whole with LIKE."""
+    """SQL for: title, detail or quote contain term, case-insensitively."""
     runs = RUN.findall(term.casefold())
     clauses: list[ColumnElement[bool]] = []
     if runs:
-        clauses.append(_Matches(" ".join(f'"{" ".join(run)}"' for run in runs)))
-    if runs != [term.casefold()]:
+        words = sorted({gram for run in runs for gram in _term_grams(run)})
+        clauses.append(_Matches(" ".join(words)))
+    if not (len(runs) == 1 and runs[0] == term.casefold() and len(runs[0]) <= 2):
+        # The index found candidates; only the term as a whole says which contain it.
         pattern = f"%{_escape_like(term)}%"
         fields = (Action.title, Action.detail, Action.quote)
         clauses.append(or_(*(col(field).ilike(pattern, escape="\\") for field in fields)))
@@ -98,46 +108,36 @@ def _escape_like(term: str) -> str:
 
 
 def index(connection: Connection, action_id: int, new: str, old: str | None = None) -> None:
-    """Index an action's document; old is the document indexed before, if any."""
+    """Index an action by its grams (new); old are the grams indexed before, if any."""
     if connection.dialect.name == "postgresql":
         connection.execute(
             text(
-                f"INSERT INTO {TABLE} (action_id, document) "
-                "VALUES (:id, to_tsvector('simple', :document)) "
+                f"INSERT INTO {TABLE} (action_id, document) VALUES (:id, {_TSVECTOR}) "
                 "ON CONFLICT (action_id) DO UPDATE SET document = excluded.document"
             ),
-            {"id": action_id, "document": new},
+            {"id": action_id, "grams": new},
         )
         return
-    if old is not None:  # a contentless FTS5 table forgets a row only when told its tokens
+    if old is not None:  # a contentless FTS5 table forgets a row only when told its words
         connection.execute(
             text(f"INSERT INTO {TABLE} ({TABLE}, rowid, document) VALUES ('delete', :id, :old)"),
             {"id": action_id, "old": old},
         )
     connection.execute(
-        text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:id, :document)"),
-        {"id": action_id, "document": new},
+        text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:id, :grams)"),
+        {"id": action_id, "grams": new},
     )
 
 
 def index_many(connection: Connection, rows: Iterable[tuple[int, str, str | None, str]]) -> None:
     """Index actions not yet indexed, in bulk, from (id, title, detail, quote) rows."""
     if connection.dialect.name == "postgresql":
-        statement = text(
-            f"INSERT INTO {TABLE} (action_id, document) "
-            "VALUES (:id, to_tsvector('simple', :document))"
-        )
+        statement = text(f"INSERT INTO {TABLE} (action_id, document) VALUES (:id, {_TSVECTOR})")
     else:
-        statement = text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:id, :document)")
+        statement = text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:id, :grams)")
     pending = iter(rows)
     while batch := list(islice(pending, BATCH_SIZE)):
-        connection.execute(
-            statement,
-            [
-                {"id": id_, "document": document(title, detail, quote)}
-                for id_, title, detail, quote in batch
-            ],
-        )
+        connection.execute(statement, [{"id": row[0], "grams": grams(*row[1:])} for row in batch])
 
 
 def reindex_all(connection: Connection) -> None:

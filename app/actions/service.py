@@ -141,7 +141,7 @@ def add_action(session: Session, data: ActionCreate, actor: str) -> Action:
     )
     record(session, action, actor, now, EventKind.created, to_status=action.status, progress=0)
     assert action.id is not None
-    search.index(session.connection(), action.id, search_document(action))
+    search.index(session.connection(), action.id, search_grams(action))
     return action
 
 
@@ -159,9 +159,9 @@ def record(
     session.add(ActionEvent(action_id=action.id, at=now, actor=actor, kind=kind, **event))
 
 
-def search_document(action: Action) -> str:
+def search_grams(action: Action) -> str:
     """What the search index holds for the action."""
-    return search.document(action.title, action.detail, action.quote)
+    return search.grams(action.title, action.detail, action.quote)
 
 
 def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
@@ -203,7 +203,7 @@ def apply_changes(
         unit_service.require_unit(session, requested["owner_id"], ["body", "owner_id"])
     # Look themes up before touching the action, so no autoflush writes a half-applied version.
     themes = resolve_themes(session, requested["themes"]) if "themes" in changes else []
-    indexed_before = search_document(action)
+    indexed_before = search_grams(action)
     for field in changes:
         setattr(action, field, themes if field == "themes" else requested[field])
     # An event carries the progress it leaves behind, so the timeline alone can rebuild it.
@@ -220,7 +220,7 @@ def apply_changes(
     )
     if changes.keys() & SEARCHED_FIELDS:
         assert action.id is not None
-        search.index(session.connection(), action.id, search_document(action), indexed_before)
+        search.index(session.connection(), action.id, search_grams(action), indexed_before)
     return changes
 
 

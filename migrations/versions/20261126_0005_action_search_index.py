@@ -1,4 +1,4 @@
-"""action search index: every character a positioned token (FTS5 / tsvector + GIN)
+"""action search index: characters and character pairs (FTS5 / tsvector + GIN)
 
 Revision ID: 0005
 Revises: 0004
@@ -31,11 +31,11 @@ def upgrade() -> None:
         )
         op.execute(f"CREATE INDEX ix_action_search_document ON {search.TABLE} USING gin (document)")
     else:
-        # unicode61 keeps each one-character token as it is (no diacritics folding); the
-        # document is already case-folded.
+        # The grams are already case-folded; unicode61 must not fold diacritics on top.
+        # detail=none: a word's rows only, no positions (nothing asks for phrases).
         op.execute(
             f"CREATE VIRTUAL TABLE {search.TABLE} USING fts5(document, content='', "
-            "tokenize='unicode61 remove_diacritics 0')"
+            "detail=none, tokenize='unicode61 remove_diacritics 0')"
         )
     search.reindex_all(op.get_bind())
 

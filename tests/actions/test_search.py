@@ -159,5 +159,5 @@ def test_reindex_all_rebuilds_the_same_index(
     assert {term: found(session, settings, term) for term in terms} == before
 
 
-def test_document_puts_a_break_between_runs() -> None:
-    assert search.document("招商 ab", None, "AB。1") == "招 商 zz a b zz a b zz 1"
+def test_grams_are_characters_and_pairs_within_runs() -> None:
+    assert search.grams("招商 ab", None, "AB。1") == "1 a ab b 商 招 招商"
