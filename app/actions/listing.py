@@ -44,12 +44,14 @@ class Moment:
             return cast(ColumnElement[Any], col(Action.progress))
         return self._latest("progress")
 
-    def archived(self) -> ColumnElement[bool]:
-        """Whether an action is (or, as of a day, was) archived."""
+    def not_archived(self) -> ColumnElement[bool]:
+        """Whether an action is not (or, as of a day, was not) archived."""
         if self.as_of is None:
-            return col(Action.archived).is_(True)
+            # "archived = 0" rather than "archived IS NOT 1": SQLite can then answer it from
+            # the archived index alone, which a search's candidates are checked against.
+            return col(Action.archived) == false()
         event = aliased(ActionEvent)
-        return (
+        return not_(
             exists()
             .where(
                 col(event.action_id) == col(Action.id),
@@ -128,7 +130,7 @@ def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement
     if moment.as_of is not None:
         clauses.append(moment.existing())
     if not filters.include_archived:
-        clauses.append(not_(moment.archived()))
+        clauses.append(moment.not_archived())
     if filters.status:
         clauses.append(moment.status().in_(filters.status))
     for field in ("owner_id", "kind", "priority", "source_id", "speech_id"):

@@ -17,7 +17,6 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Connection,
     Select,
@@ -64,10 +63,12 @@ def _term_grams(run: str) -> list[str]:
 
 class _Matches(FunctionElement[bool]):
     """SQL for: the action's index holds every word of a space-separated list (which both
-    FTS5 and plainto_tsquery read as "all of these"). Compiled per dialect."""
+    FTS5 and plainto_tsquery read as "all of these"). Compiled per dialect.
+
+    Untyped on purpose: as a Boolean, SQLite would get "IN (...) = 1", which cannot use
+    the index."""
 
     name = "matches"
-    type = Boolean()
     inherit_cache = True
 
 
