@@ -12,8 +12,8 @@ url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Leave the search index (and FTS5's shadow tables) out of autogenerate: no model has it."""
-    return not (type_ == "table" and name is not None and name.startswith(search.TABLE))
+    """Leave the search index out of autogenerate: no model has it (see migration 0005)."""
+    return name is None or not (name.startswith(search.TABLE) or name == search.POSTGRESQL_INDEX)
 
 
 def run_migrations_offline() -> None:

@@ -4,11 +4,15 @@ Chinese has no spaces and its words are often two characters (招商, 党建), s
 words or of trigrams misses most queries. Here an action is indexed by the set of its
 characters and of its adjacent character pairs (within runs of letters and digits): a term of
 one or two characters is one index entry, so the index answers it exactly; a longer term needs
-all its pairs, and LIKE then confirms the candidates. The index is a contentless SQLite FTS5
-table or a PostgreSQL tsvector under a GIN index, both fed the same text and queried with the
-same words, and neither has to check positions.
+all its pairs, and LIKE then confirms the candidates. Neither database checks positions.
 
-Changing `grams` changes what is indexed: a migration must then call `reindex_all`.
+- SQLite: a contentless FTS5 table of `grams`, kept in step by the services (`index`).
+- PostgreSQL: a GIN expression index over the SQL function action_grams (migration 0005),
+  which computes the same words as `grams`; the database keeps it in step itself, and the
+  actions' own rows are what a search reads, not a second wide table.
+
+Changing `grams` (or action_grams) changes what is indexed: a migration must then replace
+both and call `reindex_all`.
 """
 
 import re
@@ -21,13 +25,14 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    column,
+    cast,
     literal_column,
     or_,
     select,
     table,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement, func
@@ -35,22 +40,18 @@ from sqlmodel import col
 
 from app.actions.models import Action
 
-TABLE = "action_search"
+TABLE = "action_search"  # SQLite
+POSTGRESQL_INDEX = "ix_actions_search"
 # Letters and digits; everything else (space, punctuation, _) separates runs.
 RUN = re.compile(r"[^\W_]+")
 BATCH_SIZE = 5000
 
-# Positions are not needed (no phrase queries), so strip() keeps the vector small.
-_TSVECTOR = "strip(to_tsvector('simple', :grams))"
-
-search_table = table(TABLE, column("action_id"), column("document"))
-
 
 def grams(*texts: str | None) -> str:
     """The index words of texts: each character and each adjacent pair within a run,
-    case-folded, distinct, sorted (so the same texts always give the same words)."""
+    lower-cased, distinct, sorted (so the same texts always give the same words)."""
     words: set[str] = set()
-    for run in RUN.findall("\n".join(part or "" for part in texts).casefold()):
+    for run in RUN.findall("\n".join(part or "" for part in texts).lower()):
         words.update(run)
         words.update(map(str.__add__, run, run[1:]))
     return " ".join(sorted(words))
@@ -74,9 +75,10 @@ class _Matches(FunctionElement[bool]):
 
 @compiles(_Matches, "postgresql")
 def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    tsquery = func.plainto_tsquery(literal_column("'simple'::regconfig"), *element.clauses)
-    ids = select(search_table.c.action_id).where(search_table.c.document.op("@@")(tsquery))
-    return compiler.process(col(Action.id).in_(ids), **kw)
+    # The words are letters and digits only, so "a b" → "a & b" is a valid tsquery.
+    query = cast(func.replace(*element.clauses, " ", " & "), TSQUERY)
+    indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
+    return compiler.process(indexed.op("@@")(query), **kw)
 
 
 @compiles(_Matches, "sqlite")
@@ -91,12 +93,12 @@ def _compile_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
 
 def contains(term: str) -> ColumnElement[bool]:
     """SQL for: title, detail or quote contain term, case-insensitively."""
-    runs = RUN.findall(term.casefold())
+    runs = RUN.findall(term.lower())
     clauses: list[ColumnElement[bool]] = []
     if runs:
         words = sorted({gram for run in runs for gram in _term_grams(run)})
         clauses.append(_Matches(" ".join(words)))
-    if not (len(runs) == 1 and runs[0] == term.casefold() and len(runs[0]) <= 2):
+    if not (len(runs) == 1 and runs[0] == term.lower() and len(runs[0]) <= 2):
         # The index found candidates; only the term as a whole says which contain it.
         pattern = f"%{_escape_like(term)}%"
         fields = (Action.title, Action.detail, Action.quote)
@@ -109,15 +111,9 @@ def _escape_like(term: str) -> str:
 
 
 def index(connection: Connection, action_id: int, new: str, old: str | None = None) -> None:
-    """Index an action by its grams (new); old are the grams indexed before, if any."""
+    """Index an action by its grams (new); old are the grams indexed before, if any.
+    PostgreSQL's expression index needs no help."""
     if connection.dialect.name == "postgresql":
-        connection.execute(
-            text(
-                f"INSERT INTO {TABLE} (action_id, document) VALUES (:id, {_TSVECTOR}) "
-                "ON CONFLICT (action_id) DO UPDATE SET document = excluded.document"
-            ),
-            {"id": action_id, "grams": new},
-        )
         return
     if old is not None:  # a contentless FTS5 table forgets a row only when told its words
         connection.execute(
@@ -131,11 +127,11 @@ def index(connection: Connection, action_id: int, new: str, old: str | None = No
 
 
 def index_many(connection: Connection, rows: Iterable[tuple[int, str, str | None, str]]) -> None:
-    """Index actions not yet indexed, in bulk, from (id, title, detail, quote) rows."""
+    """Index actions not yet indexed, in bulk, from (id, title, detail, quote) rows.
+    PostgreSQL's expression index needs no help."""
     if connection.dialect.name == "postgresql":
-        statement = text(f"INSERT INTO {TABLE} (action_id, document) VALUES (:id, {_TSVECTOR})")
-    else:
-        statement = text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:id, :grams)")
+        return
+    statement = text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:id, :grams)")
     pending = iter(rows)
     while batch := list(islice(pending, BATCH_SIZE)):
         connection.execute(statement, [{"id": row[0], "grams": grams(*row[1:])} for row in batch])
@@ -144,8 +140,8 @@ def index_many(connection: Connection, rows: Iterable[tuple[int, str, str | None
 def reindex_all(connection: Connection) -> None:
     """Rebuild the whole index from the actions table."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text(f"DELETE FROM {TABLE}"))
-    else:
-        connection.execute(text(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')"))
+        connection.execute(text(f"REINDEX INDEX {POSTGRESQL_INDEX}"))
+        return
+    connection.execute(text(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')"))
     actions = connection.execute(text("SELECT id, title, detail, quote FROM actions")).all()
     index_many(connection, [(a.id, a.title, a.detail, a.quote) for a in actions])
