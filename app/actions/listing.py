@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from app.actions import search
 from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
@@ -43,12 +44,14 @@ class Moment:
             return cast(ColumnElement[Any], col(Action.progress))
         return self._latest("progress")
 
-    def archived(self) -> ColumnElement[bool]:
-        """Whether an action is (or, as of a day, was) archived."""
+    def not_archived(self) -> ColumnElement[bool]:
+        """Whether an action is not (or, as of a day, was not) archived."""
         if self.as_of is None:
-            return col(Action.archived).is_(True)
+            # "archived = 0" rather than "archived IS NOT 1": SQLite can then answer it from
+            # the archived index alone, which a search's candidates are checked against.
+            return col(Action.archived) == false()
         event = aliased(ActionEvent)
-        return (
+        return not_(
             exists()
             .where(
                 col(event.action_id) == col(Action.id),
@@ -121,17 +124,13 @@ def stale_clause(moment: Moment) -> ColumnElement[bool]:
     )
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement[bool]]:
     """WHERE clauses selecting the actions that filters describe, at the moment."""
     clauses: list[ColumnElement[bool]] = []
     if moment.as_of is not None:
         clauses.append(moment.existing())
     if not filters.include_archived:
-        clauses.append(not_(moment.archived()))
+        clauses.append(moment.not_archived())
     if filters.status:
         clauses.append(moment.status().in_(filters.status))
     for field in ("owner_id", "kind", "priority", "source_id", "speech_id"):
@@ -158,15 +157,7 @@ def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement
         since = since if since.tzinfo else since.replace(tzinfo=moment.now.tzinfo)
         clauses.append(col(Action.updated_at) >= since)
     if filters.q and filters.q.strip():
-        # LIKE finds a term of any length; an n-gram index would miss 1- and 2-character words.
-        pattern = f"%{_escape_like(filters.q.strip())}%"
-        clauses.append(
-            or_(
-                col(Action.title).ilike(pattern, escape="\\"),
-                col(Action.detail).ilike(pattern, escape="\\"),
-                col(Action.quote).ilike(pattern, escape="\\"),
-            )
-        )
+        clauses.append(search.contains(filters.q.strip()))
     return clauses
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.actions import search
 from app.actions.models import Action, ActionEvent, EventKind, Theme
 from app.actions.schemas import (
     ActionCreate,
@@ -23,6 +24,7 @@ from app.sources.models import Source, Speech
 from app.units import service as unit_service
 
 MAX_LISTED_OFFSETS = 10
+SEARCHED_FIELDS = {"title", "detail", "quote"}
 
 
 def get_action(session: Session, action_id: int) -> Action:
@@ -138,6 +140,8 @@ def add_action(session: Session, data: ActionCreate, actor: str) -> Action:
         created_at=now,
     )
     record(session, action, actor, now, EventKind.created, to_status=action.status, progress=0)
+    assert action.id is not None
+    search.index(session.connection(), action.id, search_grams(action))
     return action
 
 
@@ -153,6 +157,11 @@ def record(
     session.flush()
     assert action.id is not None
     session.add(ActionEvent(action_id=action.id, at=now, actor=actor, kind=kind, **event))
+
+
+def search_grams(action: Action) -> str:
+    """What the search index holds for the action."""
+    return search.grams(action.title, action.detail, action.quote)
 
 
 def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
@@ -194,6 +203,7 @@ def apply_changes(
         unit_service.require_unit(session, requested["owner_id"], ["body", "owner_id"])
     # Look themes up before touching the action, so no autoflush writes a half-applied version.
     themes = resolve_themes(session, requested["themes"]) if "themes" in changes else []
+    indexed_before = search_grams(action)
     for field in changes:
         setattr(action, field, themes if field == "themes" else requested[field])
     # An event carries the progress it leaves behind, so the timeline alone can rebuild it.
@@ -208,6 +218,9 @@ def apply_changes(
         note=note,
         progress=progress,
     )
+    if changes.keys() & SEARCHED_FIELDS:
+        assert action.id is not None
+        search.index(session.connection(), action.id, search_grams(action), indexed_before)
     return changes
 
 

@@ -1,0 +1,147 @@
+"""Search over an action's title, detail and quote that finds words of any length.
+
+Chinese has no spaces and its words are often two characters (招商, 党建), so an index of
+words or of trigrams misses most queries. Here an action is indexed by the set of its
+characters and of its adjacent character pairs (within runs of letters and digits): a term of
+one or two characters is one index entry, so the index answers it exactly; a longer term needs
+all its pairs, and LIKE then confirms the candidates. Neither database checks positions.
+
+- SQLite: a contentless FTS5 table of `grams`, kept in step by the services (`index`).
+- PostgreSQL: a GIN expression index over the SQL function action_grams (migration 0005),
+  which computes the same words as `grams`; the database keeps it in step itself, and the
+  actions' own rows are what a search reads, not a second wide table.
+
+Changing `grams` (or action_grams) changes what is indexed: a migration must then replace
+both and call `reindex_all`.
+"""
+
+import re
+from collections.abc import Iterable
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    cast,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement, func
+from sqlmodel import col
+
+from app.actions.models import Action
+
+TABLE = "action_search"  # SQLite
+POSTGRESQL_INDEX = "ix_actions_search"
+# Letters and digits; everything else (space, punctuation, _) separates runs.
+RUN = re.compile(r"[^\W_]+")
+BATCH_SIZE = 5000
+
+
+def grams(*texts: str | None) -> str:
+    """The index words of texts: each character and each adjacent pair within a run,
+    lower-cased, distinct, sorted (so the same texts always give the same words)."""
+    words: set[str] = set()
+    for run in RUN.findall("\n".join(part or "" for part in texts).lower()):
+        words.update(run)
+        words.update(map(str.__add__, run, run[1:]))
+    return " ".join(sorted(words))
+
+
+def _term_grams(run: str) -> list[str]:
+    """The index words an action must have to contain run: itself, or its adjacent pairs."""
+    return [run] if len(run) <= 2 else list(map(str.__add__, run, run[1:]))
+
+
+class _Matches(FunctionElement[bool]):
+    """SQL for: the action's index holds every word of a space-separated list (which both
+    FTS5 and plainto_tsquery read as "all of these"). Compiled per dialect.
+
+    Untyped on purpose: as a Boolean, SQLite would get "IN (...) = 1", which cannot use
+    the index."""
+
+    name = "matches"
+    inherit_cache = True
+
+
+@compiles(_Matches, "postgresql")
+def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    # The words are letters and digits only, so "a b" → "a & b" is a valid tsquery.
+    query = cast(func.replace(*element.clauses, " ", " & "), TSQUERY)
+    indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
+    return compiler.process(indexed.op("@@")(query), **kw)
+
+
+@compiles(_Matches, "sqlite")
+def _compile_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    ids: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(table(TABLE))
+        .where(literal_column(TABLE).op("MATCH")(*element.clauses))
+    )
+    return compiler.process(col(Action.id).in_(ids), **kw)
+
+
+def contains(term: str) -> ColumnElement[bool]:
+    """SQL for: title, detail or quote contain term, case-insensitively."""
+    runs = RUN.findall(term.lower())
+    clauses: list[ColumnElement[bool]] = []
+    if runs:
+        words = sorted({gram for run in runs for gram in _term_grams(run)})
+        clauses.append(_Matches(" ".join(words)))
+    if not (len(runs) == 1 and runs[0] == term.lower() and len(runs[0]) <= 2):
+        # The index found candidates; only the term as a whole says which contain it.
+        pattern = f"%{_escape_like(term)}%"
+        fields = (Action.title, Action.detail, Action.quote)
+        clauses.append(or_(*(col(field).ilike(pattern, escape="\\") for field in fields)))
+    return and_(*clauses)
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def index(connection: Connection, action_id: int, new: str, old: str | None = None) -> None:
+    """Index an action by its grams (new); old are the grams indexed before, if any.
+    PostgreSQL's expression index needs no help."""
+    if connection.dialect.name == "postgresql":
+        return
+    if old is not None:  # a contentless FTS5 table forgets a row only when told its words
+        connection.execute(
+            text(f"INSERT INTO {TABLE} ({TABLE}, rowid, document) VALUES ('delete', :id, :old)"),
+            {"id": action_id, "old": old},
+        )
+    connection.execute(
+        text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:id, :grams)"),
+        {"id": action_id, "grams": new},
+    )
+
+
+def index_many(connection: Connection, rows: Iterable[tuple[int, str, str | None, str]]) -> None:
+    """Index actions not yet indexed, in bulk, from (id, title, detail, quote) rows.
+    PostgreSQL's expression index needs no help."""
+    if connection.dialect.name == "postgresql":
+        return
+    statement = text(f"INSERT INTO {TABLE} (rowid, document) VALUES (:id, :grams)")
+    pending = iter(rows)
+    while batch := list(islice(pending, BATCH_SIZE)):
+        connection.execute(statement, [{"id": row[0], "grams": grams(*row[1:])} for row in batch])
+
+
+def reindex_all(connection: Connection) -> None:
+    """Rebuild the whole index from the actions table."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"REINDEX INDEX {POSTGRESQL_INDEX}"))
+        return
+    connection.execute(text(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')"))
+    actions = connection.execute(text("SELECT id, title, detail, quote FROM actions")).all()
+    index_many(connection, [(a.id, a.title, a.detail, a.quote) for a in actions])

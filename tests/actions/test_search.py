@@ -1,0 +1,164 @@
+"""The search index: it finds exactly what a substring test finds, for terms of any length,
+and stays exact as actions are created, edited, re-seeded and imported."""
+
+import random
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from app.actions import listing, search
+from app.actions import service as action_service
+from app.actions.listing import moment_for
+from app.actions.models import Action
+from app.actions.schemas import ActionCreate, ActionFilters
+from app.actions.workflow import ActionKind
+from app.config import Settings
+from app.db import write_session
+from app.pagination import PageParams
+from app.sources import service as source_service
+from app.sources.schemas import SourceCreate
+from app.units import service as unit_service
+from app.units.models import UnitKind
+from app.units.schemas import UnitCreate
+
+ALPHABET = "招商引资党建标准地环保ab1"
+SEPARATORS = "，。 %_"
+
+
+def found(session: Session, settings: Settings, term: str) -> set[int]:
+    """Ids the list finds for q=term, every page."""
+    ids: set[int] = set()
+    for offset in range(0, 10_000, 200):
+        rows, total = listing.list_actions(
+            session,
+            ActionFilters(q=term, include_archived=True),
+            PageParams(limit=200, offset=offset),
+            None,
+            moment_for(settings, None),
+        )
+        ids |= {action.id for action, _, _ in rows if action.id is not None}
+        if offset + 200 >= total:
+            return ids
+    raise AssertionError("too many pages")
+
+
+def expected(session: Session, term: str) -> set[int]:
+    """Ids of the actions whose title, detail or quote contain term, judged in Python."""
+    term = term.casefold()
+    return {
+        action.id
+        for action in session.exec(select(Action)).all()
+        if action.id is not None
+        and any(
+            term in (text or "").casefold() for text in (action.title, action.detail, action.quote)
+        )
+    }
+
+
+def unit_and_source(session: Session, text: str) -> tuple[int, int]:
+    """Ids of a new unit and of a new source with text."""
+    unit = unit_service.create_unit(session, UnitCreate(name="测试单位", kind=UnitKind.other))
+    source = source_service.create_source(
+        session, SourceCreate(slug="test", title="测试来源", text=text)
+    )
+    assert unit.id is not None and source.id is not None
+    return unit.id, source.id
+
+
+def random_text(rng: random.Random, length: int) -> str:
+    """length random characters of the alphabet and separators, without surrounding spaces."""
+    return "".join(rng.choice(ALPHABET + SEPARATORS) for _ in range(length)).strip() or "招"
+
+
+@pytest.fixture
+def random_actions(engine: Engine) -> random.Random:
+    """150 actions with random titles, details and quotes over a small alphabet, so terms of
+    one to four characters match often and across punctuation."""
+    rng = random.Random(20261126)
+    text = random_text(rng, 4000)
+    with write_session(engine) as session:
+        unit_id, source_id = unit_and_source(session, text)
+        for _ in range(150):
+            start = rng.randrange(len(text) - 30)
+            quote = text[start : start + rng.randint(1, 30)].strip() or text[0]
+            data = ActionCreate(
+                source_id=source_id,
+                owner_id=unit_id,
+                kind=ActionKind.recommendation,
+                title=random_text(rng, rng.randint(1, 20)),
+                detail=random_text(rng, rng.randint(0, 60)) or None,
+                quote=quote,
+                quote_start=text.find(quote, start),
+            )
+            action_service.add_action(session, data, "test")
+        session.commit()
+    return rng
+
+
+def some_terms(rng: random.Random) -> list[str]:
+    """Terms of one to four characters, some with punctuation, spaces or capitals."""
+    singles = [rng.choice(ALPHABET) for _ in range(10)]
+    longer = [random_text(rng, rng.randint(2, 4)) for _ in range(50)]
+    return [*singles, *longer, "A", "AB", "招商 引资", "资党", "1%", "%", "_"]
+
+
+def test_search_finds_exactly_the_substring_matches(
+    session: Session, settings: Settings, random_actions: random.Random
+) -> None:
+    terms = some_terms(random_actions)
+    for term in terms:
+        assert found(session, settings, term) == expected(session, term), term
+    hits = sum(bool(expected(session, term)) for term in terms)
+    assert hits > len(terms) / 2  # the terms were not all misses
+
+
+def test_search_follows_edits(
+    engine: Engine, session: Session, settings: Settings, random_actions: random.Random
+) -> None:
+    rng = random_actions
+    with write_session(engine) as writer:
+        actions = writer.exec(select(Action).order_by(col(Action.id))).all()
+        for action in rng.sample(list(actions), 60):
+            requested = {"title": random_text(rng, 12), "detail": random_text(rng, 40)}
+            action_service.apply_changes(writer, action, requested, "test")
+        writer.commit()
+    for term in some_terms(rng):
+        assert found(session, settings, term) == expected(session, term), term
+
+
+def test_search_does_not_join_fields_or_runs(
+    engine: Engine, session: Session, settings: Settings
+) -> None:
+    with write_session(engine) as writer:
+        unit_id, source_id = unit_and_source(writer, "标准地。招商")
+        data = ActionCreate(
+            source_id=source_id,
+            owner_id=unit_id,
+            kind=ActionKind.recommendation,
+            title="标准",
+            detail="地块",
+            quote="标准地。招商",
+        )
+        action_id = action_service.add_action(writer, data, "test").id
+        writer.commit()
+    assert found(session, settings, "标准地") == {action_id}  # in the quote
+    assert found(session, settings, "准地块") == set()  # title's end + detail's start
+    assert found(session, settings, "地招") == set()  # across the 。
+    assert found(session, settings, "地。招") == {action_id}
+    assert found(session, settings, "标准 招商") == set()  # the whole term, as LIKE would
+
+
+def test_reindex_all_rebuilds_the_same_index(
+    engine: Engine, session: Session, settings: Settings, random_actions: random.Random
+) -> None:
+    terms = some_terms(random_actions)
+    before = {term: found(session, settings, term) for term in terms}
+    session.rollback()  # end the read, which would hold off PostgreSQL's REINDEX
+    with engine.begin() as connection:
+        search.reindex_all(connection)
+    assert {term: found(session, settings, term) for term in terms} == before
+
+
+def test_grams_are_characters_and_pairs_within_runs() -> None:
+    assert search.grams("招商 ab", None, "AB。1") == "1 a ab b 商 招 招商"
