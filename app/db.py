@@ -2,7 +2,9 @@
 
 import json
 import logging
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -137,3 +139,21 @@ def write_session(engine: Engine) -> Session:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+
+
+def backup_problem(source: Path, target: Path) -> str | None:
+    """Why source cannot be backed up to target, or None."""
+    if not source.is_file():
+        return f"there is no database at {source}"
+    if target.exists():
+        return f"{target} exists; pick a new file name"
+    if not target.parent.is_dir():
+        return f"the folder {target.parent} does not exist"
+    return None
+
+
+def backup_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database through its online backup API: it reads one
+    snapshot, the WAL's committed changes included, while the server goes on writing."""
+    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
+        live.backup(copy)
