@@ -1,4 +1,4 @@
-"""The `tashan` command: db upgrade, seed, serve, keys, report."""
+"""The `tashan` command: db upgrade and backup, seed, serve, keys, report."""
 
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
@@ -9,7 +9,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
 from app import migrations
@@ -19,7 +19,7 @@ from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR, get_settings
-from app.db import create_db_engine, utcnow, write_session
+from app.db import backup_problem, backup_sqlite, create_db_engine, utcnow, write_session
 from app.errors import AppError
 from app.imports import service as import_service
 from app.imports.reader import read_upload
@@ -33,7 +33,7 @@ from app.seeding.schemas import SeedReport
 from app.seeding.service import SeedError, seed_database
 
 cli = typer.Typer(help="他山 Tashan: track the proposals of a source document through to done.")
-db_cli = typer.Typer(help="Database schema.")
+db_cli = typer.Typer(help="Database schema and backups.")
 keys_cli = typer.Typer(help="API keys: only a hash of each is stored.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
@@ -54,6 +54,24 @@ def db_upgrade() -> None:
     url = get_settings().database_url
     migrations.upgrade(url)
     typer.echo(f"database at revision {migrations.head_revision(url)}")
+
+
+@db_cli.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="the backup file to write; must not exist")],
+) -> None:
+    """Copy the SQLite database to a file, safely while the server runs (PostgreSQL: pg_dump)."""
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        typer.echo("db backup copies SQLite files; for PostgreSQL use pg_dump -Fc", err=True)
+        raise typer.Exit(1)
+    source = Path(url.database)
+    problem = backup_problem(source, target)
+    if problem:
+        typer.echo(f"cannot back up: {problem}", err=True)
+        raise typer.Exit(1)
+    backup_sqlite(source, target)
+    typer.echo(f"backed up {source} to {target} ({target.stat().st_size:,} bytes)")
 
 
 def _print_report(report: SeedReport) -> None:

@@ -1,14 +1,18 @@
 """Engines, SQLite connection set-up and the request-scoped session dependencies."""
 
 import json
+import logging
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -22,6 +26,7 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 
+logger = logging.getLogger("tashan")
 WRITE = "tashan_write"  # execution option: this transaction will write
 
 
@@ -57,7 +62,12 @@ def create_db_engine(url: str) -> Engine:
     """An engine for url; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, json_serializer=_dumps)
+        # Without a connect timeout a database host that stops answering hangs every request
+        # for minutes; with it they fail fast with 503. A timeout in the URL wins.
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 5}
+        return create_engine(
+            url, pool_pre_ping=True, connect_args=connect_args, json_serializer=_dumps
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -65,6 +75,7 @@ def create_db_engine(url: str) -> Engine:
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
+    event.listen(engine, "handle_error", _reopen_after_read_only)
     return engine
 
 
@@ -89,17 +100,36 @@ def _begin_sqlite_transaction(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _reopen_after_read_only(context: ExceptionContext) -> None:
+    # SQLite opens a file it may not write read-only, and the connection stays so; counting
+    # the error as a disconnect drops the pooled connections, so writes work again as soon
+    # as the file is writable, without a restart.
+    name = getattr(context.original_exception, "sqlite_errorname", "")
+    if name.startswith("SQLITE_READONLY"):
+        context.is_disconnect = True
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """A session for a request that only reads."""
-    with Session(request.app.state.engine) as session:
-        yield session
+    yield from _request_session(Session(request.app.state.engine))
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
     """A session for a request that writes: on SQLite its transaction takes the lock first."""
     engine: Engine = request.app.state.engine
-    with Session(engine.execution_options(**{WRITE: True})) as session:
+    yield from _request_session(Session(engine.execution_options(**{WRITE: True})))
+
+
+def _request_session(session: Session) -> Iterator[Session]:
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except DBAPIError as exc:
+            # The database went away after the request's work was done (a commit has
+            # already succeeded or failed): the answer stands, the dead connection is dropped.
+            logger.warning("could not close a database session: %s", exc.orig)
 
 
 def write_session(engine: Engine) -> Session:
@@ -109,3 +139,21 @@ def write_session(engine: Engine) -> Session:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+
+
+def backup_problem(source: Path, target: Path) -> str | None:
+    """Why source cannot be backed up to target, or None."""
+    if not source.is_file():
+        return f"there is no database at {source}"
+    if target.exists():
+        return f"{target} exists; pick a new file name"
+    if not target.parent.is_dir():
+        return f"the folder {target.parent} does not exist"
+    return None
+
+
+def backup_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database through its online backup API: it reads one
+    snapshot, the WAL's committed changes included, while the server goes on writing."""
+    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
+        live.backup(copy)

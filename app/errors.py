@@ -191,10 +191,21 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperationalError)
     logger.error("database error on %s: %s", request.url.path, exc)
-    return problem_response(
-        request, 503, "the database is unavailable; try again shortly", "database-unavailable"
-    )
+    return problem_response(request, 503, database_trouble(exc), "database-unavailable")
+
+
+def database_trouble(exc: OperationalError) -> str:
+    """What a client is told about a database failure that is not its fault."""
+    sqlite_error = getattr(exc.orig, "sqlite_errorname", "")
+    if sqlite_error.startswith("SQLITE_READONLY"):
+        return "the database is read-only, so nothing can be changed now; reads still work"
+    if sqlite_error == "SQLITE_FULL" or getattr(exc.orig, "sqlstate", "") == "53100":
+        return "the disk holding the database is full; nothing was changed"
+    if sqlite_error.startswith("SQLITE_IOERR"):
+        return "the database could not write to its disk (is it full?); nothing was changed"
+    return "the database is unavailable; try again shortly"
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -61,6 +61,25 @@ def test_db_upgrade_creates_a_fresh_sqlite_database(tmp_path: Path) -> None:
     assert f"revision {head_revision(url)}" in result.stdout
 
 
+def test_db_backup_refuses_what_it_cannot_do_and_writes_nothing(tmp_path: Path) -> None:
+    existing = tmp_path / "existing.db"
+    existing.write_bytes(b"keep me")
+    live = f"sqlite:///{tmp_path / 'live.db'}"
+    assert run_tashan(live, "db", "upgrade").returncode == 0
+    cases = [
+        (live, existing, "exists; pick a new file name"),
+        (live, tmp_path / "no-such-folder" / "b.db", "does not exist"),
+        (f"sqlite:///{tmp_path / 'missing.db'}", tmp_path / "b.db", "there is no database"),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/x", tmp_path / "b.db", "pg_dump -Fc"),
+    ]
+    for url, target, reason in cases:
+        result = run_tashan(url, "db", "backup", str(target))
+        assert result.returncode == 1, result.stdout
+        assert reason in result.stderr
+    assert existing.read_bytes() == b"keep me"
+    assert not (tmp_path / "b.db").exists()
+
+
 def test_seed_prints_tallies_and_is_idempotent(database_url: str, engine: Engine) -> None:
     first = run_tashan(database_url, "seed")
     assert first.returncode == 0, first.stderr

@@ -2,12 +2,13 @@
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from app.auth.models import ApiKey, Role
@@ -22,6 +23,7 @@ BOOTSTRAP_NAME = "bootstrap"
 # last_used_at is refreshed at most this often, so reads do not each cost a write.
 TOUCH_INTERVAL = timedelta(minutes=5)
 _PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+logger = logging.getLogger("tashan")
 
 
 def hash_key(plaintext: str) -> str:
@@ -107,9 +109,14 @@ def authenticate(engine: Engine, plaintext: str) -> ApiKey | None:
 
 
 def _touch(engine: Engine, key: ApiKey, now: datetime) -> None:
-    with write_session(engine) as session:
-        session.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
-        session.commit()
+    # Only a hint for `keys list`: a database that takes no writes (read-only, disk full)
+    # must still serve reads.
+    try:
+        with write_session(engine) as session:
+            session.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
+            session.commit()
+    except OperationalError as exc:
+        logger.warning("could not record the use of key %s: %s", key.id, exc.orig)
 
 
 def ensure_bootstrap_key(engine: Engine) -> str | None:
