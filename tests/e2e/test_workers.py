@@ -1,6 +1,7 @@
 """`tashan serve --workers 2` as a real process: the parent migrates and prints the bootstrap
 key once, every worker runs the report scheduler yet each due report is made exactly once,
-and SIGTERM stops every process cleanly."""
+and SIGTERM stops every process cleanly. Behind a proxy on the same host, links keep its
+scheme and host."""
 
 import re
 import subprocess
@@ -194,3 +195,19 @@ def test_two_workers_make_each_due_report_exactly_once(
     print(
         f"{len(claimed)} periods made by {dict(made_by)}, left to another by {dict(left_to_others)}"
     )
+
+
+def test_behind_a_proxy_on_the_same_host_page_links_keep_its_scheme_and_host(
+    live_server: str, admin_key: str, seeded: object
+) -> None:
+    response = httpx.get(
+        f"{live_server}/api/v1/actions?limit=5",
+        headers={
+            "X-API-Key": admin_key,
+            "Host": "tashan.example.gov.cn",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "203.0.113.7",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Link"].startswith("<https://tashan.example.gov.cn/api/v1/actions?")
