@@ -120,10 +120,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        # X-Forwarded-Proto/-For are believed from a proxy on the same host only, so Link
-        # headers say https behind a TLS proxy and nobody else can pretend to be one.
+        # X-Forwarded-Proto/-For are believed from a proxy on the same host only (uvicorn's
+        # FORWARDED_ALLOW_IPS changes that), so Link headers say https behind a TLS proxy.
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
         log_config=_log_config(),
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
