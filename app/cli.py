@@ -1,9 +1,10 @@
 """The `tashan` command: db upgrade and backup, seed, serve, keys, report."""
 
+import copy
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session
+from uvicorn.config import LOGGING_CONFIG
 
 from app import migrations
 from app.actions.schemas import ActionFilters
@@ -31,6 +33,10 @@ from app.reports.schemas import check_period
 from app.seeding.remote import RemoteSeedError, seed_over_http
 from app.seeding.schemas import SeedReport
 from app.seeding.service import SeedError, seed_database
+
+# uvicorn kills a worker that does not answer its parent within this many seconds; its
+# default of 5 kills workers still starting up on a busy machine.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 cli = typer.Typer(help="他山 Tashan: track the proposals of a source document through to done.")
 db_cli = typer.Typer(help="Database schema and backups.")
@@ -111,7 +117,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="default: TASHAN_PORT or 8000")] = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
 ) -> None:
-    """Upgrade the database once, print a first admin key if there is none, then serve."""
+    """Upgrade the database once, print a first admin key if there is none, then serve (with
+    --workers N, in N processes that share the port)."""
     settings = get_settings()
     engine = _migrated_engine()
     try:
@@ -131,8 +138,31 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        proxy_headers=False,
+        # X-Forwarded-Proto/-For are believed from a proxy on the same host only (uvicorn's
+        # FORWARDED_ALLOW_IPS changes that), so Link headers say https behind a TLS proxy.
+        proxy_headers=True,
+        log_config=_log_config(),
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus Tashan's own messages (such as the reports the scheduler made)
+    with the id of the worker process that wrote them."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["tashan"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s [%(process)d] %(message)s",
+    }
+    config["handlers"]["tashan"] = {**config["handlers"]["default"], "formatter": "tashan"}
+    config["loggers"]["tashan"] = {"handlers": ["tashan"], "level": "INFO", "propagate": False}
+    # Its warnings say a check was skipped while the previous one still ran: expected, harmless.
+    config["loggers"]["apscheduler"] = {
+        "handlers": ["tashan"],
+        "level": "ERROR",
+        "propagate": False,
+    }
+    return config
 
 
 @keys_cli.command("create")

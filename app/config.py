@@ -7,7 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     export_dir: Path = PROJECT_DIR / "var" / "exports"
     # Run the 五个一 report schedules inside `tashan serve` (else use `tashan report run-due`).
     scheduler: bool = False
+    # How often the scheduler looks for due reports; tests make it short.
+    scheduler_interval_seconds: Annotated[int, Field(ge=1)] = 60
 
     @field_validator("timezone")
     @classmethod

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, subqueryload
 from sqlmodel import Session, col, select
 
 from app.actions import search
@@ -209,4 +209,8 @@ def all_actions(
     )
     if page is not None:
         query = query.offset(page.offset).limit(page.limit)
+    else:
+        # selectin would load the themes of every action in chunks of 500 ids, a statement
+        # per 500 actions; one subquery load is a single statement however many there are.
+        query = query.options(subqueryload(Action.themes))  # type: ignore[arg-type]
     return [(action, Status(status), progress) for action, status, progress in session.exec(query)]

@@ -1,5 +1,6 @@
 """The in-process scheduler of `tashan serve` (TASHAN_SCHEDULER=on): every minute it makes
-whatever reports are due. Claims keep it exactly-once across workers and cron."""
+whatever reports are due. Every worker process runs one; the claims of run_due keep each
+report exactly-once across workers and cron."""
 
 import logging
 from datetime import datetime
@@ -22,11 +23,12 @@ def _run_due(engine: Engine, settings: Settings) -> None:
 
 
 def start_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
-    """Check for due reports at once (catch-up after downtime), then every minute."""
+    """Check for due reports at once (catch-up after downtime), then every
+    settings.scheduler_interval_seconds (a minute by default)."""
     scheduler = BackgroundScheduler(timezone=settings.tz)
     scheduler.add_job(
         _run_due,
-        IntervalTrigger(minutes=1, timezone=settings.tz),
+        IntervalTrigger(seconds=settings.scheduler_interval_seconds, timezone=settings.tz),
         args=[engine, settings],
         next_run_time=datetime.now(settings.tz),
         max_instances=1,

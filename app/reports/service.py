@@ -257,6 +257,7 @@ def _make_scheduled(
             session.flush()
         except IntegrityError:
             session.rollback()
+            logger.info("the %s report for %s – %s is another process's", schedule.name, *period)
             return []
         model = build_report(session, settings, filters, period, lang)
         name = f"tashan-{schedule.name}-{period_name(Cadence(schedule.name), period)}"
