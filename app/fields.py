@@ -126,6 +126,12 @@ def written_out(value: Any) -> Any:
     return value
 
 
+def _in_tracked_years(value: datetime) -> datetime:
+    if not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+        raise ValueError(f"must fall in the years {FIRST_DAY.year} to {LAST_DAY.year}")
+    return value
+
+
 def not_boolean(value: Any) -> Any:
     """Pydantic would read true as 1; the schema says integer."""
     if isinstance(value, bool):
@@ -133,9 +139,21 @@ def not_boolean(value: Any) -> Any:
     return value
 
 
-# A calendar date or a moment, written out (never a Unix time).
-Date = Annotated[date, BeforeValidator(written_out)]
-DateTime = Annotated[datetime, BeforeValidator(written_out)]
+# Years a tracker's dates fall in; beyond them, date arithmetic (a period's end, the stale
+# cut-off) would leave Python's date range.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+# A calendar date or a moment, written out (never a Unix time), in the years above.
+Date = Annotated[
+    date,
+    Field(ge=FIRST_DAY, le=LAST_DAY, json_schema_extra={"pattern": r"^(?:19|2[0-9])[0-9]{2}-"}),
+    BeforeValidator(written_out),
+]
+DateTime = Annotated[
+    datetime,
+    Field(json_schema_extra={"pattern": r"^(?:19|2[0-9])[0-9]{2}-"}),
+    BeforeValidator(written_out),
+    AfterValidator(_in_tracked_years),
+]
 
 MAX_ID = 2**31 - 1  # integer primary keys are 32-bit on PostgreSQL
 # An id in a path, query or body: out of range is 422, never a database overflow.
