@@ -42,7 +42,12 @@ SEMANTIC_REFUSALS: dict[str, tuple[list[str], str]] = {
     ),
     "POST /api/v1/sources": (["422"], "speeches must lie within the text and not overlap"),
     "POST /api/v1/reports": (["422"], "period_end must not be before period_start"),
-    "GET /api/v1/reports/status": (["422"], "a fill-in template's period must not have ended"),
+    "GET /api/v1/reports/status": (
+        ["422"],
+        "a fill-in template's period must not have ended; as_of must not be in the future",
+    ),
+    "GET /api/v1/actions": (["422"], "as_of must not be in the future"),
+    "GET /api/v1/stats": (["422"], "as_of must not be in the future"),
     "PUT /api/v1/report-schedules/{name}": (["422"], "cron must parse as a cron expression"),
     "POST /api/v1/keys": (["422"], "expires_at must be in the future"),
     "POST /api/v1/imports": (["422"], "the upload must be a filled-in report sheet"),
