@@ -2,7 +2,7 @@
 
 import hashlib
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
@@ -43,11 +43,24 @@ def not_modified_response(etag: str) -> Response:
 ExpectedVersion = int | str | None
 
 
+IF_MATCH_DESCRIPTION = 'The ETag from GET, e.g. W/"3"; 428 without it, 412 when stale'
+# The schema declares If-Match required, as it is; the parameter itself stays optional so
+# that a missing header is answered 428 (RFC 6585) rather than FastAPI's 422.
+IF_MATCH_REQUIRED: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": True,
+            "description": IF_MATCH_DESCRIPTION,
+            "schema": {"type": "string", "examples": ['W/"1"']},
+        }
+    ]
+}
+
+
 def if_match_version(
-    if_match: Annotated[
-        str | None,
-        Header(description='The ETag from GET, e.g. W/"3"; required on every action write'),
-    ] = None,
+    if_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> ExpectedVersion:
     """The version If-Match names; the header as sent if it names none (refused later, once
     the path and body are known to be valid); None when absent."""

@@ -1,6 +1,6 @@
 """List conventions: limit/offset pages, total order sorting and the Link header."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
@@ -40,22 +40,27 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+def sort_pattern(fields: Iterable[str]) -> str:
+    """The `sort` values order_by accepts, for the OpenAPI: a comma list of fields, each
+    with an optional - for descending, no spaces."""
+    field = "|".join(sorted(fields))
+    return rf"^(?:-?(?:{field})(?:,-?(?:{field}))*)?$"
+
+
 def order_by(
     sort: str | None, columns: Mapping[str, Any], tiebreak: Any
 ) -> list[ColumnElement[Any]]:
     """ORDER BY clauses for a `sort` value like "-updated_at,id", always ending with the id."""
     clauses: list[ColumnElement[Any]] = []
-    for raw in (sort or "").split(","):
-        name = raw.strip()
-        if not name:
-            continue
-        descending = name.startswith("-")
-        column = columns.get(name.lstrip("-"))
+    for item in sort.split(",") if sort else []:
+        name = item.removeprefix("-")
+        column = columns.get(name)
         if column is None:
             allowed = ", ".join(sorted(columns))
             raise InvalidInput(
-                f"unknown sort field {name.lstrip('-')!r}; sortable: {allowed}", ["query", "sort"]
+                f"unknown sort field {name!r}; sortable: {allowed}", ["query", "sort"]
             )
+        descending = item.startswith("-")
         clauses.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
     return [*clauses, tiebreak]
 

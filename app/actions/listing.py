@@ -161,6 +161,12 @@ def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement
     return clauses
 
 
+SORT_FIELDS = (
+    *("id", "title", "status", "priority", "progress", "due_on", "owner_id", "source_id"),
+    *("quote_start", "created_at", "updated_at"),
+)
+
+
 def sortable(moment: Moment) -> dict[str, Any]:
     """The fields a list can be sorted by; status in workflow order, priority low → high
     (so sort=-priority puts the most important first)."""

@@ -1,7 +1,6 @@
 """HTTP layer of actions, their timeline and the statistics over them."""
 
 from dataclasses import replace
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -23,12 +22,18 @@ from app.auth.dependencies import AdminDep, EditorDep, ViewerDep
 from app.config import SettingsDep
 from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
-from app.etags import IfMatchDep, not_modified, not_modified_response, version_etag
-from app.fields import Id
-from app.pagination import Page, PageDep, make_page, set_link_header
+from app.etags import (
+    IF_MATCH_REQUIRED,
+    IfMatchDep,
+    not_modified,
+    not_modified_response,
+    version_etag,
+)
+from app.fields import Date, Id
+from app.pagination import Page, PageDep, make_page, set_link_header, sort_pattern
 
-router = APIRouter(prefix="/api/v1/actions", tags=["actions"])
-stats_router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+router = APIRouter(prefix="/api/v1/actions", tags=["actions"], responses=problem_responses(401))
+stats_router = APIRouter(prefix="/api/v1/stats", tags=["stats"], responses=problem_responses(401))
 
 ActionId = Annotated[Id, Path(description="action id", examples=[1])]
 Filters = Annotated[ActionFilters, Query()]
@@ -38,15 +43,16 @@ Sort = Annotated[
         description="comma list of fields, - for descending: id, title, status, priority, "
         "progress, due_on, owner_id, source_id, quote_start, created_at, updated_at",
         examples=["-updated_at,id"],
+        json_schema_extra={"pattern": sort_pattern(listing.SORT_FIELDS)},
     ),
 ]
-WRITE_ERRORS = problem_responses(404, 412, 422, 428)
+WRITE_ERRORS = problem_responses(403, 404, 412, 422, 428)
 
 
 def read_moment(
     settings: SettingsDep,
     as_of: Annotated[
-        date | None,
+        Date | None,
         Query(
             description="read status and progress as they were at the end of this day "
             "(deployment time zone), rebuilt from the timeline",
@@ -87,7 +93,9 @@ def list_actions(
     return make_page(items, total, page)
 
 
-@router.post("", status_code=201, summary="Create an action", responses=problem_responses(409, 422))
+@router.post(
+    "", status_code=201, summary="Create an action", responses=problem_responses(403, 409, 422)
+)
 def create_action(
     editor: EditorDep,
     data: ActionCreate,
@@ -124,7 +132,12 @@ def get_action(
     return _with_etag(response, ActionRead.of(action, settings.now().date()))
 
 
-@router.patch("/{action_id}", summary="Update an action", responses=WRITE_ERRORS)
+@router.patch(
+    "/{action_id}",
+    summary="Update an action",
+    responses=WRITE_ERRORS,
+    openapi_extra=IF_MATCH_REQUIRED,
+)
 def update_action(
     editor: EditorDep,
     action_id: ActionId,
@@ -139,7 +152,12 @@ def update_action(
     return _with_etag(response, ActionRead.of(action, settings.now().date()))
 
 
-@router.delete("/{action_id}", summary="Archive an action", responses=WRITE_ERRORS)
+@router.delete(
+    "/{action_id}",
+    summary="Archive an action",
+    responses=WRITE_ERRORS,
+    openapi_extra=IF_MATCH_REQUIRED,
+)
 def archive_action(
     admin: AdminDep,
     action_id: ActionId,
@@ -156,7 +174,8 @@ def archive_action(
 @router.post(
     "/{action_id}/transitions",
     summary="Move an action to another status",
-    responses=problem_responses(404, 409, 412, 422, 428),
+    responses=problem_responses(403, 404, 409, 412, 422, 428),
+    openapi_extra=IF_MATCH_REQUIRED,
 )
 def change_status(
     editor: EditorDep,
@@ -176,7 +195,8 @@ def change_status(
 @router.post(
     "/{action_id}/updates",
     summary="Report progress on an action",
-    responses=problem_responses(404, 409, 412, 422, 428),
+    responses=problem_responses(403, 404, 409, 412, 422, 428),
+    openapi_extra=IF_MATCH_REQUIRED,
 )
 def add_progress_update(
     editor: EditorDep,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     HttpUrl,
@@ -23,13 +24,29 @@ from app.actions.workflow import (
     Priority,
     Status,
 )
-from app.fields import Id, Name, Prose, Slug, no_control_characters, reject_null
+from app.fields import (
+    EXCERPT_PATTERN,
+    PROSE_PATTERN,
+    Date,
+    DateTime,
+    Id,
+    Name,
+    Omittable,
+    Prose,
+    Slug,
+    no_control_characters,
+    not_boolean,
+    reject_null,
+)
 
 ThemeName = Annotated[Name, StringConstraints(max_length=50)]
 Themes = Annotated[list[ThemeName], Field(max_length=20)]
-Progress = Annotated[int, Field(ge=0, le=100)]
+Progress = Annotated[int, Field(ge=0, le=100), BeforeValidator(not_boolean)]
 Quote = Annotated[
-    str, StringConstraints(min_length=1, max_length=5000), AfterValidator(no_control_characters)
+    str,
+    StringConstraints(min_length=1, max_length=5000),
+    AfterValidator(no_control_characters),
+    Field(json_schema_extra={"pattern": EXCERPT_PATTERN}),
 ]
 
 STANDARD_LAND: dict[str, Any] = {
@@ -74,7 +91,7 @@ class ActionCreate(BaseModel):
     ] = None
     assignee: Name | None = None
     priority: Priority = Priority.medium
-    due_on: date | None = None
+    due_on: Date | None = None
     seed_key: Annotated[
         Slug | None, Field(description="natural key used by the seed loader; unique per source")
     ] = None
@@ -90,15 +107,15 @@ class ActionUpdate(BaseModel):
         },
     )
 
-    title: Name | None = None
+    title: Omittable[Name] = None
     detail: Prose | None = None
-    kind: ActionKind | None = None
-    themes: Themes | None = None
-    owner_id: Id | None = None
+    kind: Omittable[ActionKind] = None
+    themes: Omittable[Themes] = None
+    owner_id: Omittable[Id] = None
     assignee: Name | None = None
-    priority: Priority | None = None
-    progress: Progress | None = None
-    due_on: date | None = None
+    priority: Omittable[Priority] = None
+    progress: Omittable[Progress] = None
+    due_on: Date | None = None
 
     _not_null = field_validator("title", "kind", "themes", "owner_id", "priority", "progress")(
         reject_null
@@ -231,16 +248,19 @@ class ActionFilters(BaseModel):
     stale: bool | None = Field(
         default=None, description="open and no event for stale_days (setting, default 30)"
     )
-    due_before: date | None = Field(default=None, description="due strictly before this date")
-    due_after: date | None = Field(default=None, description="due strictly after this date")
-    updated_since: datetime | None = Field(
+    due_before: Date | None = Field(default=None, description="due strictly before this date")
+    due_after: Date | None = Field(default=None, description="due strictly after this date")
+    updated_since: DateTime | None = Field(
         default=None, description="RFC 3339; without an offset, the deployment time zone"
     )
     q: Annotated[
         str | None,
         StringConstraints(max_length=200),
         AfterValidator(lambda v: v if v is None else no_control_characters(v)),
-        Field(description="search title, detail and quote; any length, e.g. 招商 or 党建"),
+        Field(
+            description="search title, detail and quote; any length, e.g. 招商 or 党建",
+            json_schema_extra={"pattern": PROSE_PATTERN},
+        ),
     ] = None
     include_archived: bool = False
 
@@ -275,4 +295,6 @@ class ProgressUpdateCreate(BaseModel):
 
     note: Annotated[Prose, StringConstraints(min_length=1)]
     progress: Progress | None = None
-    evidence_url: HttpUrl | None = None
+    evidence_url: (
+        Annotated[HttpUrl, Field(json_schema_extra={"pattern": "^[hH][tT][tT][pP][sS]?://"})] | None
+    ) = None

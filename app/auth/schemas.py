@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.auth.models import Role
-from app.fields import Name
+from app.fields import Name, written_out
 
 
 class KeyCreate(BaseModel):
@@ -19,7 +19,7 @@ class KeyCreate(BaseModel):
 
     name: Annotated[Name, Field(max_length=100)]
     role: Role
-    expires_at: AwareDatetime | None = Field(
+    expires_at: Annotated[AwareDatetime, BeforeValidator(written_out)] | None = Field(
         default=None, description="RFC 3339 with an offset; none: never"
     )
 

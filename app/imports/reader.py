@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from app.errors import InvalidInput
-from app.reports.formats.table import FORMULA_STARTS
+from app.reports.formats.table import unguard
 from app.reports.labels import label
 from app.reports.model import Lang
 
@@ -382,6 +382,4 @@ def _csv_value(value: str) -> CellValue | Formula:
         return None
     if value.startswith("="):
         return Formula(value)
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
-        return value[1:]  # the export's guard against formulas, taken off again
-    return value
+    return unguard(value)  # the export's guard against formulas, taken off again

@@ -1,6 +1,5 @@
 """HTTP layer of reports and their schedules."""
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
@@ -11,7 +10,7 @@ from app.auth.dependencies import AdminDep, EditorDep, ViewerDep
 from app.config import SettingsDep
 from app.db import SessionDep, WriteSessionDep
 from app.errors import InvalidInput, problem_responses
-from app.fields import Id
+from app.fields import Date, Id
 from app.pagination import Page, PageDep, PageParams, make_page, set_link_header
 from app.reports import service as report_service
 from app.reports.builder import current_week
@@ -45,8 +44,8 @@ def download_status_report(
     filters: Annotated[ActionFilters, Query()],
     format: ReportFormat = ReportFormat.xlsx,
     lang: Lang = Lang.zh,
-    period_start: Annotated[date | None, Query(description="default: this week's Monday")] = None,
-    period_end: Annotated[date | None, Query(description="default: this week's Sunday")] = None,
+    period_start: Annotated[Date | None, Query(description="default: this week's Monday")] = None,
+    period_end: Annotated[Date | None, Query(description="default: this week's Sunday")] = None,
     template: Annotated[
         bool,
         Query(

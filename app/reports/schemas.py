@@ -3,12 +3,22 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.actions.schemas import ActionFilters
+from app.fields import Date
 from app.reports.model import Lang, ReportFormat
 
 MAX_PERIOD_DAYS = 3660
+
+
+class BodyFilters(ActionFilters):
+    """The action filters inside a JSON body, where a boolean is true or false as the schema
+    says (in a query string, "true" and "1" are the only spelling there is)."""
+
+    overdue: StrictBool | None = None
+    stale: StrictBool | None = None
+    include_archived: StrictBool = False
 
 
 class ReportCreate(BaseModel):
@@ -31,9 +41,9 @@ class ReportCreate(BaseModel):
 
     format: ReportFormat = ReportFormat.xlsx
     lang: Lang = Lang.zh
-    period_start: date
-    period_end: date
-    filters: ActionFilters = ActionFilters()
+    period_start: Date
+    period_end: Date
+    filters: BodyFilters = BodyFilters()
 
     @model_validator(mode="after")
     def _period_in_order(self) -> Self:
@@ -90,8 +100,8 @@ class ScheduleUpdate(BaseModel):
     cron: Annotated[str, Field(min_length=9, max_length=100)]
     formats: Annotated[list[ReportFormat], Field(min_length=1, max_length=5)]
     lang: Lang = Lang.zh
-    enabled: bool = True
-    filters: ActionFilters = ActionFilters()
+    enabled: StrictBool = True
+    filters: BodyFilters = BodyFilters()
 
 
 class ScheduleRead(BaseModel):

@@ -8,11 +8,11 @@ from app.auth.dependencies import EditorDep, ViewerDep
 from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
 from app.etags import content_etag, not_modified, not_modified_response
-from app.pagination import Page, PageDep, make_page, set_link_header
+from app.pagination import Page, PageDep, make_page, set_link_header, sort_pattern
 from app.sources import service as source_service
 from app.sources.schemas import AnnotatedSource, SourceCreate, SourceDetail, SourceRead
 
-router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
+router = APIRouter(prefix="/api/v1/sources", tags=["sources"], responses=problem_responses(401))
 
 IdOrSlug = Annotated[
     str, Path(min_length=1, max_length=100, description="numeric id or slug", examples=["1"])
@@ -26,7 +26,13 @@ def list_sources(
     response: Response,
     session: SessionDep,
     page: PageDep,
-    sort: Annotated[str | None, Query(description="e.g. -published_on")] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            description="e.g. -published_on",
+            json_schema_extra={"pattern": sort_pattern(source_service.SORTABLE)},
+        ),
+    ] = None,
 ) -> Page[SourceRead]:
     """Sources without their text, with speech and action counts."""
     items, total = source_service.list_sources(session, page, sort=sort)
@@ -34,7 +40,9 @@ def list_sources(
     return make_page(items, total, page)
 
 
-@router.post("", status_code=201, summary="Create a source", responses=problem_responses(409, 422))
+@router.post(
+    "", status_code=201, summary="Create a source", responses=problem_responses(403, 409, 422)
+)
 def create_source(
     _: EditorDep, data: SourceCreate, session: WriteSessionDep, response: Response
 ) -> SourceDetail:

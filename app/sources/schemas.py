@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.fields import Document, Id, Line, Name, Prose, ResourceSlug
+from app.fields import Date, Document, Id, Line, Name, Prose, ResourceSlug
 
 ARTICLE_EXAMPLE = (
     "对此，凌兵奎强调，要站在更高的角度上重视年轻干部培养工作，一是要培，注重德才兼备，以德为先。"
@@ -69,7 +69,7 @@ class SourceCreate(BaseModel):
     title: Name
     publisher: Name | None = None
     byline: Name | None = None
-    published_on: date | None = None
+    published_on: Date | None = None
     published_on_note: Prose | None = None
     url: Line | None = None
     language: Annotated[str, Field(pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")] = "zh-CN"

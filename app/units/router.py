@@ -9,12 +9,12 @@ from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
 from app.etags import content_etag, not_modified, not_modified_response
 from app.fields import Id
-from app.pagination import Page, PageDep, make_page, set_link_header
+from app.pagination import Page, PageDep, make_page, set_link_header, sort_pattern
 from app.units import service as unit_service
 from app.units.models import UnitKind
 from app.units.schemas import UnitCreate, UnitRead, UnitUpdate
 
-router = APIRouter(prefix="/api/v1/units", tags=["units"])
+router = APIRouter(prefix="/api/v1/units", tags=["units"], responses=problem_responses(401))
 
 
 @router.get("", summary="List units", responses=problem_responses(422))
@@ -25,7 +25,13 @@ def list_units(
     session: SessionDep,
     page: PageDep,
     kind: UnitKind | None = None,
-    sort: Annotated[str | None, Query(description="e.g. name or -id")] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            description="e.g. name or -id",
+            json_schema_extra={"pattern": sort_pattern(unit_service.SORTABLE)},
+        ),
+    ] = None,
 ) -> Page[UnitRead]:
     """Units that can own actions, by id unless `sort` says otherwise."""
     rows, total = unit_service.list_units(session, page, kind=kind, sort=sort)
@@ -33,7 +39,9 @@ def list_units(
     return make_page([UnitRead.model_validate(row) for row in rows], total, page)
 
 
-@router.post("", status_code=201, summary="Create a unit", responses=problem_responses(409, 422))
+@router.post(
+    "", status_code=201, summary="Create a unit", responses=problem_responses(403, 409, 422)
+)
 def create_unit(
     _: EditorDep, data: UnitCreate, session: WriteSessionDep, response: Response
 ) -> UnitRead:
@@ -66,7 +74,9 @@ def get_unit(
     return unit
 
 
-@router.patch("/{unit_id}", summary="Update a unit", responses=problem_responses(404, 409, 422))
+@router.patch(
+    "/{unit_id}", summary="Update a unit", responses=problem_responses(403, 404, 409, 422)
+)
 def update_unit(
     _: EditorDep,
     unit_id: Annotated[Id, Path()],

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from app.fields import Name, reject_null
+from app.fields import Name, Omittable, reject_null
 from app.units.models import UnitKind
 
 
@@ -24,8 +24,8 @@ class UnitUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"name": "沙河产业园区", "kind": "park"}]}
     )
 
-    name: Name | None = None
-    kind: UnitKind | None = None
+    name: Omittable[Name] = None
+    kind: Omittable[UnitKind] = None
 
     _not_null = field_validator("name", "kind")(reject_null)
 

@@ -222,8 +222,17 @@ def is_formula_like(value: str) -> bool:
 
 
 def guard(value: str) -> str:
-    """Text a spreadsheet shows as text: a leading quote before formula-like text."""
-    return f"'{value}" if is_formula_like(value) else value
+    """Text a spreadsheet shows as text (OWASP CSV injection): a leading quote before
+    formula-like text, and before text that only looks guarded ('=x becomes ''=x), so that
+    unguard gives every text back exactly."""
+    return f"'{value}" if is_formula_like(value.lstrip("'")) else value
+
+
+def unguard(value: str) -> str:
+    """The text guard was given: one leading quote off a guarded text. A quote a person
+    typed before a formula-like text is read the same way, as spreadsheets do."""
+    guarded = value.startswith("'") and is_formula_like(value.lstrip("'"))
+    return value[1:] if guarded else value
 
 
 def display_width(value: str) -> int:
