@@ -32,6 +32,7 @@ def create_app_with_limit(page: bytes) -> FastAPI:
 def run(page_file: Path, tashan_args: list[str]) -> None:
     """`tashan <tashan_args>`, serving the app with the limit route."""
     page = page_file.read_bytes()
+
     # `tashan serve` hands uvicorn the import string "app.main:create_app"; with one worker
     # uvicorn resolves it in this process, so it finds this factory instead.
     def factory() -> FastAPI:
