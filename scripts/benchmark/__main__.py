@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import httpx
-from fastapi.testclient import TestClient
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -142,6 +141,8 @@ def search_share(database_url: str, term: str) -> float:
 def real_page(database_url: str, api_key: str) -> bytes:
     """The body the real app gives for LIST_PATH: what the limit route answers."""
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient` is deprecated")
+    from fastapi.testclient import TestClient  # imported here, after silencing its warning
+
     settings = Settings(database_url=database_url, _env_file=None)
     with TestClient(create_app(settings), headers={"X-API-Key": api_key}) as client:
         response = client.get(LIST_PATH)
