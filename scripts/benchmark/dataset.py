@@ -20,7 +20,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from random import Random
 from typing import Any, Protocol
 
@@ -94,13 +94,20 @@ ARCHIVED_SHARE = 0.02
 FRESH_SHARE = 0.1  # created in the last weeks and not yet moved
 
 Row = tuple[Any, ...]
-_EPOCH = datetime(1970, 1, 1)
 _EPOCH_DAY = date(1970, 1, 1)
+_DAYS: dict[int, str] = {}  # "2026-11-26 " by days since the epoch
+_CLOCK = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}." for s in range(86_400)]
 
 
 def _stamp(seconds: float) -> str:
-    """A UTC instant as both backends read it (the PostgreSQL session time zone is UTC)."""
-    return (_EPOCH + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
+    """A UTC instant as both backends read it (the PostgreSQL session time zone is UTC):
+    2026-11-26 08:30:00.123456. Made from tables, since a million are needed."""
+    whole = int(seconds)
+    day, second = divmod(whole, 86_400)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = (_EPOCH_DAY + timedelta(days=day)).isoformat() + " "
+    return f"{prefix}{_CLOCK[second]}{int((seconds - whole) * 1e6):06d}"
 
 
 def _day(seconds: float) -> str:
@@ -204,6 +211,10 @@ class Generator:
         """A random item (faster than Random.choice, which matters a million times over)."""
         return items[int(self.rng.random() * len(items))]
 
+    def between(self, low: int, high: int) -> int:
+        """A random integer from low to high (faster than Random.randint)."""
+        return low + int(self.rng.random() * (high - low + 1))
+
     # ---------------------------------------------------------------- fixed rows
 
     def _reference(self) -> Reference:
@@ -300,13 +311,13 @@ class Generator:
 
     def _action(self, action_id: int) -> tuple[Row, list[Row], list[int]]:
         rng, pick, ref = self.rng, self.pick, self.ref
-        source_id = rng.randint(1, len(ref.sources))
+        source_id = self.between(1, len(ref.sources))
         quote = pick(ref.quotes[source_id - 1])
         fresh = rng.random() < FRESH_SHARE
         created = self.now - rng.uniform(1, 20 if fresh else 730) * DAY
         draft = _Draft(
             id=action_id,
-            owner_id=rng.randint(1, UNITS),
+            owner_id=self.between(1, UNITS),
             assignee=pick(self.words.people) if rng.random() < 0.6 else None,
             priority=pick(PRIORITIES),
             due_on=_day(created + rng.uniform(60, 540) * DAY) if rng.random() < 0.85 else None,
@@ -320,12 +331,12 @@ class Generator:
             *(draft.priority, draft.progress, draft.due_on, draft.completed_at),
             *(draft.events[0][2], draft.events[-1][2], len(draft.events), int(draft.archived)),
         )
-        theme_ids = rng.sample(range(1, len(ref.themes) + 1), rng.randint(1, 3))
-        return row, draft.events, theme_ids
+        theme_ids = {self.between(1, len(ref.themes)) for _ in range(self.between(1, 3))}
+        return row, draft.events, sorted(theme_ids)
 
     def _timeline(self, draft: _Draft, created: float, fresh: bool) -> None:
         rng = self.rng
-        count = rng.randint(1, 3) if fresh else rng.randint(5, 15)
+        count = self.between(1, 3) if fresh else self.between(5, 15)
         end = self.now - 3600
         self._event(draft, created, "created", None, "proposed", "null", None, 0)
         for moment in sorted(rng.uniform(created, end) for _ in range(count - 1)):
@@ -389,13 +400,13 @@ class Generator:
         rng = self.rng
         changes = "null"
         if draft.status in ("accepted", "in_progress") and rng.random() < 0.8:
-            progress = min(95, draft.progress + rng.randint(5, 25))
+            progress = min(95, draft.progress + self.between(5, 25))
             if progress != draft.progress:
                 changes = "{" + _pair("progress", draft.progress, progress) + "}"
                 draft.progress = progress
         evidence = None
         if rng.random() < 0.2:
-            evidence = f"https://www.pdsgxq.gov.cn/xwzx/{rng.randint(1000, 99999)}.html"
+            evidence = f"https://www.pdsgxq.gov.cn/xwzx/{self.between(1000, 99999)}.html"
         note = self.pick(words.STEPS)
         self._event(draft, at, "progress", None, None, changes, note, draft.progress, evidence)
 
@@ -420,7 +431,7 @@ class Generator:
             return _day(at + self.rng.uniform(30, 365) * DAY)
         if name == "priority":
             return self.pick(PRIORITIES)
-        return self.rng.randint(1, UNITS)
+        return self.between(1, UNITS)
 
 
 # ---------------------------------------------------------------- writing
