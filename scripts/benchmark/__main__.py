@@ -198,7 +198,7 @@ class Bench:
 
     def __init__(self, args: argparse.Namespace, base_url: str, pid: int, key: str, work: Path):
         self.args, self.base_url, self.pid, self.key, self.work = args, base_url, pid, key, work
-        self.wrk_path = ensure_wrk()
+        self.wrk_path = ensure_wrk()  # found at once: it was installed, if need be, at the start
         self.runs: dict[str, Run] = {}
 
     def measure(self, name: str, paths: list[str], label: str = "", connections: int = 32) -> Run:
@@ -223,7 +223,7 @@ class Bench:
 
 def run_bench(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dict[str, Run]]:
     """Everything, against one fresh database: the figures and the wrk runs."""
-    ensure_wrk()
+    ensure_wrk()  # before the long data load, so a missing wrk fails fast
     figures: dict[str, Any] = {"database": "postgresql" if args.postgres else "sqlite"}
     with fresh_database(args, work) as database_url:
         env = tashan_env(database_url, work)
