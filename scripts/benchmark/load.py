@@ -45,8 +45,8 @@ class Run:
     connections: int
     requests: int
     seconds: float
-    p50_ms: float
-    p99_ms: float
+    p50_ms: float | None  # None when no request completed within the run
+    p99_ms: float | None
 
     @property
     def rps(self) -> float:
@@ -79,7 +79,7 @@ def wrk(
     connections: int,
     seconds: float,
     script_dir: Path,
-) -> tuple[int, float, float, float]:
+) -> tuple[int, float, float | None, float | None]:
     """One wrk run over paths: (requests, seconds, p50 ms, p99 ms); non-2xx answers fail."""
     script = script_dir / "bench.lua"
     script.write_text(LUA % {"paths": ", ".join(json.dumps(p) for p in paths)})
@@ -92,11 +92,12 @@ def wrk(
     figures = json.loads(line.removeprefix("BENCH "))
     if figures["status_errors"] or figures["socket_errors"]:
         raise BenchError(f"wrk saw errors on {paths[0]}: {figures}")
+    done = figures["requests"] > 0
     return (
         figures["requests"],
         figures["duration_us"] / 1e6,
-        figures["p50_us"] / 1000,
-        figures["p99_us"] / 1000,
+        figures["p50_us"] / 1000 if done else None,
+        figures["p99_us"] / 1000 if done else None,
     )
 
 
