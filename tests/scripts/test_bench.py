@@ -1,0 +1,97 @@
+"""The benchmark's data generator (scripts/benchmark/dataset.py), at a small size, read back
+through the real API: what it writes must be data the app itself could have written."""
+
+import hashlib
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.actions.workflow import TRANSITIONS, Status, note_required
+from app.config import Settings
+from scripts.benchmark.dataset import UNITS, generate
+
+ACTIONS = 300
+
+
+def _all(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        response = client.get(path, params={**params, "limit": 200, "offset": len(items)})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        if len(items) >= page["total"]:
+            return items
+
+
+def _check_timeline(action: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    """The timeline is one the services could have written, and leaves the action as it is."""
+    assert events[0]["kind"] == "created"
+    assert (events[0]["to_status"], events[0]["progress"]) == ("proposed", 0)
+    assert action["version"] == len(events)
+    assert action["created_at"] == events[0]["at"]
+    assert action["updated_at"] == events[-1]["at"]
+    assert [e["at"] for e in events] == sorted(e["at"] for e in events)
+    status, fields = Status.proposed, {}
+    for event in events[1:]:
+        if event["kind"] == "transition":
+            assert event["from_status"] == status
+            assert Status(event["to_status"]) in TRANSITIONS[status]
+            if note_required(status, Status(event["to_status"])):
+                assert event["note"]
+            status = Status(event["to_status"])
+            assert event["changes"]["status"] == [event["from_status"], status]
+        elif event["kind"] == "updated":
+            fields |= {name: after for name, (_, after) in event["changes"].items()}
+        elif event["kind"] == "progress":
+            assert event["note"]
+            assert status != Status.completed or event["progress"] == 100
+    assert action["status"] == status
+    assert action["archived"] == (events[-1]["kind"] == "archived")
+    assert (action["completed_at"] is not None) == (status == Status.completed)
+    for name, value in fields.items():
+        shown = action["owner"]["id"] if name == "owner_id" else action[name]
+        assert shown == value, (action["id"], name)
+
+
+def test_generated_actions_read_back_consistent(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    outcome = generate(engine, ACTIONS)
+
+    actions = _all(client, "/api/v1/actions", include_archived="true")
+    assert [a["id"] for a in actions] == list(range(1, ACTIONS + 1))
+    assert outcome.actions == ACTIONS
+    assert sum(a["version"] for a in actions) == outcome.events
+    assert 8 <= outcome.events / ACTIONS <= 12
+    live = _all(client, "/api/v1/actions")
+    assert len(live) == ACTIONS - outcome.archived
+    assert all(not a["archived"] for a in live)
+    assert {a["owner"]["id"] for a in actions} <= set(range(1, UNITS + 1))
+    assert len(_all(client, "/api/v1/units")) == UNITS
+
+    # Every quote occurs in its source at its offsets, inside its speech.
+    sources = {}
+    for source_id in {a["source_id"] for a in actions}:
+        response = client.get(f"/api/v1/sources/{source_id}")
+        assert response.status_code == 200
+        sources[source_id] = response.json()
+        text = sources[source_id]["text"]
+        assert sources[source_id]["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    for action in actions:
+        source = sources[action["source_id"]]
+        assert source["text"][action["quote_start"] : action["quote_end"]] == action["quote"]
+        speech = next(s for s in source["speeches"] if s["id"] == action["speech_id"])
+        assert speech["start"] <= action["quote_start"] < action["quote_end"] <= speech["end"]
+        assert action["title"] and action["detail"]
+
+    # Status and progress as the app rebuilds them from the timelines match the rows.
+    rebuilt = _all(client, "/api/v1/actions", include_archived="true", as_of=settings.now().date())
+    assert [(a["id"], a["status"], a["progress"]) for a in rebuilt] == [
+        (a["id"], a["status"], a["progress"]) for a in actions
+    ]
+    assert {a["status"] for a in actions} == set(Status)
+
+    for action in actions[::10]:
+        _check_timeline(action, _all(client, f"/api/v1/actions/{action['id']}/events"))
