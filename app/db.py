@@ -1,7 +1,7 @@
 """Engines, SQLite connection set-up and the request-scoped session dependencies."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +23,9 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 WRITE = "tashan_write"  # execution option: this transaction will write
+# Connections kept open: as many as the thread pool has workers (anyio's default, 40), so a
+# busy server reuses them instead of opening and closing overflow connections per request.
+POOL_SIZE = 40
 
 
 def utcnow() -> datetime:
@@ -57,11 +60,14 @@ def create_db_engine(url: str) -> Engine:
     """An engine for url; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, json_serializer=_dumps)
+        return create_engine(url, pool_pre_ping=True, json_serializer=_dumps, pool_size=POOL_SIZE)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_dumps
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        json_serializer=_dumps,
+        pool_size=POOL_SIZE,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
@@ -89,8 +95,11 @@ def _begin_sqlite_transaction(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session for a request that only reads."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for a request that only reads.
+
+    async, so neither opening it (no I/O: it connects on first use, in the route's thread)
+    nor closing it (a read-only rollback) waits for a thread-pool worker."""
     with Session(request.app.state.engine) as session:
         yield session
 

@@ -43,7 +43,7 @@ Sort = Annotated[
 WRITE_ERRORS = problem_responses(404, 412, 422, 428)
 
 
-def read_moment(
+async def read_moment(
     settings: SettingsDep,
     as_of: Annotated[
         date | None,
