@@ -68,4 +68,9 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-SettingsDep = Annotated[Settings, Depends(settings_of)]
+async def _settings_dependency(request: Request) -> Settings:
+    # async: a plain def dependency costs a hop through the thread pool on every request.
+    return settings_of(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings_dependency)]

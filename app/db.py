@@ -3,7 +3,7 @@
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,9 @@ metadata: MetaData = SQLModel.metadata
 
 logger = logging.getLogger("tashan")
 WRITE = "tashan_write"  # execution option: this transaction will write
+# Connections kept open: as many as the thread pool has workers (anyio's default, 40), so a
+# busy server reuses them instead of opening and closing overflow connections per request.
+POOL_SIZE = 40
 
 
 def utcnow() -> datetime:
@@ -66,12 +69,19 @@ def create_db_engine(url: str) -> Engine:
         # for minutes; with it they fail fast with 503. A timeout in the URL wins.
         connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 5}
         return create_engine(
-            url, pool_pre_ping=True, connect_args=connect_args, json_serializer=_dumps
+            url,
+            pool_pre_ping=True,
+            pool_size=POOL_SIZE,
+            connect_args=connect_args,
+            json_serializer=_dumps,
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_dumps
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        json_serializer=_dumps,
+        pool_size=POOL_SIZE,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
@@ -109,27 +119,35 @@ def _reopen_after_read_only(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session for a request that only reads."""
-    yield from _request_session(Session(request.app.state.engine))
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for a request that only reads.
+
+    async, so neither opening it (no I/O: it connects on first use, in the route's thread)
+    nor closing it (a read-only rollback) waits for a thread-pool worker."""
+    session = Session(request.app.state.engine)
+    try:
+        yield session
+    finally:
+        _close(session)
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
     """A session for a request that writes: on SQLite its transaction takes the lock first."""
     engine: Engine = request.app.state.engine
-    yield from _request_session(Session(engine.execution_options(**{WRITE: True})))
-
-
-def _request_session(session: Session) -> Iterator[Session]:
+    session = Session(engine.execution_options(**{WRITE: True}))
     try:
         yield session
     finally:
-        try:
-            session.close()
-        except DBAPIError as exc:
-            # The database went away after the request's work was done (a commit has
-            # already succeeded or failed): the answer stands, the dead connection is dropped.
-            logger.warning("could not close a database session: %s", exc.orig)
+        _close(session)
+
+
+def _close(session: Session) -> None:
+    try:
+        session.close()
+    except DBAPIError as exc:
+        # The database went away after the request's work was done (a commit has already
+        # succeeded or failed): the answer stands, the dead connection is dropped.
+        logger.warning("could not close a database session: %s", exc.orig)
 
 
 def write_session(engine: Engine) -> Session:

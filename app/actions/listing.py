@@ -3,9 +3,10 @@ rebuilt from their timelines), the filters, and the sort order."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, not_
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased, subqueryload
 from sqlmodel import Session, col, select
 
@@ -16,6 +17,8 @@ from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
 from app.config import Settings
 from app.errors import InvalidInput
 from app.pagination import PageParams, order_by
+
+AnySelect = TypeVar("AnySelect", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,30 @@ def list_actions(
     session: Session, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
 ) -> tuple[list[tuple[Action, Status, int]], int]:
     """A page of (action, status, progress) at the moment, in a total order, and the total."""
-    where = filter_clauses(filters, moment)
-    total = session.exec(select(func.count()).select_from(Action).where(*where)).one()
     rows = all_actions(session, filters, sort, moment, page)
-    return rows, total
+    return rows, count_actions(session, filters, moment)
+
+
+def count_actions(session: Session, filters: ActionFilters, moment: Moment) -> int:
+    """How many actions filters select at the moment."""
+    where = filter_clauses(filters, moment)
+    return session.exec(select(func.count()).select_from(Action).where(*where)).one()
+
+
+def selecting(
+    query: AnySelect,
+    filters: ActionFilters,
+    sort: str | None,
+    moment: Moment,
+    page: PageParams | None = None,
+) -> AnySelect:
+    """query narrowed to the actions filters select, in a total order, or to a page of them."""
+    query = query.where(*filter_clauses(filters, moment)).order_by(
+        *order_by(sort, sortable(moment), col(Action.id))
+    )
+    if page is not None:
+        query = query.offset(page.offset).limit(page.limit)
+    return query
 
 
 def all_actions(
@@ -208,15 +231,12 @@ def all_actions(
     page: PageParams | None = None,
 ) -> list[tuple[Action, Status, int]]:
     """(action, status, progress) at the moment for every action filters select (or a page)."""
-    query = (
-        select(Action, moment.status(), moment.progress())
-        .where(*filter_clauses(filters, moment))
-        .order_by(*order_by(sort, sortable(moment), col(Action.id)))
-    )
-    if page is not None:
-        query = query.offset(page.offset).limit(page.limit)
-    else:
+    columns = sa_select(Action, moment.status(), moment.progress())
+    query = selecting(columns, filters, sort, moment, page)
+    if page is None:
         # selectin would load the themes of every action in chunks of 500 ids, a statement
         # per 500 actions; one subquery load is a single statement however many there are.
         query = query.options(subqueryload(Action.themes))  # type: ignore[arg-type]
-    return [(action, Status(status), progress) for action, status, progress in session.exec(query)]
+    return [
+        (action, Status(status), progress) for action, status, progress in session.execute(query)
+    ]

@@ -4,7 +4,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.actions.workflow import ActionKind, Priority, Status
@@ -41,6 +50,8 @@ class Action(SQLModel, table=True):
         UniqueConstraint("source_id", "seed_key"),
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
         CheckConstraint("quote_start >= 0 AND quote_end > quote_start", name="quote_span"),
+        # Counts a list filtered by status from the index alone.
+        Index("ix_actions_status_archived", "status", "archived"),
     )
     # The ORM adds "AND version = :loaded" to every UPDATE and raises StaleDataError on a miss.
     __mapper_args__ = {"version_id_col": _version_column}
@@ -89,6 +100,8 @@ class ActionEvent(SQLModel, table=True):
     """One append-only entry (动态) of an action's timeline: who, when, before and after."""
 
     __tablename__ = "action_events"
+    # The last event before a moment (stale, as-of reads) from the index alone.
+    __table_args__ = (Index("ix_action_events_action_id_at", "action_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="actions.id", index=True)

@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from app.actions import listing
+from app.actions import reads
 from app.actions import service as action_service
-from app.actions.listing import Moment, moment_for
+from app.actions.listing import SORT_FIELDS, Moment, moment_for
 from app.actions.schemas import (
     ActionCreate,
     ActionFilters,
@@ -43,13 +43,13 @@ Sort = Annotated[
         description="comma list of fields, - for descending: id, title, status, priority, "
         "progress, due_on, owner_id, source_id, quote_start, created_at, updated_at",
         examples=["-updated_at,id"],
-        json_schema_extra={"pattern": sort_pattern(listing.SORT_FIELDS)},
+        json_schema_extra={"pattern": sort_pattern(SORT_FIELDS)},
     ),
 ]
 WRITE_ERRORS = problem_responses(403, 404, 412, 422, 428)
 
 
-def read_moment(
+async def read_moment(
     settings: SettingsDep,
     as_of: Annotated[
         Date | None,
@@ -72,25 +72,27 @@ def _with_etag(response: Response, action: ActionRead) -> ActionRead:
     return action
 
 
-@router.get("", summary="List actions", responses=problem_responses(422))
+@router.get(
+    "",
+    response_model=Page[ActionRead],
+    summary="List actions",
+    responses=problem_responses(422),
+)
 def list_actions(
     _: ViewerDep,
     request: Request,
-    response: Response,
     session: SessionDep,
     moment: MomentDep,
     page: PageDep,
     filters: Filters,
     sort: Sort = None,
-) -> Page[ActionRead]:
+) -> Response:
     """Actions matching every filter given; archived ones only with include_archived=true.
     With as_of, status, progress and overdue are those at the end of that day."""
-    rows, total = listing.list_actions(session, filters, page, sort, moment)
+    items, total = reads.read_page(session, filters, page, sort, moment)
+    response = Response(reads.page_json(items, total, page), media_type="application/json")
     set_link_header(request, response, page, total)
-    items = [
-        ActionRead.of(action, moment.today, status, progress) for action, status, progress in rows
-    ]
-    return make_page(items, total, page)
+    return response
 
 
 @router.post(
@@ -120,16 +122,19 @@ def get_action(
     _: ViewerDep,
     action_id: ActionId,
     request: Request,
-    response: Response,
     session: SessionDep,
     settings: SettingsDep,
-) -> Response | ActionRead:
+) -> Response:
     """One action, archived or not, with ETag W/"<version>"; If-None-Match gives 304."""
-    action = action_service.get_action(session, action_id)
+    action = reads.read_action(session, action_id, moment_for(settings, None))
     etag = version_etag(action.version)
     if not_modified(request, etag):
         return not_modified_response(etag)
-    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+    return Response(
+        reads.ACTION_JSON.dump_json(action),
+        media_type="application/json",
+        headers={"ETag": etag},
+    )
 
 
 @router.patch(

@@ -190,7 +190,7 @@ class ActionRead(BaseModel):
                 unit_name=speech.unit.name if speech.unit else None,
             )
         return cls(
-            **{field: getattr(action, field) for field in _COPIED_FROM_ACTION},
+            **{field: getattr(action, field) for field in COPIED_FROM_ACTION},
             status=status,
             progress=progress,
             kind_label=KIND_LABELS[action.kind],
@@ -203,7 +203,7 @@ class ActionRead(BaseModel):
         )
 
 
-_COPIED_FROM_ACTION = (
+COPIED_FROM_ACTION = (
     *("id", "title", "detail", "kind", "source_id", "speech_id", "quote", "quote_start"),
     *("quote_end", "assignee", "priority", "due_on", "completed_at"),
     *("created_at", "updated_at", "version", "archived", "seed_key"),

@@ -1,17 +1,18 @@
 """Counts by status and theme, and the per-unit ranking used for 一季一排名."""
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import date
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.actions.listing import Moment, filter_clauses, stale_clause
 from app.actions.models import Action, ActionTheme, Theme
-from app.actions.schemas import ActionFilters, is_overdue
-from app.actions.workflow import STATUS_LABELS, Status
+from app.actions.schemas import ActionFilters
+from app.actions.workflow import CLOSED, STATUS_LABELS, Status
 from app.units.models import Unit
 
 RANK_RULE = (
@@ -65,20 +66,30 @@ class Stats(BaseModel):
     rank_rule: str = RANK_RULE
 
 
-def _unit_stats(unit: Unit, rows: list[tuple[Status, int, bool]]) -> UnitStats:
-    statuses = Counter(status for status, _, _ in rows)
-    counted = [progress for status, progress, _ in rows if status != Status.declined]
+@dataclass
+class _Tally:
+    """One unit's actions, counted by status, with the progress and overdue totals."""
+
+    statuses: Counter[Status] = field(default_factory=Counter)
+    progress: dict[Status, int] = field(default_factory=lambda: defaultdict(int))
+    overdue: int = 0
+
+
+def _unit_stats(unit: Unit, tally: _Tally) -> UnitStats:
+    statuses = tally.statuses
+    counted = statuses.total() - statuses[Status.declined]
+    progress = sum(total for status, total in tally.progress.items() if status != Status.declined)
     assert unit.id is not None
     return UnitStats(
         unit_id=unit.id,
         unit_name=unit.name,
-        total=len(rows),
+        total=statuses.total(),
         completed=statuses[Status.completed],
         in_progress=statuses[Status.in_progress],
         blocked=statuses[Status.blocked],
-        overdue=sum(overdue for _, _, overdue in rows),
-        completion_rate=round(statuses[Status.completed] / len(counted), 4) if counted else 0.0,
-        average_progress=round(sum(counted) / len(counted), 2) if counted else 0.0,
+        overdue=tally.overdue,
+        completion_rate=round(statuses[Status.completed] / counted, 4) if counted else 0.0,
+        average_progress=round(progress / counted, 2) if counted else 0.0,
         rank=0,
     )
 
@@ -96,19 +107,9 @@ def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> S
     """Counts by status and theme, per-unit figures with rank, overdue and stale totals, at
     the moment (now, or as of the end of a past day)."""
     where = filter_clauses(filters, moment)
-    rows = session.execute(
-        sa_select(
-            col(Action.owner_id),
-            moment.status(),
-            moment.progress(),
-            col(Action.due_on),
-        ).where(*where)
-    ).all()
-    per_unit: dict[int, list[tuple[Status, int, bool]]] = defaultdict(list)
-    for owner_id, status, progress, due_on in rows:
-        per_unit[owner_id].append((status, progress, is_overdue(due_on, status, moment.today)))
+    per_unit = _tallies(session, where, moment)
     units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(per_unit))).all()}
-    statuses = Counter(status for _, status, _, _ in rows)
+    statuses = sum((tally.statuses for tally in per_unit.values()), Counter[Status]())
     theme_rows = session.exec(
         select(Theme.name, func.count())
         .join(ActionTheme, col(ActionTheme.theme_id) == col(Theme.id))
@@ -121,14 +122,54 @@ def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> S
         select(func.count()).select_from(Action).where(*where, stale_clause(moment))
     ).one()
     return Stats(
-        total=len(rows),
+        total=statuses.total(),
         by_status=[
             StatusCount(status=s, label=STATUS_LABELS[s], count=statuses[s]) for s in Status
         ],
         by_theme=[ThemeCount(theme=name, count=count) for name, count in theme_rows],
         units=rank_units([_unit_stats(units[uid], r) for uid, r in per_unit.items()]),
-        overdue=sum(overdue for unit_rows in per_unit.values() for _, _, overdue in unit_rows),
+        overdue=sum(tally.overdue for tally in per_unit.values()),
         stale=stale,
         stale_days=moment.stale_days,
         as_of=moment.as_of,
     )
+
+
+def _tallies(
+    session: Session, where: list[ColumnElement[bool]], moment: Moment
+) -> dict[int, _Tally]:
+    """Each owner unit's tally of the selected actions, counted in the database (a hundred
+    thousand rows read into Python took seconds)."""
+    # Materialized, so an as-of status (a subquery per action) is worked out once per action,
+    # not again for the grouping and the overdue test.
+    rows = (
+        sa_select(
+            col(Action.owner_id).label("owner_id"),
+            moment.status().label("status"),
+            moment.progress().label("progress"),
+            col(Action.due_on).label("due_on"),
+        )
+        .where(*where)
+        .cte("selected")
+        .prefix_with("MATERIALIZED")
+    )
+    overdue = and_(
+        rows.c.due_on.is_not(None),
+        rows.c.due_on < moment.today,
+        rows.c.status.not_in(list(CLOSED)),
+    )
+    tallies: dict[int, _Tally] = defaultdict(_Tally)
+    for owner_id, status, count, progress, overdue_count in session.execute(
+        sa_select(
+            rows.c.owner_id,
+            rows.c.status,
+            func.count(),
+            func.sum(rows.c.progress),
+            func.sum(case((overdue, 1), else_=0)),
+        ).group_by(rows.c.owner_id, rows.c.status)
+    ):
+        tally = tallies[owner_id]
+        tally.statuses[Status(status)] += count
+        tally.progress[Status(status)] += progress
+        tally.overdue += overdue_count
+    return tallies

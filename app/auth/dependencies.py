@@ -1,6 +1,6 @@
 """Who is calling, and whether their role allows the route: every route states its role."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -43,10 +43,10 @@ def current_principal(
     return Principal(name=key.name, role=key.role, key_id=key.id)
 
 
-def require(role: Role) -> Callable[..., Principal]:
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through callers whose role includes role."""
 
-    def dependency(
+    async def dependency(  # async: it only compares, so it needs no thread-pool hop
         request: Request,
         principal: Annotated[Principal | None, Depends(current_principal)],
     ) -> Principal:

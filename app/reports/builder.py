@@ -1,12 +1,15 @@
 """Building the report model for a period and a set of filters, as of the period's end."""
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from pydantic import TypeAdapter
+from sqlalchemy import Row, Select, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.actions import listing
+from app.actions import listing, reads
 from app.actions.listing import Moment, moment_for
 from app.actions.models import Action, ActionEvent, EventKind
 from app.actions.schemas import ActionFilters, is_overdue
@@ -15,6 +18,10 @@ from app.actions.workflow import Status
 from app.config import Settings
 from app.reports.labels import label, status_label
 from app.reports.model import ActionLine, ChangeLine, Headline, Lang, Report
+from app.units.models import Unit
+
+ACTION_LINES = TypeAdapter(list[ActionLine])
+LINES_PER_CHUNK = 1000
 
 # The label key of each field an update can change.
 FIELD_LABEL_KEYS = {
@@ -33,6 +40,12 @@ def current_week(today: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
+def report_moment(settings: Settings, period: tuple[date, date]) -> Moment:
+    """Now, or the end of a period that has ended."""
+    end = period[1]
+    return moment_for(settings, end if end < settings.now().date() else None)
+
+
 def build_report(
     session: Session,
     settings: Settings,
@@ -43,17 +56,12 @@ def build_report(
     """The report of filters' actions over period; a period that has ended is read as of its
     last day, so a past report shows that period as it was."""
     start, end = period
-    today = settings.now().date()
-    moment = moment_for(settings, end if end < today else None)
+    moment = report_moment(settings, period)
     window = (
         datetime.combine(start, time(), tzinfo=settings.tz),
         datetime.combine(end + timedelta(days=1), time(), tzinfo=settings.tz),
     )
-    rows = listing.all_actions(session, filters, "id", moment)
-    notes = _latest_notes(session, [a.id for a, _, _ in rows if a.id is not None], moment)
-    lines = [
-        _line(action, status, progress, notes, moment, lang) for action, status, progress in rows
-    ]
+    lines = [line for chunk in action_lines(session, filters, moment, lang) for line in chunk]
     stats = compute_stats(session, filters, moment)
     title = f"{label('title', lang)} {start.isoformat()} – {end.isoformat()}"
     return Report(
@@ -72,46 +80,71 @@ def build_report(
     )
 
 
+def action_lines(
+    session: Session, filters: ActionFilters, moment: Moment, lang: Lang
+) -> Iterator[list[ActionLine]]:
+    """The lines of the actions filters select at the moment, by id, a chunk at a time: a
+    report of every action streams through in bounded memory, each chunk read with Core
+    (hydrating ORM actions and their relationships cost far more)."""
+    after = 0
+    while True:
+        query = listing.selecting(_line_columns(moment), filters, "id", moment)
+        rows = session.execute(query.where(col(Action.id) > after).limit(LINES_PER_CHUNK)).all()
+        if not rows:
+            return
+        ids = [row.id for row in rows]
+        themes, notes = reads.themes_of(session, ids), _latest_notes(session, ids, moment)
+        yield ACTION_LINES.validate_python(
+            [_line(row, themes.get(row.id, []), notes.get(row.id), moment, lang) for row in rows]
+        )
+        after = ids[-1]
+
+
+def _line_columns(moment: Moment) -> Select[Any]:
+    return sa_select(
+        col(Action.id),
+        col(Action.version),
+        col(Action.title),
+        col(Unit.name).label("owner"),
+        moment.status().label("status"),
+        col(Action.priority),
+        moment.progress().label("progress"),
+        col(Action.due_on),
+        col(Action.assignee),
+        col(Action.quote),
+        col(Action.updated_at),
+    ).join(Unit, col(Unit.id) == col(Action.owner_id))
+
+
 def _line(
-    action: Action,
-    status: Status,
-    progress: int,
-    notes: dict[int, str],
-    moment: Moment,
-    lang: Lang,
-) -> ActionLine:
-    assert action.id is not None
-    return ActionLine(
-        id=action.id,
-        version=action.version,
-        title=action.title,
-        owner=action.owner.name,
-        status=status,
-        status_label=status_label(status, lang),
-        priority=action.priority,
-        progress=progress,
-        due_on=action.due_on,
-        overdue=is_overdue(action.due_on, status, moment.today),
-        assignee=action.assignee,
-        themes=[theme.name for theme in action.themes],
-        latest_note=notes.get(action.id),
-        quote=action.quote,
-        updated_at=action.updated_at.astimezone(moment.now.tzinfo),
-    )
+    row: Row[Any], themes: list[str], note: str | None, moment: Moment, lang: Lang
+) -> dict[str, Any]:
+    status = Status(row.status)
+    return {
+        **row._mapping,
+        "status_label": status_label(status, lang),
+        "overdue": is_overdue(row.due_on, status, moment.today),
+        "themes": themes,
+        "latest_note": note,
+        "updated_at": row.updated_at.astimezone(moment.now.tzinfo),
+    }
 
 
 def _latest_notes(session: Session, action_ids: list[int], moment: Moment) -> dict[int, str]:
     """Each action's most recent note on its timeline before the moment."""
     latest = (
         select(func.max(ActionEvent.id))
-        .where(col(ActionEvent.note).is_not(None), col(ActionEvent.at) < moment.now)
+        .where(
+            col(ActionEvent.action_id).in_(action_ids),
+            col(ActionEvent.note).is_not(None),
+            col(ActionEvent.at) < moment.now,
+        )
         .group_by(col(ActionEvent.action_id))
     )
     rows = session.exec(
         select(ActionEvent.action_id, ActionEvent.note).where(col(ActionEvent.id).in_(latest))
     ).all()
-    wanted = set(action_ids)
-    return {action_id: note for action_id, note in rows if action_id in wanted and note}
+    return {action_id: note for action_id, note in rows if note}
 
 
 def _headline(

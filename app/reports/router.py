@@ -4,6 +4,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.actions.schemas import ActionFilters
 from app.auth.dependencies import AdminDep, EditorDep, ViewerDep
@@ -25,10 +26,12 @@ READ_ERRORS = problem_responses(401, 403, 404, 422)
 
 def file_response(content: bytes, file_name: str, fmt: ReportFormat) -> Response:
     """A download: the media type of fmt and a Content-Disposition naming the file (RFC 6266)."""
+    return Response(content, media_type=MEDIA_TYPES[fmt], headers=_disposition(file_name))
+
+
+def _disposition(file_name: str) -> dict[str, str]:
     disposition = f"attachment; filename=\"{file_name}\"; filename*=UTF-8''{quote(file_name)}"
-    return Response(
-        content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
-    )
+    return {"Content-Disposition": disposition}
 
 
 @router.get(
@@ -39,6 +42,7 @@ def file_response(content: bytes, file_name: str, fmt: ReportFormat) -> Response
 )
 def download_status_report(
     _: ViewerDep,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     filters: Annotated[ActionFilters, Query()],
@@ -75,6 +79,13 @@ def download_status_report(
             "a fill-in template shows the actions as they are now; its period must not have "
             f"ended (period_end {period[1].isoformat()} is before today)",
             ["query", "period_end"],
+        )
+    if format == ReportFormat.csv:
+        chunks, file_name = report_service.stream_status_csv(
+            request.app.state.engine, settings, filters, period, lang
+        )
+        return StreamingResponse(
+            chunks, media_type=MEDIA_TYPES[format], headers=_disposition(file_name)
         )
     content, file_name = report_service.render_status_report(
         session, settings, filters, period, lang, format, template

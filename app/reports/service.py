@@ -17,8 +17,8 @@ from app.config import Settings
 from app.db import utcnow, write_session
 from app.errors import InvalidInput, NotFound
 from app.pagination import PageParams
-from app.reports.builder import build_report
-from app.reports.formats import render
+from app.reports.builder import action_lines, build_report, report_moment
+from app.reports.formats import csv, render
 from app.reports.model import Lang, ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.periods import (
@@ -56,6 +56,25 @@ def render_status_report(
         owner = filters.owner_id or "all"
         return content, f"tashan-template-{owner}-{describe_period(period)}.{fmt}"
     return content, f"tashan-status-{describe_period(period)}.{fmt}"
+
+
+def stream_status_csv(
+    engine: Engine,
+    settings: Settings,
+    filters: ActionFilters,
+    period: tuple[date, date],
+    lang: Lang,
+) -> tuple[Iterator[bytes], str]:
+    """The CSV status report as it is written, a chunk of actions at a time, in bounded
+    memory; and its file name. It reads in a session of its own, which lasts as long as the
+    download does."""
+
+    def chunks() -> Iterator[bytes]:
+        with Session(engine) as session:
+            moment = report_moment(settings, period)
+            yield from csv.stream(action_lines(session, filters, moment, lang), lang)
+
+    return chunks(), f"tashan-status-{describe_period(period)}.{ReportFormat.csv}"
 
 
 def create_report(session: Session, settings: Settings, data: ReportCreate, actor: str) -> Report:

@@ -6,19 +6,30 @@ and an empty new_note column follows latest_note."""
 
 import csv
 import io
+from collections.abc import Iterable, Iterator, Sequence
 
-from app.reports.formats.table import actions_table, guard
-from app.reports.model import Report
+from app.reports.formats.table import ROUND_TRIP_COLUMNS, Table, guard
+from app.reports.model import ActionLine, Lang, Report
 
 BOM = "\ufeff"
 
 
 def render(report: Report) -> bytes:
     """The 明细 table as CSV bytes."""
-    table = actions_table(report, round_trip=True)
+    return b"".join(stream([report.actions], report.lang))
+
+
+def stream(chunks: Iterable[Sequence[ActionLine]], lang: Lang) -> Iterator[bytes]:
+    """The 明细 table as CSV bytes, a chunk of action lines at a time."""
+    table = Table("actions", ROUND_TRIP_COLUMNS, [])
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer)  # the excel dialect: CRLF, quoting where needed
-    writer.writerow([guard(header) for header in table.headers(report.lang)])
-    writer.writerows([guard(cell) for cell in table.texts(row, report.lang)] for row in table.rows)
-    return buffer.getvalue().encode("utf-8")
+    writer.writerow([guard(header) for header in table.headers(lang)])
+    for chunk in chunks:
+        writer.writerows([guard(cell) for cell in table.texts(row, lang)] for row in chunk)
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():  # no action at all: the header alone
+        yield buffer.getvalue().encode("utf-8")
