@@ -202,20 +202,32 @@ def free_port() -> int:
 def serve_tashan(database_url: str, log_path: Path) -> Iterator[str]:
     """`tashan serve` as a real process on a free loopback port, its output in log_path;
     yields its base URL once /healthz answers, stops it after."""
+    with tashan_process(database_url, log_path) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def tashan_process(
+    database_url: str, log_path: Path, preexec_fn: Callable[[], None] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """serve_tashan that also yields the process, for tests that kill it; preexec_fn runs
+    in the child before exec (e.g. to lower its resource limits). Its log is appended to."""
     port = free_port()
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             [TASHAN, "serve", "--port", str(port)],
             env=cli_env(database_url),
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(base_url, process, log_path)
-            yield base_url
+            yield base_url, process
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
             process.wait(timeout=20)
 
 
