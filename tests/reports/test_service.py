@@ -17,12 +17,11 @@ from sqlmodel import Session, col, select
 
 from app.actions import service as action_service
 from app.actions.models import Action
-from app.actions.schemas import ActionFilters
 from app.config import SEEDS_DIR, Settings
 from app.reports import service as report_service
 from app.reports.model import Lang, ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
-from app.reports.schemas import ScheduleUpdate
+from app.reports.schemas import BodyFilters, ScheduleUpdate
 from app.seeding.service import seed_database
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -278,7 +277,7 @@ def test_a_schedule_reports_in_its_formats_language_and_filters_as_of_the_period
                 cron="0 8 * * mon",
                 formats=[ReportFormat.csv, ReportFormat.json],
                 lang=Lang.en,
-                filters=ActionFilters(owner_id=5),
+                filters=BodyFilters(owner_id=5),
             ),
         )
 
