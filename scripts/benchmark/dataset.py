@@ -543,6 +543,10 @@ def restore(connection: Connection, deferred: list[Deferred]) -> None:
     each in one pass), then add the foreign keys back, which checks every row."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        # An expression index runs its SQL function once a row, and each run plans the
+        # function's query afresh: when the planner thinks that query costly (action_grams
+        # of migration 0005), each run is JIT-compiled first, which costs ~100 times the run.
+        connection.exec_driver_sql("SET LOCAL jit = off")
     for item in deferred:
         if item.definition.startswith("CREATE"):
             connection.exec_driver_sql(item.definition)
