@@ -486,11 +486,11 @@ def postgres_writer(connection: Connection) -> Writer:
 
 @dataclass(frozen=True)
 class Deferred:
-    """An index or foreign key set aside during the load, as the catalog defines it."""
+    """An index or foreign key set aside for the load: the statements that drop it and that
+    create it again from the catalog's own definition."""
 
-    table: str
-    name: str
-    definition: str  # CREATE INDEX statement, or the constraint's definition
+    drop: str
+    create: str
 
 
 def secondary_indexes(connection: Connection) -> list[Deferred]:
@@ -498,7 +498,7 @@ def secondary_indexes(connection: Connection) -> list[Deferred]:
     constraints stay), search index included."""
     if connection.dialect.name == "postgresql":
         rows = connection.exec_driver_sql(
-            "SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "SELECT indexname, indexdef FROM pg_indexes "
             "WHERE schemaname = current_schema() AND tablename = ANY(%(tables)s) "
             "AND NOT EXISTS (SELECT FROM pg_constraint "
             "WHERE conindid = format('%%I.%%I', schemaname, indexname)::regclass) "
@@ -508,39 +508,46 @@ def secondary_indexes(connection: Connection) -> list[Deferred]:
     else:
         marks = ", ".join("?" for _ in BULK_TABLES)
         rows = connection.exec_driver_sql(
-            "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
             f"AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY name",
             BULK_TABLES,
         )
-    return [Deferred(*row) for row in rows]
+    return [Deferred(f'DROP INDEX "{name}"', definition) for name, definition in rows]
 
 
 def foreign_keys(connection: Connection) -> list[Deferred]:
-    """The foreign keys of the bulk tables (PostgreSQL: checking them for the whole table at
-    once is far cheaper than a trigger's lookup per row)."""
+    """The foreign keys of the bulk tables on PostgreSQL, where checking them for a whole
+    table at once is far cheaper than a trigger's lookup per row."""
+    if connection.dialect.name != "postgresql":
+        return []
     rows = connection.exec_driver_sql(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'f' AND conrelid = ANY(%(tables)s::regclass[]) ORDER BY conname",
+        "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
+        "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%(tables)s::regclass[]) "
+        "ORDER BY conname",
         {"tables": list(BULK_TABLES)},
     )
-    return [Deferred(*row) for row in rows]
+    return [
+        Deferred(
+            f"ALTER TABLE {table} DROP CONSTRAINT {name}",
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}",
+        )
+        for table, name, definition in rows
+    ]
 
 
 def set_aside(connection: Connection) -> list[Deferred]:
-    """Drop the bulk tables' secondary indexes and (PostgreSQL) foreign keys, in the
-    transaction (a failed load leaves them as they were); what was dropped."""
-    keys = foreign_keys(connection) if connection.dialect.name == "postgresql" else []
-    for key in keys:
-        connection.exec_driver_sql(f'ALTER TABLE "{key.table}" DROP CONSTRAINT "{key.name}"')
+    """Drop the bulk tables' foreign keys and secondary indexes, in the transaction (a failed
+    load leaves them as they were); what was dropped, indexes first."""
+    keys = foreign_keys(connection)
     indexes = secondary_indexes(connection)
-    for index in indexes:
-        connection.exec_driver_sql(f'DROP INDEX "{index.name}"')
+    for item in keys + indexes:
+        connection.exec_driver_sql(item.drop)
     return indexes + keys
 
 
 def restore(connection: Connection, deferred: list[Deferred]) -> None:
-    """Create the indexes again from their definitions (PostgreSQL: with the memory to sort
-    each in one pass), then add the foreign keys back, which checks every row."""
+    """Create the indexes again (PostgreSQL: with the memory to sort each in one pass), then
+    add the foreign keys back, which checks every row."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
         # An expression index runs its SQL function once a row, and each run plans the
@@ -548,12 +555,7 @@ def restore(connection: Connection, deferred: list[Deferred]) -> None:
         # of migration 0005), each run is JIT-compiled first, which costs ~100 times the run.
         connection.exec_driver_sql("SET LOCAL jit = off")
     for item in deferred:
-        if item.definition.startswith("CREATE"):
-            connection.exec_driver_sql(item.definition)
-        else:
-            connection.exec_driver_sql(
-                f'ALTER TABLE "{item.table}" ADD CONSTRAINT "{item.name}" {item.definition}'
-            )
+        connection.exec_driver_sql(item.create)
 
 
 _worker: Generator | None = None
