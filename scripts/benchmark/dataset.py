@@ -10,8 +10,15 @@ per event) and updated_at.
 
 Rows are written with SQLite executemany or PostgreSQL COPY, never through the ORM, with ids
 given here so that nothing has to be read back. Actions are made in chunks, each from its own
-seed, so that two worker processes can make them while this one writes, and the data set is
-the same whichever process made a chunk."""
+seed, so that two worker processes can make them (and, for SQLite, their search words) while
+this one writes, and the data set is the same whichever process made a chunk.
+
+A bulk load: the secondary indexes of the bulk tables (search index included) are read from
+the catalog, dropped, and created again from their own definitions once the rows are in, in
+the same transaction; building an index over sorted rows once is far cheaper than keeping it
+up to date row by row. Constraints and triggers stay as they are: every row is checked as the
+app's own writes would be (the append-only triggers of action_events refuse UPDATE and
+DELETE, and this load only inserts)."""
 
 import hashlib
 import multiprocessing
@@ -37,6 +44,7 @@ SOURCES = 20
 CHUNK = 2_000  # actions made and written at a time
 EVENT_IDS_PER_CHUNK = CHUNK * 20  # a chunk's events take ids from its own range (gaps allowed)
 PARALLEL_FROM = 4 * CHUNK  # smaller data sets are made in this process
+INDEX_BUILD_MEMORY = "256MB"  # PostgreSQL's maintenance_work_mem while indexes are built
 DAY = 86_400.0
 
 UNIT_COLUMNS = ("id", "name", "kind", "created_at")
@@ -56,7 +64,9 @@ EVENT_COLUMNS = (
     *("id", "action_id", "at", "actor", "kind", "from_status", "to_status", "changes"),
     *("note", "progress", "evidence_url"),
 )
+SEARCH_COLUMNS = ("rowid", "document")  # SQLite's FTS5 table
 SERIAL_TABLES = ("units", "sources", "speeches", "themes", "actions", "action_events")
+BULK_TABLES = ("actions", "action_themes", "action_events")
 
 # The next step of a timeline from each status: (cumulative probability, step, target).
 STEPS: dict[str, list[tuple[float, str, str]]] = {
@@ -149,11 +159,12 @@ class Reference:
 
 @dataclass
 class Chunk:
-    """Actions made together, with their events and theme links."""
+    """Actions made together, with their events, theme links and (for SQLite) search words."""
 
     actions: list[Row] = field(default_factory=list)
     events: list[Row] = field(default_factory=list)
     themes: list[Row] = field(default_factory=list)
+    search: list[Row] = field(default_factory=list)
 
 
 @dataclass
@@ -165,7 +176,8 @@ class Outcome:
     action_themes: int = 0
     archived: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
+    seconds: float = 0.0  # all of it: the rows and the indexes
+    index_seconds: float = 0.0  # creating the dropped indexes again, after the rows
 
     def add(self, chunk: Chunk) -> None:
         """Count a written chunk."""
@@ -297,8 +309,9 @@ class Generator:
 
     # ---------------------------------------------------------------- actions
 
-    def chunk(self, index: int, total: int) -> Chunk:
-        """The index-th chunk of a data set of total actions."""
+    def chunk(self, index: int, total: int, search_words: bool = False) -> Chunk:
+        """The index-th chunk of a data set of total actions; with search_words, the rows of
+        SQLite's search table too."""
         self.rng = Random(self.seed * 1_000_003 + index)
         self.next_event_id = index * EVENT_IDS_PER_CHUNK + 1
         chunk = Chunk()
@@ -308,6 +321,8 @@ class Generator:
             chunk.actions.append(row)
             chunk.events += events
             chunk.themes += [(action_id, theme_id) for theme_id in theme_ids]
+        if search_words:
+            chunk.search = [(row[0], search.grams(row[4], row[5], row[7])) for row in chunk.actions]
         return chunk
 
     def _action(self, action_id: int) -> tuple[Row, list[Row], list[int]]:
@@ -469,10 +484,78 @@ def postgres_writer(connection: Connection) -> Writer:
     return write
 
 
-def index_for_search(connection: Connection, rows: list[tuple[int, str, str | None, str]]) -> None:
-    """Feed the search index the chunk's new actions, (id, title, detail, quote), in the same
-    transaction (on PostgreSQL the expression index has already taken them)."""
-    search.index_many(connection, rows)
+@dataclass(frozen=True)
+class Deferred:
+    """An index or foreign key set aside for the load: the statements that drop it and that
+    create it again from the catalog's own definition."""
+
+    drop: str
+    create: str
+
+
+def secondary_indexes(connection: Connection) -> list[Deferred]:
+    """The indexes of the bulk tables that back no constraint (primary keys and unique
+    constraints stay), search index included."""
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = ANY(%(tables)s) "
+            "AND NOT EXISTS (SELECT FROM pg_constraint "
+            "WHERE conindid = format('%%I.%%I', schemaname, indexname)::regclass) "
+            "ORDER BY indexname",
+            {"tables": list(BULK_TABLES)},
+        )
+    else:
+        marks = ", ".join("?" for _ in BULK_TABLES)
+        rows = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            f"AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY name",
+            BULK_TABLES,
+        )
+    return [Deferred(f'DROP INDEX "{name}"', definition) for name, definition in rows]
+
+
+def foreign_keys(connection: Connection) -> list[Deferred]:
+    """The foreign keys of the bulk tables on PostgreSQL, where checking them for a whole
+    table at once is far cheaper than a trigger's lookup per row."""
+    if connection.dialect.name != "postgresql":
+        return []
+    rows = connection.exec_driver_sql(
+        "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
+        "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%(tables)s::regclass[]) "
+        "ORDER BY conname",
+        {"tables": list(BULK_TABLES)},
+    )
+    return [
+        Deferred(
+            f"ALTER TABLE {table} DROP CONSTRAINT {name}",
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}",
+        )
+        for table, name, definition in rows
+    ]
+
+
+def set_aside(connection: Connection) -> list[Deferred]:
+    """Drop the bulk tables' foreign keys and secondary indexes, in the transaction (a failed
+    load leaves them as they were); what was dropped, indexes first."""
+    keys = foreign_keys(connection)
+    indexes = secondary_indexes(connection)
+    for item in keys + indexes:
+        connection.exec_driver_sql(item.drop)
+    return indexes + keys
+
+
+def restore(connection: Connection, deferred: list[Deferred]) -> None:
+    """Create the indexes again (PostgreSQL: with the memory to sort each in one pass), then
+    add the foreign keys back, which checks every row."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        # An expression index runs its SQL function once a row, and each run plans the
+        # function's query afresh: when the planner thinks that query costly (action_grams
+        # of migration 0005), each run is JIT-compiled first, which costs ~100 times the run.
+        connection.exec_driver_sql("SET LOCAL jit = off")
+    for item in deferred:
+        connection.exec_driver_sql(item.create)
 
 
 _worker: Generator | None = None
@@ -483,22 +566,24 @@ def _start_worker(seed: int, now: float) -> None:
     _worker = Generator(load_vocabulary(), seed, now)
 
 
-def _make_chunk(index: int, total: int) -> Chunk:
+def _make_chunk(index: int, total: int, search_words: bool) -> Chunk:
     assert _worker is not None
-    return _worker.chunk(index, total)
+    return _worker.chunk(index, total, search_words)
 
 
-def _chunks(seed: int, now: float, total: int, generator: Generator) -> Iterator[Chunk]:
+def _chunks(
+    seed: int, now: float, total: int, generator: Generator, search_words: bool
+) -> Iterator[Chunk]:
     """The chunks in order: from two worker processes for large data sets, a few ahead."""
     count = -(-total // CHUNK)
     if total < PARALLEL_FROM:
-        yield from (generator.chunk(index, total) for index in range(count))
+        yield from (generator.chunk(index, total, search_words) for index in range(count))
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(2, context, initializer=_start_worker, initargs=(seed, now)) as pool:
         ahead: deque[Future[Chunk]] = deque()
         for index in range(count):
-            ahead.append(pool.submit(_make_chunk, index, total))
+            ahead.append(pool.submit(_make_chunk, index, total, search_words))
             if len(ahead) > 4:
                 yield ahead.popleft().result()
         while ahead:
@@ -511,37 +596,78 @@ def generate(
     *,
     seed: int = 20220128,
     on_progress: Callable[[int], None] = lambda done: None,
+    scratch: bool = False,
 ) -> Outcome:
-    """Fill the empty migrated database behind engine with the data set, in one transaction."""
+    """Fill the empty migrated database behind engine with the data set, in one transaction.
+
+    scratch: the database is a throwaway one (the benchmark's), so SQLite may write it
+    without a rollback journal and without syncing: a crash mid-load leaves it corrupt."""
     started = time.perf_counter()
     now = time.time()
     generator = Generator(load_vocabulary(), seed, now)
-    ref = generator.ref
     outcome = Outcome()
     postgres = engine.dialect.name == "postgresql"
-    with engine.execution_options(**{WRITE: True}).begin() as connection:
-        if postgres:
-            connection.exec_driver_sql("SET LOCAL timezone = 'UTC'")
-        write = postgres_writer(connection) if postgres else sqlite_writer(connection)
-        write("units", UNIT_COLUMNS, ref.units)
-        write("themes", THEME_COLUMNS, ref.themes)
-        write("sources", SOURCE_COLUMNS, ref.sources)
-        write("speeches", SPEECH_COLUMNS, ref.speeches)
-        for chunk in _chunks(seed, now, actions, generator):
-            write("actions", ACTION_COLUMNS, chunk.actions)
-            index_for_search(connection, [(r[0], r[4], r[5], r[7]) for r in chunk.actions])
-            write("action_themes", ACTION_THEME_COLUMNS, chunk.themes)
-            write("action_events", EVENT_COLUMNS, chunk.events)
-            outcome.add(chunk)
-            on_progress(outcome.actions)
-        if postgres:
-            for table in SERIAL_TABLES:
-                connection.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))"
-                )
+    with engine.connect() as connection:
+        if scratch and not postgres:
+            _sqlite_without_journal(connection)
+        with connection.execution_options(**{WRITE: True}).begin():
+            deferred = set_aside(connection)
+            _load_rows(connection, generator, actions, outcome, on_progress)
+            index_started = time.perf_counter()
+            restore(connection, deferred)
+            outcome.index_seconds = time.perf_counter() - index_started
+            if postgres:
+                _advance_sequences(connection)
+        if scratch and not postgres:
+            connection.invalidate()  # so that no later user of the pool gets its settings
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _sqlite_without_journal(connection: Connection) -> None:
+    """No rollback journal, no fsync, for this connection's load (set outside a transaction,
+    as SQLite requires); the next connection the app opens puts WAL back."""
+    raw: Any = connection.connection.driver_connection
+    mode = raw.execute("PRAGMA journal_mode = OFF").fetchone()[0]
+    if mode != "off":  # another connection has the database open
+        raise RuntimeError(f"could not turn the journal off for the load: still {mode}")
+    raw.execute("PRAGMA synchronous = OFF")
+
+
+def _load_rows(
+    connection: Connection,
+    generator: Generator,
+    actions: int,
+    outcome: Outcome,
+    on_progress: Callable[[int], None],
+) -> None:
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.exec_driver_sql("SET LOCAL timezone = 'UTC'")
+    write = postgres_writer(connection) if postgres else sqlite_writer(connection)
+    ref = generator.ref
+    write("units", UNIT_COLUMNS, ref.units)
+    write("themes", THEME_COLUMNS, ref.themes)
+    write("sources", SOURCE_COLUMNS, ref.sources)
+    write("speeches", SPEECH_COLUMNS, ref.speeches)
+    # On PostgreSQL the search index is an expression index, made with the others.
+    search_words = not postgres
+    for chunk in _chunks(generator.seed, generator.now, actions, generator, search_words):
+        write("actions", ACTION_COLUMNS, chunk.actions)
+        if search_words:
+            write(search.TABLE, SEARCH_COLUMNS, chunk.search)
+        write("action_themes", ACTION_THEME_COLUMNS, chunk.themes)
+        write("action_events", EVENT_COLUMNS, chunk.events)
+        outcome.add(chunk)
+        on_progress(outcome.actions)
+
+
+def _advance_sequences(connection: Connection) -> None:
+    """Each PostgreSQL sequence past the ids given here."""
+    for table in SERIAL_TABLES:
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+        )
 
 
 def _check_steps_follow_the_workflow() -> None:

@@ -4,12 +4,14 @@ through the real API: what it writes must be data the app itself could have writ
 import hashlib
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from app.actions.workflow import TRANSITIONS, Status, note_required
 from app.config import Settings
-from scripts.benchmark.dataset import UNITS, generate
+from scripts.benchmark.dataset import UNITS, foreign_keys, generate, secondary_indexes
 
 ACTIONS = 300
 
@@ -95,3 +97,40 @@ def test_generated_actions_read_back_consistent(
 
     for action in actions[::10]:
         _check_timeline(action, _all(client, f"/api/v1/actions/{action['id']}/events"))
+
+
+def _schema(engine: Engine) -> tuple[set[Any], set[Any]]:
+    with engine.connect() as connection:
+        return set(secondary_indexes(connection)), set(foreign_keys(connection))
+
+
+def test_generated_data_is_indexed_and_checked_like_the_apps(
+    client: TestClient, engine: Engine
+) -> None:
+    before = _schema(engine)
+    generate(engine, ACTIONS, scratch=True)
+
+    # The indexes and foreign keys set aside for the load are back as they were defined.
+    assert _schema(engine) == before
+    assert before[0], "the load sets the bulk tables' secondary indexes aside"
+    assert before[1] or engine.dialect.name == "sqlite", "and PostgreSQL's foreign keys"
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        for statement in ("UPDATE action_events SET note = 'x'", "DELETE FROM action_events"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                connection.exec_driver_sql(statement)
+            connection.rollback()
+
+    # The search index holds every action: a two-character term is answered by the index
+    # alone, so an action left out of it would be missing here.
+    actions = _all(client, "/api/v1/actions", include_archived="true")
+    for term in ("党建", "招商", "企业"):
+        found = _all(client, "/api/v1/actions", q=term, include_archived="true")
+        expected = [
+            a["id"]
+            for a in actions
+            if any(term in (a[f] or "") for f in ("title", "detail", "quote"))
+        ]
+        assert expected, term
+        assert sorted(a["id"] for a in found) == expected, term
