@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement, func
 from sqlmodel import col
@@ -81,13 +82,19 @@ class _Matches(FunctionElement[bool]):
 
 @compiles(_Matches, "postgresql")
 def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    # The words are letters and digits only, so "a b" → "a & b" is a valid tsquery.
+    # The words are letters and digits only, so "a b" → "a & b" is a valid tsquery. They
+    # come as a subquery, which the planner cannot see into: had it counted a common word's
+    # many rows, it would read actions in id order and compute action_grams for each until a
+    # page is full, rather than take the rows the index names.
     query = select(cast(func.replace(*element.clauses, " ", " & "), TSQUERY)).scalar_subquery()
-    indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
-    # The words come as a subquery so the planner cannot see them: had it counted a common
-    # word's many rows, it would read actions in id order and compute action_grams for each
-    # until a page is full, rather than take the rows the index names.
-    return compiler.process(indexed.op("@@")(query), **kw)
+    if getattr(compiler.statement, "_limit_clause", None) is None:  # every match: read them
+        indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
+        return compiler.process(indexed.op("@@")(query), **kw)
+    # A page: the ids of every match, then the rows (and their joins) of the page's only.
+    found = aliased(Action)
+    indexed = func.action_grams(found.title, found.detail, found.quote)
+    ids = select(col(found.id)).where(indexed.op("@@")(query))
+    return compiler.process(col(Action.id).in_(ids), **kw)
 
 
 @compiles(_Matches, "sqlite")
