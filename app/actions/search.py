@@ -51,12 +51,12 @@ LONGEST = 3  # the longest indexed substring
 
 
 def grams(*texts: str | None) -> str:
-    """The index words of texts: each substring of one to LONGEST characters within a run,
-    lower-cased, distinct, sorted (so the same texts always give the same words)."""
+    """The index words of texts: each substring of one to LONGEST (three) characters within a
+    run, lower-cased, distinct, sorted (so the same texts always give the same words)."""
     words: set[str] = set()
     for run in RUN.findall("\n".join(part or "" for part in texts).lower()):
-        for size in range(1, LONGEST + 1):
-            words.update(_substrings(run, size))
+        pairs = list(map(str.__add__, run, run[1:]))
+        words.update(run, pairs, map(str.__add__, pairs, run[2:]))
     return " ".join(sorted(words))
 
 
