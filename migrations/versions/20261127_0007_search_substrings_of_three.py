@@ -7,8 +7,9 @@ Create Date: 2026-11-27
 The index words become every substring of one to three characters within a run (0005 had one
 and two), so a three-character term such as 孵化器 is one index word the index answers exactly,
 with no LIKE over its candidates. PostgreSQL's action_grams, which must give the same words as
-app.actions.search.grams, is rewritten without a set-returning function per character: it cost
-about 5 ms an action (a REINDEX of 100,000 actions took minutes), this one about 0.1 ms.
+app.actions.search.grams, is rewritten without a set-returning function per character: an
+index build or an action's write computed the old one at about 8 ms an action (a REINDEX of
+100,000 actions took over ten minutes), this one at about 0.2 ms.
 SQLite's FTS5 table is rebuilt with the ascii tokenizer, which splits only at ASCII
 non-letters: the index words, all letters and digits, are then never split, whatever
 SQLite's own Unicode tables say.
