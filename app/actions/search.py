@@ -1,15 +1,16 @@
 """Search over an action's title, detail and quote that finds words of any length.
 
-Chinese has no spaces and its words are often two characters (招商, 党建), so an index of
-words or of trigrams misses most queries. Here an action is indexed by the set of its
-characters and of its adjacent character pairs (within runs of letters and digits): a term of
-one or two characters is one index entry, so the index answers it exactly; a longer term needs
-all its pairs, and LIKE then confirms the candidates. Neither database checks positions.
+Chinese has no spaces and its words are often two or three characters (党建, 孵化器), so an
+index of words or of trigrams alone misses most queries. Here an action is indexed by the set
+of its substrings of one to three characters (within runs of letters and digits): a term of up
+to three characters is one index entry, so the index answers it exactly; a longer term needs
+all its three-character substrings, and LIKE then confirms the candidates. Neither database
+checks positions (PostgreSQL's GIN index holds none).
 
 - SQLite: a contentless FTS5 table of `grams`, kept in step by the services (`index`).
-- PostgreSQL: a GIN expression index over the SQL function action_grams (migration 0005),
-  which computes the same words as `grams`; the database keeps it in step itself, and the
-  actions' own rows are what a search reads, not a second wide table.
+- PostgreSQL: a GIN expression index over the SQL function action_grams (migrations 0005 and
+  0007), which computes the same words as `grams`; the database keeps it in step itself, and
+  the actions' own rows are what a search reads, not a second wide table.
 
 Changing `grams` (or action_grams) changes what is indexed: a migration must then replace
 both and call `reindex_all`.
@@ -34,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement, func
 from sqlmodel import col
@@ -45,21 +47,26 @@ POSTGRESQL_INDEX = "ix_actions_search"
 # Letters and digits; everything else (space, punctuation, _) separates runs.
 RUN = re.compile(r"[^\W_]+")
 BATCH_SIZE = 5000
+LONGEST = 3  # the longest indexed substring
 
 
 def grams(*texts: str | None) -> str:
-    """The index words of texts: each character and each adjacent pair within a run,
-    lower-cased, distinct, sorted (so the same texts always give the same words)."""
+    """The index words of texts: each substring of one to LONGEST (three) characters within a
+    run, lower-cased, distinct, sorted (so the same texts always give the same words)."""
     words: set[str] = set()
     for run in RUN.findall("\n".join(part or "" for part in texts).lower()):
-        words.update(run)
-        words.update(map(str.__add__, run, run[1:]))
+        pairs = list(map(str.__add__, run, run[1:]))
+        words.update(run, pairs, map(str.__add__, pairs, run[2:]))
     return " ".join(sorted(words))
 
 
+def _substrings(run: str, size: int) -> list[str]:
+    return [run[start : start + size] for start in range(len(run) - size + 1)]
+
+
 def _term_grams(run: str) -> list[str]:
-    """The index words an action must have to contain run: itself, or its adjacent pairs."""
-    return [run] if len(run) <= 2 else list(map(str.__add__, run, run[1:]))
+    """The index words an action must have to contain run: itself, or its longest substrings."""
+    return [run] if len(run) <= LONGEST else _substrings(run, LONGEST)
 
 
 class _Matches(FunctionElement[bool]):
@@ -75,10 +82,19 @@ class _Matches(FunctionElement[bool]):
 
 @compiles(_Matches, "postgresql")
 def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    # The words are letters and digits only, so "a b" → "a & b" is a valid tsquery.
-    query = cast(func.replace(*element.clauses, " ", " & "), TSQUERY)
-    indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
-    return compiler.process(indexed.op("@@")(query), **kw)
+    # The words are letters and digits only, so "a b" → "a & b" is a valid tsquery. They
+    # come as a subquery, which the planner cannot see into: had it counted a common word's
+    # many rows, it would read actions in id order and compute action_grams for each until a
+    # page is full, rather than take the rows the index names.
+    query = select(cast(func.replace(*element.clauses, " ", " & "), TSQUERY)).scalar_subquery()
+    if getattr(compiler.statement, "_limit_clause", None) is None:  # every match: read them
+        indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
+        return compiler.process(indexed.op("@@")(query), **kw)
+    # A page: the ids of every match, then the rows (and their joins) of the page's only.
+    found = aliased(Action)
+    indexed = func.action_grams(found.title, found.detail, found.quote)
+    ids = select(col(found.id)).where(indexed.op("@@")(query))
+    return compiler.process(col(Action.id).in_(ids), **kw)
 
 
 @compiles(_Matches, "sqlite")
@@ -98,7 +114,7 @@ def contains(term: str) -> ColumnElement[bool]:
     if runs:
         words = sorted({gram for run in runs for gram in _term_grams(run)})
         clauses.append(_Matches(" ".join(words)))
-    if not (len(runs) == 1 and runs[0] == term.lower() and len(runs[0]) <= 2):
+    if not (len(runs) == 1 and runs[0] == term.lower() and len(runs[0]) <= LONGEST):
         # The index found candidates; only the term as a whole says which contain it.
         pattern = f"%{_escape_like(term)}%"
         fields = (Action.title, Action.detail, Action.quote)

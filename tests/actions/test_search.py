@@ -74,7 +74,7 @@ def random_text(rng: random.Random, length: int) -> str:
 @pytest.fixture
 def random_actions(engine: Engine) -> random.Random:
     """150 actions with random titles, details and quotes over a small alphabet, so terms of
-    one to four characters match often and across punctuation."""
+    one to five characters match often and across punctuation."""
     rng = random.Random(20261126)
     text = random_text(rng, 4000)
     with write_session(engine) as session:
@@ -97,10 +97,11 @@ def random_actions(engine: Engine) -> random.Random:
 
 
 def some_terms(rng: random.Random) -> list[str]:
-    """Terms of one to four characters, some with punctuation, spaces or capitals."""
+    """Terms of one to five characters, some with punctuation, spaces or capitals."""
     singles = [rng.choice(ALPHABET) for _ in range(10)]
-    longer = [random_text(rng, rng.randint(2, 4)) for _ in range(50)]
-    return [*singles, *longer, "A", "AB", "招商 引资", "资党", "1%", "%", "_"]
+    longer = [random_text(rng, rng.randint(2, 5)) for _ in range(60)]
+    fixed = ["A", "AB", "ABA", "招商 引资", "资党", "招商引", "商引资党", "1%", "%", "_"]
+    return [*singles, *longer, *fixed]
 
 
 def test_search_finds_exactly_the_substring_matches(
@@ -160,5 +161,6 @@ def test_reindex_all_rebuilds_the_same_index(
     assert {term: found(session, settings, term) for term in terms} == before
 
 
-def test_grams_are_characters_and_pairs_within_runs() -> None:
+def test_grams_are_substrings_of_one_to_three_characters_within_runs() -> None:
     assert search.grams("招商 ab", None, "AB。1") == "1 a ab b 商 招 招商"
+    assert search.grams("孵化器x") == "x 化 化器 化器x 器 器x 孵 孵化 孵化器"
