@@ -28,8 +28,8 @@ metadata: MetaData = SQLModel.metadata
 
 logger = logging.getLogger("tashan")
 WRITE = "tashan_write"  # execution option: this transaction will write
-# Connections kept open: as many as the thread pool has workers (anyio's default, 40), so a
-# busy server reuses them instead of opening and closing overflow connections per request.
+# Connections kept open (the server takes TASHAN_DB_POOL_SIZE instead): as many as the thread
+# pool has workers (anyio's default, 40), so a busy server reuses them.
 POOL_SIZE = 40
 
 
@@ -61,8 +61,9 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for url; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
+def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
+    """An engine for url keeping pool_size connections; SQLite gets WAL, a busy timeout and
+    BEGIN IMMEDIATE for writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # Without a connect timeout a database host that stops answering hangs every request
@@ -71,7 +72,7 @@ def create_db_engine(url: str) -> Engine:
         return create_engine(
             url,
             pool_pre_ping=True,
-            pool_size=POOL_SIZE,
+            pool_size=pool_size,
             connect_args=connect_args,
             json_serializer=_dumps,
         )
@@ -81,7 +82,7 @@ def create_db_engine(url: str) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         json_serializer=_dumps,
-        pool_size=POOL_SIZE,
+        pool_size=pool_size,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
