@@ -3,16 +3,34 @@ needs (owner and proposer joined in), one for the themes of the page; no ORM obj
 JSON is written once by pydantic's serializer.
 
 The hot read paths (list, get) go through here: hydrating ORM objects with their relationships
-and validating each ActionRead again cost far more than the queries themselves."""
+and validating each ActionRead again cost far more than the queries themselves. They run
+whole in one thread-pool call each (page_body, action_body), on one connection, and their
+fixed queries (the rows of given ids, their themes) are compiled once and run on the DBAPI
+cursor (app.db.DriverQuery)."""
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Dialect,
+    Engine,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -31,6 +49,7 @@ from app.actions.workflow import (
     STATUS_LABELS,
     Status,
 )
+from app.db import DriverQuery, driver_cursor
 from app.errors import NotFound
 from app.pagination import Page, PageParams
 from app.sources.models import Speech
@@ -43,28 +62,15 @@ ACTION_JSON = TypeAdapter(ActionRead)
 _speech_unit = aliased(Unit)
 
 
-def select_reads(moment: Moment) -> Select[Any]:
-    """The columns of ActionRead at the moment, for actions with their owner and proposer."""
-    if moment.as_of is None:
-        return _select_reads_now()
-    return _select_reads(moment.status(), moment.progress())
-
-
 @cache
-def _select_reads_now() -> Select[Any]:
-    # Built once: building a statement costs more than running it on an indexed page.
-    return _select_reads(
-        cast(ColumnElement[Any], Action.status), cast(ColumnElement[Any], Action.progress)
-    )
-
-
-def _select_reads(status: ColumnElement[Any], progress: ColumnElement[Any]) -> Select[Any]:
+def select_reads() -> Select[Any]:
+    """The columns of ActionRead as the actions are now, with their owner and proposer."""
     columns = [cast(ColumnElement[Any], getattr(Action, name)) for name in COPIED_FROM_ACTION]
     return (
         select(
             *columns,
-            status.label("status"),
-            progress.label("progress"),
+            col(Action.status),
+            col(Action.progress),
             col(Action.owner_id),
             col(Unit.name).label("owner_name"),
             col(Speech.id).label("proposer_speech_id"),
@@ -94,34 +100,27 @@ def themes_of(session: Session, action_ids: Sequence[int]) -> dict[int, list[str
     return themes
 
 
-def to_reads(session: Session, rows: Sequence[Row[Any]], today: date) -> list[ActionRead]:
-    """ActionRead of each row of select_reads, overdue judged against today."""
-    themes = themes_of(session, [row.id for row in rows])
-    # Validating plain dicts in one call is faster than constructing each model in Python.
-    return READS.validate_python([_read(row, themes.get(row.id, []), today) for row in rows])
-
-
-def _read(row: Row[Any], themes: list[str], today: date) -> dict[str, Any]:
-    values = row._mapping
+def _read(values: Any, themes: list[str], today: date) -> dict[str, Any]:
+    """The ActionRead fields of a row of select_reads (a mapping)."""
     proposer = None
-    if row.proposer_speech_id is not None:
+    if values["proposer_speech_id"] is not None:
         proposer = {
-            "speaker": row.speaker,
-            "unit_id": row.speaker_unit_id,
-            "unit_name": row.speaker_unit_name,
+            "speaker": values["speaker"],
+            "unit_id": values["speaker_unit_id"],
+            "unit_name": values["speaker_unit_name"],
         }
     return {
         **{name: values[name] for name in COPIED_FROM_ACTION},
         # The label maps are keyed by StrEnums, which hash and compare as their text.
-        "kind_label": KIND_LABELS[row.kind],
+        "kind_label": KIND_LABELS[values["kind"]],
         "themes": themes,
         "proposer": proposer,
-        "owner": {"id": row.owner_id, "name": row.owner_name},
-        "status": row.status,
-        "status_label": STATUS_LABELS[row.status],
-        "priority_label": PRIORITY_LABELS[row.priority],
-        "progress": row.progress,
-        "overdue": is_overdue(row.due_on, Status(row.status), today),
+        "owner": {"id": values["owner_id"], "name": values["owner_name"]},
+        "status": values["status"],
+        "status_label": STATUS_LABELS[values["status"]],
+        "priority_label": PRIORITY_LABELS[values["priority"]],
+        "progress": values["progress"],
+        "overdue": is_overdue(values["due_on"], Status(values["status"]), today),
     }
 
 
@@ -134,18 +133,94 @@ def page_json(items: list[ActionRead], total: int, page: PageParams) -> bytes:
     )
 
 
-def read_page(
-    session: Session, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
-) -> tuple[list[ActionRead], int]:
-    """A page of the actions filters select, at the moment, and how many there are in all."""
-    query = listing.selecting(select_reads(moment), filters, sort, moment, page)
-    items = to_reads(session, session.execute(query).all(), moment.today)
-    return items, listing.count_actions(session, filters, moment)
+def _is_one_of_ids(column: Any, dialect: Dialect) -> ColumnElement[bool]:
+    """column is one of the ids bound as "ids": a JSON array on SQLite, an array on PostgreSQL;
+    one statement for any number of ids."""
+    if dialect.name == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam("ids", type_=ARRAY(Integer))))
+    each: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam("ids"))
+    )
+    return cast(ColumnElement[bool], column.in_(each))
 
 
-def read_action(session: Session, action_id: int, moment: Moment) -> ActionRead:
-    """The action with action_id (archived ones too) at the moment, or NotFound."""
-    row = session.execute(select_reads(moment).where(col(Action.id) == action_id)).first()
-    if row is None:
+def _ids(ids: Sequence[int], dialect: Dialect) -> Any:
+    return list(ids) if dialect.name == "postgresql" else json.dumps(list(ids))
+
+
+@dataclass(frozen=True)
+class _Queries:
+    rows: DriverQuery  # the reads of the actions with the given ids
+    themes: DriverQuery  # their theme names, by name
+
+
+@cache
+def _queries(dialect: Dialect) -> _Queries:
+    themes = (
+        select(col(ActionTheme.action_id), col(Theme.name))
+        .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
+        .where(_is_one_of_ids(col(ActionTheme.action_id), dialect))
+        .order_by(col(Theme.name))
+    )
+    rows = select_reads().where(_is_one_of_ids(col(Action.id), dialect))
+    return _Queries(DriverQuery.of(rows, dialect), DriverQuery.of(themes, dialect))
+
+
+def _reads_of(connection: Connection, ids: Sequence[int], today: date) -> list[dict[str, Any]]:
+    """The reads (as validated by ActionRead) of the actions with ids, in that order."""
+    queries = _queries(connection.dialect)
+    with driver_cursor(connection) as cursor:
+        rows = queries.rows.rows(cursor, ids=_ids(ids, connection.dialect))
+        themes: dict[int, list[str]] = defaultdict(list)
+        for theme in queries.themes.rows(cursor, ids=_ids(ids, connection.dialect)):
+            themes[theme["action_id"]].append(theme["name"])
+    by_id = {row["id"]: row for row in rows}
+    return [_read(by_id[i], themes.get(i, []), today) for i in ids if i in by_id]
+
+
+def action_body(engine: Engine, action_id: int, today: date) -> tuple[bytes, int]:
+    """The JSON of the action with action_id (archived ones too) now, and its version; or
+    NotFound."""
+    with engine.connect() as connection:
+        connection.begin()  # its two statements read one snapshot
+        found = _reads_of(connection, [action_id], today)
+    if not found:
         raise NotFound(f"action {action_id} does not exist")
-    return to_reads(session, [row], moment.today)[0]
+    action = ACTION_JSON.validate_python(found[0])
+    return ACTION_JSON.dump_json(action), action.version
+
+
+def page_body(
+    engine: Engine, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
+) -> tuple[bytes, int]:
+    """The JSON of a page of the actions filters select at the moment, and their total."""
+    query = listing.selecting(
+        select(
+            col(Action.id), moment.status().label("status"), moment.progress().label("progress")
+        ),
+        filters,
+        sort,
+        moment,
+        page,
+    )
+    with engine.connect() as connection:
+        connection.begin()  # the page and its total read one snapshot
+        picked = connection.execute(query).all()
+        reads = _reads_of(connection, [row.id for row in picked], moment.today)
+        total = listing.count_actions(connection, filters, moment)
+    for read, row in zip(reads, picked, strict=True):
+        if moment.as_of is not None:
+            read |= _status_and_progress(row.status, row.progress, read["due_on"], moment.today)
+    items = READS.validate_python(reads)
+    return page_json(items, total, page), total
+
+
+def _status_and_progress(
+    status: str, progress: int, due_on: date | None, today: date
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "status_label": STATUS_LABELS[Status(status)],
+        "progress": progress,
+        "overdue": is_overdue(due_on, Status(status), today),
+    }
