@@ -12,7 +12,14 @@ from sqlalchemy.orm import aliased, subqueryload
 from sqlmodel import Session, col, select
 
 from app.actions import search
-from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
+from app.actions.models import (
+    Action,
+    ActionCount,
+    ActionEvent,
+    ActionTheme,
+    EventKind,
+    Theme,
+)
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
 from app.config import Settings
@@ -202,12 +209,29 @@ def list_actions(
     return rows, count_actions(session, filters, moment)
 
 
+# Filters a total cannot be read from the action counts for.
+NOT_COUNTED = tuple(set(ActionFilters.model_fields) - {"status", "include_archived"})
+
+
 def count_actions(session: Session | Connection, filters: ActionFilters, moment: Moment) -> int:
     """How many actions filters select at the moment."""
+    if moment.as_of is None and all(getattr(filters, name) is None for name in NOT_COUNTED):
+        return _counted(session, filters)
     where = filter_clauses(filters, moment)
     count: int = session.execute(
         sa_select(func.count()).select_from(Action).where(*where)
     ).scalar_one()
+    return count
+
+
+def _counted(session: Session | Connection, filters: ActionFilters) -> int:
+    """How many actions there are now with the filters' statuses, from the action counts."""
+    query = sa_select(func.coalesce(func.sum(ActionCount.n), 0))
+    if filters.status:
+        query = query.where(col(ActionCount.status).in_(filters.status))
+    if not filters.include_archived:
+        query = query.where(col(ActionCount.archived) == false())
+    count: int = session.execute(query).scalar_one()
     return count
 
 
