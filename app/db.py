@@ -182,17 +182,17 @@ class DriverQuery:
     sql: str
     positions: tuple[str, ...] | None  # bind names in the order of a positional paramstyle
     names: tuple[str, ...]  # of the columns
-    processors: tuple[tuple[int, Processor], ...]  # (column index, converter)
+    processors: tuple[tuple[str, Processor], ...]  # (column name, converter)
 
     @classmethod
     def of(cls, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> "DriverQuery":
         """statement compiled for dialect."""
         compiled = statement.compile(dialect=dialect)
         processors = []
-        for index, column in enumerate(statement.selected_columns):
+        for name, column in statement.selected_columns.items():
             processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if processor is not None:
-                processors.append((index, processor))
+                processors.append((name, processor))
         positions = tuple(compiled.positiontup or ()) if compiled.positional else None
         names = tuple(statement.selected_columns.keys())
         return cls(compiled.string, positions, names, tuple(processors))
@@ -203,11 +203,11 @@ class DriverQuery:
             cursor.execute(self.sql, values)
         else:
             cursor.execute(self.sql, tuple(values[name] for name in self.positions))
-        rows = [list(row) for row in cursor.fetchall()]
+        rows = [dict(zip(self.names, row, strict=True)) for row in cursor.fetchall()]
         for row in rows:
-            for index, processor in self.processors:
-                row[index] = processor(row[index])
-        return [dict(zip(self.names, row, strict=True)) for row in rows]
+            for name, processor in self.processors:
+                row[name] = processor(row[name])
+        return rows
 
 
 def write_session(engine: Engine) -> Session:
