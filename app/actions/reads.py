@@ -1,12 +1,12 @@
-"""Actions in their API shape, read with SQLAlchemy Core: one query for the columns ActionRead
-needs (owner and proposer joined in), one for the themes of the page; no ORM objects, and the
-JSON is written once by pydantic's serializer.
+"""The hot reads of actions (the list, the get) in their API shape, as JSON bytes.
 
-The hot read paths (list, get) go through here: hydrating ORM objects with their relationships
-and validating each ActionRead again cost far more than the queries themselves. They run
-whole in one thread-pool call each (page_body, action_body), on one connection, and their
-fixed queries (the rows of given ids, their themes) are compiled once and run on the DBAPI
-cursor (app.db.DriverQuery)."""
+Each runs whole in one thread-pool call (page_body, action_body) on one connection. A list
+picks its page's ids with the filtered, sorted Core query (listing.selecting), then reads
+those actions (owner and proposer joined in) and their themes with two statements compiled
+once per dialect and run on the DBAPI cursor (app.db.DriverQuery); the get runs the same two.
+The values come out of the column types already as ActionRead has them, and pydantic_core's
+to_json writes them as ActionRead would. ORM objects, SQLAlchemy's per-statement work and
+validating each ActionRead again each cost more than the queries themselves."""
 
 import json
 from collections import defaultdict
@@ -40,7 +40,6 @@ from app.actions.models import Action, ActionTheme, Theme
 from app.actions.schemas import (
     COPIED_FROM_ACTION,
     ActionFilters,
-    ActionRead,
     is_overdue,
 )
 from app.actions.workflow import (
@@ -54,8 +53,6 @@ from app.errors import NotFound
 from app.pagination import PageParams
 from app.sources.models import Speech
 from app.units.models import Unit
-
-READ_FIELDS = tuple(ActionRead.model_fields)
 
 _speech_unit = aliased(Unit)
 
@@ -98,29 +95,46 @@ def themes_of(session: Session, action_ids: Sequence[int]) -> dict[int, list[str
     return themes
 
 
-def _read(values: Any, themes: list[str], today: date) -> dict[str, Any]:
-    """The ActionRead fields of a row of select_reads (a mapping), in ActionRead's order."""
+def _read(row: dict[str, Any], themes: list[str], today: date) -> dict[str, Any]:
+    """The ActionRead fields of a row of select_reads, in ActionRead's order (JSON keeps it)."""
     proposer = None
-    if values["proposer_speech_id"] is not None:
+    if row["proposer_speech_id"] is not None:
         proposer = {
-            "speaker": values["speaker"],
-            "unit_id": values["speaker_unit_id"],
-            "unit_name": values["speaker_unit_name"],
+            "speaker": row["speaker"],
+            "unit_id": row["speaker_unit_id"],
+            "unit_name": row["speaker_unit_name"],
         }
-    fields = {
-        **{name: values[name] for name in COPIED_FROM_ACTION},
-        # The label maps are keyed by StrEnums, which hash and compare as their text.
-        "kind_label": KIND_LABELS[values["kind"]],
+    status = row["status"]
+    # The label maps are keyed by StrEnums, which hash and compare as their text.
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "detail": row["detail"],
+        "kind": row["kind"],
+        "kind_label": KIND_LABELS[row["kind"]],
         "themes": themes,
+        "source_id": row["source_id"],
+        "speech_id": row["speech_id"],
         "proposer": proposer,
-        "owner": {"id": values["owner_id"], "name": values["owner_name"]},
-        "status": values["status"],
-        "status_label": STATUS_LABELS[values["status"]],
-        "priority_label": PRIORITY_LABELS[values["priority"]],
-        "progress": values["progress"],
-        "overdue": is_overdue(values["due_on"], Status(values["status"]), today),
+        "quote": row["quote"],
+        "quote_start": row["quote_start"],
+        "quote_end": row["quote_end"],
+        "owner": {"id": row["owner_id"], "name": row["owner_name"]},
+        "assignee": row["assignee"],
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "priority": row["priority"],
+        "priority_label": PRIORITY_LABELS[row["priority"]],
+        "progress": row["progress"],
+        "due_on": row["due_on"],
+        "overdue": is_overdue(row["due_on"], Status(status), today),
+        "completed_at": row["completed_at"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "version": row["version"],
+        "archived": row["archived"],
+        "seed_key": row["seed_key"],
     }
-    return {name: fields[name] for name in READ_FIELDS}
 
 
 def _is_one_of_ids(column: Any, dialect: Dialect) -> ColumnElement[bool]:
