@@ -3,7 +3,6 @@ rebuilt from their timelines), the filters, and the sort order."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, not_
@@ -13,14 +12,7 @@ from sqlalchemy.orm import aliased, subqueryload
 from sqlmodel import Session, col, select
 
 from app.actions import search
-from app.actions.models import (
-    Action,
-    ActionCount,
-    ActionEvent,
-    ActionTheme,
-    EventKind,
-    Theme,
-)
+from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
 from app.config import Settings
@@ -210,36 +202,13 @@ def list_actions(
     return rows, count_actions(session, filters, moment)
 
 
-# Filters a total cannot be read from the action counts for.
-NOT_COUNTED = tuple(set(ActionFilters.model_fields) - {"status", "include_archived"})
-
-
 def count_actions(session: Session | Connection, filters: ActionFilters, moment: Moment) -> int:
     """How many actions filters select at the moment."""
-    if moment.as_of is None and all(getattr(filters, name) is None for name in NOT_COUNTED):
-        return _counted(session, filters)
     where = filter_clauses(filters, moment)
     count: int = session.execute(
         sa_select(func.count()).select_from(Action).where(*where)
     ).scalar_one()
     return count
-
-
-def _counted(session: Session | Connection, filters: ActionFilters) -> int:
-    """How many actions there are now with the filters' statuses, from the action counts."""
-    statuses = tuple(sorted(set(filters.status)))
-    count: int = session.execute(_count_query(statuses, filters.include_archived)).scalar_one()
-    return count
-
-
-@cache  # at most 2 × 2^7 statements; building one costs more than running it
-def _count_query(statuses: tuple[Status, ...], include_archived: bool) -> Select[Any]:
-    query = sa_select(func.coalesce(func.sum(ActionCount.n), 0))
-    if statuses:
-        query = query.where(col(ActionCount.status).in_(statuses))
-    if not include_archived:
-        query = query.where(col(ActionCount.archived) == false())
-    return query
 
 
 def selecting(

@@ -114,14 +114,3 @@ class ActionEvent(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     progress: int | None = None
     evidence_url: str | None = Field(default=None, sa_type=String(2000))
-
-
-class ActionCount(SQLModel, table=True):
-    """How many actions have each status and archived flag. Kept by triggers on actions
-    (migration 0007), so that a list filtered by status alone knows its total at once."""
-
-    __tablename__ = "action_counts"
-
-    status: Status = Field(sa_type=String(20), primary_key=True)
-    archived: bool = Field(primary_key=True)
-    n: int
