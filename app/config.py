@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     scheduler: bool = False
     # How often the scheduler looks for due reports; tests make it short.
     scheduler_interval_seconds: Annotated[int, Field(ge=1)] = 60
+    # Database connections each server process keeps open; as many as the thread pool has
+    # workers (anyio's default, 40), so a busy server reuses them instead of opening more.
+    db_pool_size: Annotated[int, Field(ge=1)] = 40
 
     @field_validator("timezone")
     @classmethod

@@ -3,14 +3,15 @@
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import closing
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, event
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
@@ -28,8 +29,8 @@ metadata: MetaData = SQLModel.metadata
 
 logger = logging.getLogger("tashan")
 WRITE = "tashan_write"  # execution option: this transaction will write
-# Connections kept open: as many as the thread pool has workers (anyio's default, 40), so a
-# busy server reuses them instead of opening and closing overflow connections per request.
+# Connections kept open (the server takes TASHAN_DB_POOL_SIZE instead): as many as the thread
+# pool has workers (anyio's default, 40), so a busy server reuses them.
 POOL_SIZE = 40
 
 
@@ -61,8 +62,9 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for url; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
+def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
+    """An engine for url keeping pool_size connections; SQLite gets WAL, a busy timeout and
+    BEGIN IMMEDIATE for writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # Without a connect timeout a database host that stops answering hangs every request
@@ -71,7 +73,7 @@ def create_db_engine(url: str) -> Engine:
         return create_engine(
             url,
             pool_pre_ping=True,
-            pool_size=POOL_SIZE,
+            pool_size=pool_size,
             connect_args=connect_args,
             json_serializer=_dumps,
         )
@@ -81,7 +83,7 @@ def create_db_engine(url: str) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         json_serializer=_dumps,
-        pool_size=POOL_SIZE,
+        pool_size=pool_size,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
@@ -148,6 +150,64 @@ def _close(session: Session) -> None:
         # The database went away after the request's work was done (a commit has already
         # succeeded or failed): the answer stands, the dead connection is dropped.
         logger.warning("could not close a database session: %s", exc.orig)
+
+
+@contextmanager
+def driver_cursor(connection: Connection) -> Iterator[Any]:
+    """A DBAPI cursor on connection, for the hottest reads (see DriverQuery). Its errors are
+    raised as SQLAlchemy's, so that a lost database is still a 503, and a lost connection is
+    dropped from the pool, as SQLAlchemy's own execution does."""
+    dbapi_connection = connection.connection.dbapi_connection
+    dialect = connection.dialect
+    cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, dbapi_connection, cursor):
+            connection.invalidate(exc)
+        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class DriverQuery:
+    """A Core select compiled once for a dialect and run on a DBAPI cursor, its values
+    converted by the column types as SQLAlchemy would. On a hot read SQLAlchemy's work per
+    statement (cache key, execution context, result rows) costs more than the query itself."""
+
+    sql: str
+    positions: tuple[str, ...] | None  # bind names in the order of a positional paramstyle
+    names: tuple[str, ...]  # of the columns
+    processors: tuple[tuple[str, Processor], ...]  # (column name, converter)
+
+    @classmethod
+    def of(cls, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> "DriverQuery":
+        """statement compiled for dialect."""
+        compiled = statement.compile(dialect=dialect)
+        processors = []
+        for name, column in statement.selected_columns.items():
+            processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if processor is not None:
+                processors.append((name, processor))
+        positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+        names = tuple(statement.selected_columns.keys())
+        return cls(compiled.string, positions, names, tuple(processors))
+
+    def rows(self, cursor: Any, **values: Any) -> list[dict[str, Any]]:
+        """The rows the query gives for the bind values, as dicts by column name."""
+        if self.positions is None:
+            cursor.execute(self.sql, values)
+        else:
+            cursor.execute(self.sql, tuple(values[name] for name in self.positions))
+        rows = [dict(zip(self.names, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            for name, processor in self.processors:
+                row[name] = processor(row[name])
+        return rows
 
 
 def write_session(engine: Engine) -> Session:

@@ -7,6 +7,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, not_
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased, subqueryload
 from sqlmodel import Session, col, select
 
@@ -201,10 +202,13 @@ def list_actions(
     return rows, count_actions(session, filters, moment)
 
 
-def count_actions(session: Session, filters: ActionFilters, moment: Moment) -> int:
+def count_actions(session: Session | Connection, filters: ActionFilters, moment: Moment) -> int:
     """How many actions filters select at the moment."""
     where = filter_clauses(filters, moment)
-    return session.exec(select(func.count()).select_from(Action).where(*where)).one()
+    count: int = session.execute(
+        sa_select(func.count()).select_from(Action).where(*where)
+    ).scalar_one()
+    return count
 
 
 def selecting(
@@ -215,8 +219,10 @@ def selecting(
     page: PageParams | None = None,
 ) -> AnySelect:
     """query narrowed to the actions filters select, in a total order, or to a page of them."""
+    # The sortable columns only when asked for: building them costs more than a page read.
+    columns = sortable(moment) if sort else {}
     query = query.where(*filter_clauses(filters, moment)).order_by(
-        *order_by(sort, sortable(moment), col(Action.id))
+        *order_by(sort, columns, col(Action.id))
     )
     if page is not None:
         query = query.offset(page.offset).limit(page.limit)

@@ -4,6 +4,8 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -23,6 +25,10 @@ PREFIX_LENGTH = 8
 BOOTSTRAP_NAME = "bootstrap"
 # last_used_at is refreshed at most this often, so reads do not each cost a write.
 TOUCH_INTERVAL = timedelta(minutes=5)
+# A key found in the database is believed for this long without reading it again. Revoking it
+# through this process forgets it at once; other processes (more workers, `tashan keys revoke`)
+# see a revocation within this many seconds. Expiry is checked on every request.
+KEY_CACHE_SECONDS = 5.0
 _PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 logger = logging.getLogger("tashan")
 
@@ -84,6 +90,8 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
         session.add(key)
         session.commit()
         session.refresh(key)
+    # After the commit: a lookup that began before it might have read the key still active.
+    _recent_keys.forget(key_id)
     return key
 
 
@@ -92,22 +100,66 @@ def is_active(key: ApiKey, now: datetime) -> bool:
     return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
 
 
+class RecentKeys:
+    """Keys found in the database in the last KEY_CACHE_SECONDS, by database and key hash."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str], tuple[float, ApiKey]] = {}
+        self._lock = threading.Lock()
+        # Bumped by every revocation, so that a lookup that began before one is not kept.
+        self.generation = 0
+
+    def get(self, engine: Engine, key_hash: str) -> ApiKey | None:
+        """The key with key_hash if it was found recently and has not expired since."""
+        found = self._keys.get((str(engine.url), key_hash))
+        if found is None or time.monotonic() - found[0] > KEY_CACHE_SECONDS:
+            return None
+        key = found[1]
+        return key if is_active(key, utcnow()) else None
+
+    def keep(self, engine: Engine, key_hash: str, key: ApiKey, generation: int) -> None:
+        """Remember key, unless a key was revoked since generation was read."""
+        with self._lock:
+            if generation == self.generation:
+                self._keys[(str(engine.url), key_hash)] = (time.monotonic(), key)
+
+    def forget(self, key_id: int) -> None:
+        """Forget the key with key_id (in every database: ids repeat, so some needlessly)."""
+        with self._lock:
+            self.generation += 1
+            for entry, (_, key) in list(self._keys.items()):
+                if key.id == key_id:
+                    del self._keys[entry]
+
+
+_recent_keys = RecentKeys()
+
+
+def recently_authenticated(engine: Engine, plaintext: str) -> ApiKey | None:
+    """The active key whose plaintext this is, if authenticate found it lately; else None, and
+    authenticate must look it up."""
+    return _recent_keys.get(engine, hash_key(plaintext))
+
+
 def authenticate(engine: Engine, plaintext: str) -> ApiKey | None:
     """The active key whose plaintext this is, or None; refreshes last_used_at coarsely."""
     if not plaintext.startswith(KEY_PREFIX) or len(plaintext) < len(KEY_PREFIX) + PREFIX_LENGTH:
         return None
     prefix = plaintext[len(KEY_PREFIX) : len(KEY_PREFIX) + PREFIX_LENGTH]
     now = utcnow()
+    generation = _recent_keys.generation
     # Core, on a connection of its own: an ORM session costs more than the lookup itself.
     with engine.connect() as connection:
         row = connection.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
     key = None if row is None else ApiKey(**row._mapping)
-    if key is None or not hmac.compare_digest(key.key_hash, hash_key(plaintext)):
+    key_hash = hash_key(plaintext)
+    if key is None or not hmac.compare_digest(key.key_hash, key_hash):
         return None
     if not is_active(key, now):
         return None
     if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
         _touch(engine, key, now)
+    _recent_keys.keep(engine, key_hash, key, generation)
     return key
 
 

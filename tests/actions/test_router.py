@@ -8,12 +8,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from app.actions.models import Action
+from app.actions.schemas import ActionRead
 from app.actions.workflow import Status
+from app.config import Settings
+from app.pagination import Page
 from app.seeding.schemas import SeedReport
-from tests.conftest import ARTICLE
+from tests.conftest import ARTICLE, write_action
 
 ACTIONS = "/api/v1/actions"
 PROBLEM_JSON = "application/problem+json"
@@ -1109,3 +1113,29 @@ def test_a_body_that_is_not_utf8_json_is_422(
     error = response.json()["errors"][0]
     assert (error["loc"][0], error["type"]) == ("body", "json_invalid")
     assert client.get("/api/v1/actions/1").json()["version"] == 1
+
+
+def test_list_and_get_write_exactly_what_action_read_writes(
+    client: TestClient, engine: Engine, settings: Settings, seeded: SeedReport
+) -> None:
+    # The list and the get write their JSON from database values, without building ActionRead
+    # models: byte for byte it must be what the models give, for every kind of action.
+    write_action(client, 1, "transitions", {"to": "accepted"})
+    write_action(client, 1, "transitions", {"to": "in_progress"})
+    write_action(client, 1, "transitions", {"to": "completed"})  # completed_at set
+    write_action(client, 2, "patch", {"due_on": "2020-01-01", "assignee": "张明"})  # overdue
+    write_action(client, 3, "archive", {})
+    source = create_source(client, "no-speeches", "建议推进“一网通办”改革。")
+    created(client, source_id=source["id"], quote="推进“一网通办”改革", themes=["数字政府"])
+    today = settings.now().date()
+    with Session(engine) as session:
+        actions = session.exec(select(Action).order_by(col(Action.id))).all()
+        expected = [ActionRead.of(action, today) for action in actions]
+    assert any(read.proposer is None for read in expected)
+    assert any(read.proposer is not None for read in expected)
+
+    for read in expected:
+        assert client.get(f"/api/v1/actions/{read.id}").content == read.model_dump_json().encode()
+    page = Page[ActionRead](items=expected, total=len(expected), limit=200, offset=0)
+    listed = client.get("/api/v1/actions", params={"include_archived": True, "limit": 200})
+    assert listed.content == page.model_dump_json().encode()

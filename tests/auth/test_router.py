@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.actions.models import Action
 from app.actions.workflow import TRANSITIONS, Status
+from app.auth import service as auth_service
 from app.auth.models import ApiKey, Role
 from app.config import Settings
 from app.db import utcnow, write_session
@@ -304,14 +305,50 @@ def test_revoked_key_is_401_at_once(client: TestClient, anonymous_client: TestCl
 
 
 def test_expired_key_is_401(
-    anonymous_client: TestClient, engine: Engine, role_keys: dict[Role, str]
+    anonymous_client: TestClient,
+    engine: Engine,
+    role_keys: dict[Role, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Keys are read again on every request, so the edits in the database count at once.
+    monkeypatch.setattr(auth_service, "KEY_CACHE_SECONDS", 0.0)
     key = role_keys[Role.admin]
     set_key_columns(engine, "matrix-admin", expires_at=utcnow() + timedelta(hours=1))
     assert anonymous_client.get(ME, headers={"X-API-Key": key}).status_code == 200
     set_key_columns(engine, "matrix-admin", expires_at=utcnow() - timedelta(seconds=1))
     assert_unauthorized(anonymous_client.get(ME, headers={"X-API-Key": key}))
     assert_unauthorized(anonymous_client.get(KEYS, headers={"Authorization": f"Bearer {key}"}))
+
+
+def test_a_recently_used_key_expires_on_time(
+    anonymous_client: TestClient,
+    engine: Engine,
+    role_keys: dict[Role, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(auth_service, "KEY_CACHE_SECONDS", 3600.0)
+    key = role_keys[Role.admin]
+    set_key_columns(engine, "matrix-admin", expires_at=utcnow() + timedelta(hours=1))
+    assert anonymous_client.get(ME, headers={"X-API-Key": key}).status_code == 200
+    later = utcnow() + timedelta(hours=2)
+    monkeypatch.setattr(auth_service, "utcnow", lambda: later)
+    assert_unauthorized(anonymous_client.get(ME, headers={"X-API-Key": key}))
+
+
+def test_a_key_revoked_by_another_process_is_refused_within_the_cache_time(
+    anonymous_client: TestClient,
+    engine: Engine,
+    role_keys: dict[Role, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(auth_service, "KEY_CACHE_SECONDS", 3600.0)
+    key = role_keys[Role.editor]
+    assert anonymous_client.get(ME, headers={"X-API-Key": key}).status_code == 200
+    # As `tashan keys revoke` does, from a process whose revocation this one does not hear of.
+    set_key_columns(engine, "matrix-editor", revoked_at=utcnow())
+    assert anonymous_client.get(ME, headers={"X-API-Key": key}).status_code == 200
+    monkeypatch.setattr(auth_service, "KEY_CACHE_SECONDS", 0.0)  # the cache time has passed
+    assert_unauthorized(anonymous_client.get(ME, headers={"X-API-Key": key}))
 
 
 def test_no_key_is_401_even_when_the_request_is_otherwise_wrong(
