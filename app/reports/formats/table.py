@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 from app.actions.stats import UnitStats
 from app.actions.workflow import Status
 from app.reports.labels import label, status_label
-from app.reports.model import ActionLine, ChangeLine, Lang, Report
+from app.reports.model import ActionLine, ChangeLine, Lang, Report, ReportHead
 
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -135,7 +135,7 @@ CHANGE_COLUMNS: tuple[Column[ChangeLine], ...] = (
 )
 
 
-def ranking_table(report: Report) -> Table[UnitStats]:
+def ranking_table(report: ReportHead) -> Table[UnitStats]:
     return Table("ranking", RANKING_COLUMNS, report.ranking)
 
 
@@ -162,7 +162,7 @@ class Figure:
     kind: Kind = Kind.text
 
 
-def figures(report: Report) -> list[Figure]:
+def figures(report: ReportHead) -> list[Figure]:
     """The headline figures, in reading order."""
     lang, head = report.lang, report.headline
     period = f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"
@@ -184,7 +184,7 @@ def figures(report: Report) -> list[Figure]:
     return [Figure(label(key, lang), value, kind) for key, value, kind in pairs]
 
 
-def status_figures(report: Report) -> list[Figure]:
+def status_figures(report: ReportHead) -> list[Figure]:
     """How many actions have each status, headed in the report's language."""
     return [
         Figure(status_label(Status(count.status), report.lang), count.count, Kind.number)
