@@ -15,6 +15,7 @@ from app.reports.model import ActionLine, ChangeLine, Lang, Report, ReportHead
 
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAYBE_GUARDED = (*FORMULA_STARTS, "'")
 # Ends the heading of a column a unit may fill in and upload back (/api/v1/imports); an
 # importer strips it to find the column's label.
 EDIT_MARK = " ✎"
@@ -200,6 +201,8 @@ def local(moment: datetime) -> datetime:
 
 def text(value: Value, kind: Kind = Kind.text) -> str:
     """A value as a reader reads it."""
+    if type(value) is str:  # the most common case first: a report has a million of them
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -225,6 +228,8 @@ def guard(value: str) -> str:
     """Text a spreadsheet shows as text (OWASP CSV injection): a leading quote before
     formula-like text, and before text that only looks guarded ('=x becomes ''=x), so that
     unguard gives every text back exactly."""
+    if not value.startswith(MAYBE_GUARDED):  # most text, answered without stripping quotes
+        return value
     return f"'{value}" if is_formula_like(value.lstrip("'")) else value
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from io import BytesIO
 from typing import Any, Generic
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,6 +23,7 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.writer.excel import ExcelWriter
 
 from app.actions.workflow import Status
 from app.reports.formats.table import (
@@ -123,8 +125,12 @@ def _write_rows(writer: "SheetWriter[Row]", rows: Sequence[Row]) -> None:
 
 
 def _saved(workbook: Workbook) -> bytes:
+    """The workbook zipped at the fastest deflate level: the sheets of a large report are
+    hundreds of MB of XML, which the default level takes several times as long to pack, for a
+    file only somewhat smaller."""
     buffer = BytesIO()
-    workbook.save(buffer)
+    archive = ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1)
+    ExcelWriter(workbook, archive).save()  # what workbook.save does, at its default level
     return buffer.getvalue()
 
 
@@ -174,11 +180,16 @@ class SheetWriter(Generic[Row]):
 
     def _append(self, rows: Sequence[Row]) -> None:
         sheet, columns, lang = self.sheet, self.columns, self.lang
+        # A styled cell per column, refilled row after row (append writes a row out before it
+        # returns): a new cell object per value, its style looked up anew, cost the most.
+        styled = [_cell(sheet, None, c.kind, c.wrap) if _is_styled(c) else None for c in columns]
         for row in rows:
             sheet.append(
                 [
-                    _cell(sheet, column.get(row, lang), column.kind, column.wrap)
-                    for column in columns
+                    _plain(sheet, column.get(row, lang))
+                    if cell is None
+                    else _refill(cell, column.get(row, lang))
+                    for column, cell in zip(columns, styled, strict=True)
                 ]
             )
         self.written += len(rows)
@@ -187,7 +198,7 @@ class SheetWriter(Generic[Row]):
 def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False) -> Any:
     """A cell holding value as Excel should: text as literal text, numbers and dates typed."""
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT])
+        cell = WriteOnlyCell(sheet, value=_clean(value))
         cell.data_type = "s"  # "=..." would otherwise be stored as a formula
     else:
         cell = WriteOnlyCell(sheet, value=_typed(value))
@@ -196,6 +207,34 @@ def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False
     if wrap:
         cell.alignment = WRAP
     return cell
+
+
+def _is_styled(column: Column[Any]) -> bool:
+    return column.wrap or column.kind in NUMBER_FORMATS
+
+
+def _refill(cell: Any, value: Value) -> Any:
+    """cell (of a styled column) holding value instead, typed as _cell types it."""
+    if isinstance(value, str):
+        cell.value = _clean(value)
+        cell.data_type = "s"
+    else:
+        cell.value = _typed(value)
+    return cell
+
+
+def _plain(sheet: Sheet, value: Value) -> Any:
+    """value as a cell of an unstyled column holds it: a plain value, which costs openpyxl a
+    fraction of a cell object, unless it is text that would be read as a formula."""
+    if not isinstance(value, str):
+        return value
+    cleaned = _clean(value)
+    return _cell(sheet, cleaned) if cleaned.startswith("=") else cleaned
+
+
+def _clean(text: str) -> str:
+    """text without the characters XML cannot hold, cut to Excel's limit on a cell."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
 
 
 def _typed(value: Value) -> Value:
