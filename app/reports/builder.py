@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Row, Select, func
+from sqlalchemy import Connection, Row, Select, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -139,14 +139,16 @@ def action_lines(
     """The lines of the actions filters select at the moment, by id, a chunk at a time: a
     report of every action streams through in bounded memory, each chunk read with Core
     (hydrating ORM actions and their relationships cost far more)."""
-    after = 0
-    while True:
-        query = listing.selecting(_line_columns(moment), filters, "id", moment)
-        rows = session.execute(query.where(col(Action.id) > after).limit(LINES_PER_CHUNK)).all()
-        if not rows:
-            return
+    query = (
+        listing.selecting(_line_columns(moment), filters, "id", moment)
+        .where(col(Action.id) > bindparam("after"))
+        .limit(LINES_PER_CHUNK)
+    )
+    # Core statements run on the session's connection skip the ORM's handling of results.
+    connection, after = session.connection(), 0
+    while rows := connection.execute(query, {"after": after}).all():
         ids = [row.id for row in rows]
-        themes, notes = reads.themes_of(session, ids), _latest_notes(session, ids, moment)
+        themes, notes = reads.themes_of(session, ids), _latest_notes(connection, ids, moment)
         yield ACTION_LINES.validate_python(
             [_line(row, themes.get(row.id, []), notes.get(row.id), moment, lang) for row in rows]
         )
@@ -183,7 +185,7 @@ def _line(
     }
 
 
-def _latest_notes(session: Session, action_ids: list[int], moment: Moment) -> dict[int, str]:
+def _latest_notes(connection: Connection, action_ids: list[int], moment: Moment) -> dict[int, str]:
     """Each action's most recent note on its timeline before the moment."""
     latest = (
         select(func.max(ActionEvent.id))
@@ -194,8 +196,10 @@ def _latest_notes(session: Session, action_ids: list[int], moment: Moment) -> di
         )
         .group_by(col(ActionEvent.action_id))
     )
-    rows = session.exec(
-        select(ActionEvent.action_id, ActionEvent.note).where(col(ActionEvent.id).in_(latest))
+    rows = connection.execute(
+        sa_select(col(ActionEvent.action_id), col(ActionEvent.note)).where(
+            col(ActionEvent.id).in_(latest)
+        )
     ).all()
     return {action_id: note for action_id, note in rows if note}
 
