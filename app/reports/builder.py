@@ -1,11 +1,12 @@
 """Building the report model for a period and a set of filters, as of the period's end."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Row, Select, func
+from sqlalchemy import Connection, Row, Select, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -13,11 +14,19 @@ from app.actions import listing, reads
 from app.actions.listing import Moment, moment_for
 from app.actions.models import Action, ActionEvent, EventKind
 from app.actions.schemas import ActionFilters, is_overdue
-from app.actions.stats import compute_stats
+from app.actions.stats import Stats, compute_stats
 from app.actions.workflow import Status
 from app.config import Settings
 from app.reports.labels import label, status_label
-from app.reports.model import ActionLine, ChangeLine, Headline, Lang, Report
+from app.reports.model import (
+    ActionLine,
+    ChangeLine,
+    Headline,
+    Lang,
+    Report,
+    ReportHead,
+    StreamedReport,
+)
 from app.units.models import Unit
 
 ACTION_LINES = TypeAdapter(list[ActionLine])
@@ -53,31 +62,75 @@ def build_report(
     period: tuple[date, date],
     lang: Lang,
 ) -> Report:
-    """The report of filters' actions over period; a period that has ended is read as of its
-    last day, so a past report shows that period as it was."""
+    """The report of filters' actions over period, every line read into memory; a period that
+    has ended is read as of its last day, so a past report shows that period as it was."""
+    streamed = stream_report(session, settings, filters, period, lang)
+    lines = [line for chunk in streamed.chunks for line in chunk]
+    return Report(
+        **dict(streamed.head()),
+        overdue=[line for line in lines if line.overdue],
+        changes=streamed.changes,
+        actions=lines,
+    )
+
+
+def stream_report(
+    session: Session,
+    settings: Settings,
+    filters: ActionFilters,
+    period: tuple[date, date],
+    lang: Lang,
+) -> StreamedReport:
+    """The report of filters' actions over period, its lines read as they are written; a
+    period that has ended is read as of its last day."""
     start, end = period
     moment = report_moment(settings, period)
     window = (
         datetime.combine(start, time(), tzinfo=settings.tz),
         datetime.combine(end + timedelta(days=1), time(), tzinfo=settings.tz),
     )
-    lines = [line for chunk in action_lines(session, filters, moment, lang) for line in chunk]
     stats = compute_stats(session, filters, moment)
-    title = f"{label('title', lang)} {start.isoformat()} – {end.isoformat()}"
-    return Report(
-        title=title,
+    created, changed = _period_counts(session, filters, moment, window)
+    tally = Tally()
+    fields = {
+        "title": f"{label('title', lang)} {start.isoformat()} – {end.isoformat()}",
+        "lang": lang,
+        "period_start": start,
+        "period_end": end,
+        "as_of": moment.as_of,
+        "generated_at": settings.now(),
+        "filters": filters.model_dump(mode="json", exclude_defaults=True),
+        "ranking": stats.units,
+    }
+
+    def head() -> ReportHead:
+        return ReportHead(**fields, headline=_headline(stats, tally, created, changed))
+
+    return StreamedReport(
         lang=lang,
-        period_start=start,
-        period_end=end,
-        as_of=moment.as_of,
-        generated_at=settings.now(),
-        filters=filters.model_dump(mode="json", exclude_defaults=True),
-        headline=_headline(session, filters, moment, stats, lines, window),
-        ranking=stats.units,
-        overdue=[line for line in lines if line.overdue],
         changes=_changes(session, filters, moment, window, lang),
-        actions=lines,
+        chunks=tally.counting(action_lines(session, filters, moment, lang)),
+        head=head,
     )
+
+
+@dataclass
+class Tally:
+    """The headline's counts of the action lines, kept as the lines stream past."""
+
+    completed: int = 0
+    counted: int = 0  # the lines of actions not declined
+    progress: int = 0  # the sum over the lines counted
+
+    def counting(self, chunks: Iterator[list[ActionLine]]) -> Iterator[list[ActionLine]]:
+        """chunks, each counted as it is read."""
+        for chunk in chunks:
+            for line in chunk:
+                if line.status != Status.declined:
+                    self.counted += 1
+                    self.progress += line.progress
+                self.completed += line.status == Status.completed
+            yield chunk
 
 
 def action_lines(
@@ -86,14 +139,16 @@ def action_lines(
     """The lines of the actions filters select at the moment, by id, a chunk at a time: a
     report of every action streams through in bounded memory, each chunk read with Core
     (hydrating ORM actions and their relationships cost far more)."""
-    after = 0
-    while True:
-        query = listing.selecting(_line_columns(moment), filters, "id", moment)
-        rows = session.execute(query.where(col(Action.id) > after).limit(LINES_PER_CHUNK)).all()
-        if not rows:
-            return
+    query = (
+        listing.selecting(_line_columns(moment), filters, "id", moment)
+        .where(col(Action.id) > bindparam("after"))
+        .limit(LINES_PER_CHUNK)
+    )
+    # Core statements run on the session's connection skip the ORM's handling of results.
+    connection, after = session.connection(), 0
+    while rows := connection.execute(query, {"after": after}).all():
         ids = [row.id for row in rows]
-        themes, notes = reads.themes_of(session, ids), _latest_notes(session, ids, moment)
+        themes, notes = reads.themes_of(session, ids), _latest_notes(connection, ids, moment)
         yield ACTION_LINES.validate_python(
             [_line(row, themes.get(row.id, []), notes.get(row.id), moment, lang) for row in rows]
         )
@@ -130,7 +185,7 @@ def _line(
     }
 
 
-def _latest_notes(session: Session, action_ids: list[int], moment: Moment) -> dict[int, str]:
+def _latest_notes(connection: Connection, action_ids: list[int], moment: Moment) -> dict[int, str]:
     """Each action's most recent note on its timeline before the moment."""
     latest = (
         select(func.max(ActionEvent.id))
@@ -141,22 +196,18 @@ def _latest_notes(session: Session, action_ids: list[int], moment: Moment) -> di
         )
         .group_by(col(ActionEvent.action_id))
     )
-    rows = session.exec(
-        select(ActionEvent.action_id, ActionEvent.note).where(col(ActionEvent.id).in_(latest))
+    rows = connection.execute(
+        sa_select(col(ActionEvent.action_id), col(ActionEvent.note)).where(
+            col(ActionEvent.id).in_(latest)
+        )
     ).all()
     return {action_id: note for action_id, note in rows if note}
 
 
-def _headline(
-    session: Session,
-    filters: ActionFilters,
-    moment: Moment,
-    stats: Any,
-    lines: list[ActionLine],
-    window: tuple[datetime, datetime],
-) -> Headline:
-    counted = [line for line in lines if line.status != Status.declined]
-    completed = sum(line.status == Status.completed for line in lines)
+def _period_counts(
+    session: Session, filters: ActionFilters, moment: Moment, window: tuple[datetime, datetime]
+) -> tuple[int, int]:
+    """How many of the selected actions were created, and how many changed, in the window."""
     where = listing.filter_clauses(filters, moment)
     created = session.exec(
         select(func.count())
@@ -173,14 +224,17 @@ def _headline(
             col(ActionEvent.at) < window[1],
         )
     ).one()
+    return created, changed
+
+
+def _headline(stats: Stats, tally: Tally, created: int, changed: int) -> Headline:
+    counted = tally.counted
     return Headline(
         total=stats.total,
         by_status=stats.by_status,
-        completed=completed,
-        completion_rate=round(completed / len(counted), 4) if counted else 0.0,
-        average_progress=(
-            round(sum(line.progress for line in counted) / len(counted), 2) if counted else 0.0
-        ),
+        completed=tally.completed,
+        completion_rate=round(tally.completed / counted, 4) if counted else 0.0,
+        average_progress=round(tally.progress / counted, 2) if counted else 0.0,
         overdue=stats.overdue,
         stale=stats.stale,
         created_in_period=created,

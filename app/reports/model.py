@@ -1,5 +1,7 @@
 """The one report model every format is rendered from."""
 
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -81,8 +83,8 @@ class ChangeLine(BaseModel):
     note: str | None
 
 
-class Report(BaseModel):
-    """A status report for a period and a set of filters, as of the period's end."""
+class ReportHead(BaseModel):
+    """A report's title, figures and ranking: all of it but its lists of actions and events."""
 
     title: str
     lang: Lang
@@ -93,6 +95,28 @@ class Report(BaseModel):
     filters: dict[str, Any]
     headline: Headline
     ranking: list[UnitStats]
+
+
+class Report(ReportHead):
+    """A status report for a period and a set of filters, as of the period's end."""
+
     overdue: list[ActionLine]
     changes: list[ChangeLine]
     actions: list[ActionLine]
+
+
+@dataclass
+class StreamedReport:
+    """A report whose action lines are read a chunk at a time while it is written, so a report
+    of every action stays in bounded memory. Its headline counts those lines: head() is whole
+    once chunks has been read through."""
+
+    lang: Lang
+    changes: list[ChangeLine]
+    chunks: Iterator[Sequence[ActionLine]]
+    head: Callable[[], ReportHead]
+
+    @classmethod
+    def of(cls, report: Report) -> "StreamedReport":
+        """A report already built, its lines in one chunk."""
+        return cls(report.lang, report.changes, iter([report.actions]), lambda: report)

@@ -17,8 +17,8 @@ from app.config import Settings
 from app.db import utcnow, write_session
 from app.errors import InvalidInput, NotFound
 from app.pagination import PageParams
-from app.reports.builder import action_lines, build_report, report_moment
-from app.reports.formats import csv, render
+from app.reports.builder import action_lines, build_report, report_moment, stream_report
+from app.reports.formats import STREAMED, csv, render, render_streamed
 from app.reports.model import Lang, ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.periods import (
@@ -50,12 +50,31 @@ def render_status_report(
     """The rendered report and its file name, e.g. tashan-status-2026-W48.xlsx; template: a
     unit's fill-in workbook (xlsx only), e.g. tashan-template-5-2026-W48.xlsx ("all" for
     every unit's actions)."""
-    report = build_report(session, settings, filters, period, lang)
-    content = render(report, fmt, template=template)
+    content, _ = render_report(session, settings, filters, period, lang, fmt, template)
     if template:
         owner = filters.owner_id or "all"
         return content, f"tashan-template-{owner}-{describe_period(period)}.{fmt}"
     return content, f"tashan-status-{describe_period(period)}.{fmt}"
+
+
+def render_report(
+    session: Session,
+    settings: Settings,
+    filters: ActionFilters,
+    period: tuple[date, date],
+    lang: Lang,
+    fmt: ReportFormat,
+    template: bool = False,
+) -> tuple[bytes, int]:
+    """The report written in fmt, and how many actions it lists. XLSX and CSV are written as
+    their lines are read, in bounded memory; the other formats are rendered from the whole
+    report, which holds every line."""
+    if fmt in STREAMED:
+        streamed = stream_report(session, settings, filters, period, lang)
+        content = render_streamed(streamed, fmt, template=template)
+        return content, streamed.head().headline.total
+    report = build_report(session, settings, filters, period, lang)
+    return render(report, fmt, template=template), len(report.actions)
 
 
 def stream_status_csv(
@@ -80,8 +99,9 @@ def stream_status_csv(
 def create_report(session: Session, settings: Settings, data: ReportCreate, actor: str) -> Report:
     """Generate a report and keep it (in the database and the export folder)."""
     period = (data.period_start, data.period_end)
-    model = build_report(session, settings, data.filters, period, data.lang)
-    content = render(model, data.format)
+    content, row_count = render_report(
+        session, settings, data.filters, period, data.lang, data.format
+    )
     report = _keep(
         session,
         content,
@@ -90,7 +110,7 @@ def create_report(session: Session, settings: Settings, data: ReportCreate, acto
         fmt=data.format,
         lang=data.lang,
         filters=data.filters,
-        row_count=len(model.actions),
+        row_count=row_count,
         actor=actor,
     )
     report.file_name = f"tashan-report-{report.id}-{describe_period(period)}.{data.format}"
@@ -278,23 +298,24 @@ def _make_scheduled(
             session.rollback()
             logger.info("the %s report for %s – %s is another process's", schedule.name, *period)
             return []
-        model = build_report(session, settings, filters, period, lang)
         name = f"tashan-{schedule.name}-{period_name(Cadence(schedule.name), period)}"
-        reports = [
-            _keep(
-                session,
-                render(model, ReportFormat(fmt)),
-                f"{name}.{fmt}",
-                period=period,
-                fmt=ReportFormat(fmt),
-                lang=lang,
-                filters=filters,
-                row_count=len(model.actions),
-                actor=SCHEDULER_ACTOR,
-                run=run,
+        reports = []
+        for fmt in map(ReportFormat, schedule.formats):
+            content, row_count = render_report(session, settings, filters, period, lang, fmt)
+            reports.append(
+                _keep(
+                    session,
+                    content,
+                    f"{name}.{fmt}",
+                    period=period,
+                    fmt=fmt,
+                    lang=lang,
+                    filters=filters,
+                    row_count=row_count,
+                    actor=SCHEDULER_ACTOR,
+                    run=run,
+                )
             )
-            for fmt in schedule.formats
-        ]
         session.commit()
         for report in reports:
             session.refresh(report)

@@ -17,15 +17,15 @@ from app.actions import service as action_service
 from app.actions.schemas import ActionFilters, ActionUpdate, ProgressUpdateCreate, TransitionCreate
 from app.actions.workflow import Status
 from app.config import Settings
-from app.reports import formats
-from app.reports.builder import build_report, current_week
+from app.reports import builder, formats
+from app.reports.builder import build_report, current_week, stream_report
 from app.reports.formats import csv as csv_format
 from app.reports.formats import html as html_format
 from app.reports.formats import json as json_format
 from app.reports.formats import md as md_format
 from app.reports.formats import xlsx as xlsx_format
 from app.reports.formats.table import local
-from app.reports.model import ActionLine, ChangeLine, Lang, Report, ReportFormat
+from app.reports.model import ActionLine, ChangeLine, Lang, Report, ReportFormat, ReportHead
 from app.seeding.schemas import SeedReport
 
 ZH_HEADERS = [
@@ -245,6 +245,49 @@ def test_xlsx_sheets_in_order_with_frozen_headers_and_filters(report: Report) ->
     assert header(book["排名"])[:2] == ["排名", "单位"]
     assert header(book["动态"])[:3] == ["时间", "编号", "事项"]
     assert {row[0].value for row in book["逾期"].iter_rows(min_row=2)} == {2, 3}
+
+
+def contents(book: Workbook) -> dict[str, Any]:
+    """What a reader sees of each sheet: its cells, column widths, filter and validations."""
+    return {
+        sheet.title: (
+            [
+                [(c.value, c.number_format, c.font.b, c.alignment.wrap_text) for c in row]
+                for row in sheet.iter_rows()
+            ],
+            {letter: dimension.width for letter, dimension in sheet.column_dimensions.items()},
+            sheet.auto_filter.ref,
+            [(rule.sqref, rule.formula1) for rule in sheet.data_validations.dataValidation],
+        )
+        for sheet in book.worksheets
+    }
+
+
+@pytest.mark.parametrize("template", [False, True])
+def test_xlsx_streamed_a_few_lines_at_a_time_is_the_whole_reports_workbook(
+    session: Session,
+    settings: Settings,
+    worked: date,
+    monkeypatch: pytest.MonkeyPatch,
+    template: bool,
+) -> None:
+    # Chunks of 5 lines while 7 rows size the columns: the rows that size them span chunks,
+    # and the 2 overdue lines never fill a sample.
+    fixed = settings.now()
+    monkeypatch.setattr(Settings, "now", lambda _: fixed)
+    monkeypatch.setattr(builder, "LINES_PER_CHUNK", 5)
+    monkeypatch.setattr(xlsx_format, "WIDTH_SAMPLE", 7)
+    period = current_week(fixed.date())
+    whole = build_report(session, settings, ActionFilters(), period, Lang.zh)
+    streamed = stream_report(session, settings, ActionFilters(), period, Lang.zh)
+
+    book = load_workbook(io.BytesIO(xlsx_format.render_streamed(streamed, template=template)))
+
+    assert contents(book) == contents(
+        load_workbook(io.BytesIO(xlsx_format.render(whole, template=template)))
+    )
+    assert streamed.head() == ReportHead(**dict(whole))
+    assert book.sheetnames == (["明细"] if template else ["概览", "排名", "明细", "逾期", "动态"])
 
 
 def test_xlsx_action_cells_are_typed(report: Report) -> None:

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from app.reports.formats import csv, html, json, md, xlsx
-from app.reports.model import Report, ReportFormat
+from app.reports.model import Report, ReportFormat, StreamedReport
 
 RENDERERS: dict[ReportFormat, Callable[[Report], bytes]] = {
     ReportFormat.xlsx: xlsx.render,
@@ -21,3 +21,16 @@ def render(report: Report, fmt: ReportFormat, *, template: bool = False) -> byte
             raise ValueError(f"a fill-in template is an xlsx workbook, not {fmt}")
         return xlsx.render(report, template=True)
     return RENDERERS[fmt](report)
+
+
+# The formats written as their action lines are read, in bounded memory.
+STREAMED = {ReportFormat.xlsx, ReportFormat.csv}
+
+
+def render_streamed(report: StreamedReport, fmt: ReportFormat, *, template: bool = False) -> bytes:
+    """render, the lines written as they are read; fmt is one of STREAMED."""
+    if fmt == ReportFormat.xlsx:
+        return xlsx.render_streamed(report, template=template)
+    if template or fmt != ReportFormat.csv:
+        raise ValueError(f"{fmt} is not written as it is read")
+    return b"".join(csv.stream(report.chunks, report.lang))

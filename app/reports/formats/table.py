@@ -11,10 +11,11 @@ from typing import Generic, TypeVar
 from app.actions.stats import UnitStats
 from app.actions.workflow import Status
 from app.reports.labels import label, status_label
-from app.reports.model import ActionLine, ChangeLine, Lang, Report
+from app.reports.model import ActionLine, ChangeLine, Lang, Report, ReportHead
 
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAYBE_GUARDED = (*FORMULA_STARTS, "'")
 # Ends the heading of a column a unit may fill in and upload back (/api/v1/imports); an
 # importer strips it to find the column's label.
 EDIT_MARK = " ✎"
@@ -135,7 +136,7 @@ CHANGE_COLUMNS: tuple[Column[ChangeLine], ...] = (
 )
 
 
-def ranking_table(report: Report) -> Table[UnitStats]:
+def ranking_table(report: ReportHead) -> Table[UnitStats]:
     return Table("ranking", RANKING_COLUMNS, report.ranking)
 
 
@@ -162,7 +163,7 @@ class Figure:
     kind: Kind = Kind.text
 
 
-def figures(report: Report) -> list[Figure]:
+def figures(report: ReportHead) -> list[Figure]:
     """The headline figures, in reading order."""
     lang, head = report.lang, report.headline
     period = f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"
@@ -184,7 +185,7 @@ def figures(report: Report) -> list[Figure]:
     return [Figure(label(key, lang), value, kind) for key, value, kind in pairs]
 
 
-def status_figures(report: Report) -> list[Figure]:
+def status_figures(report: ReportHead) -> list[Figure]:
     """How many actions have each status, headed in the report's language."""
     return [
         Figure(status_label(Status(count.status), report.lang), count.count, Kind.number)
@@ -200,6 +201,8 @@ def local(moment: datetime) -> datetime:
 
 def text(value: Value, kind: Kind = Kind.text) -> str:
     """A value as a reader reads it."""
+    if type(value) is str:  # the most common case first: a report has a million of them
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -225,6 +228,8 @@ def guard(value: str) -> str:
     """Text a spreadsheet shows as text (OWASP CSV injection): a leading quote before
     formula-like text, and before text that only looks guarded ('=x becomes ''=x), so that
     unguard gives every text back exactly."""
+    if not value.startswith(MAYBE_GUARDED):  # most text, answered without stripping quotes
+        return value
     return f"'{value}" if is_formula_like(value.lstrip("'")) else value
 
 

@@ -9,9 +9,11 @@ bounded memory. Text is always stored as text (never a formula); dates, times, p
 rates are real dates, times and numbers with number formats. Times are wall-clock
 times of the deployment time zone."""
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from io import BytesIO
-from typing import Any
+from typing import Any, Generic
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -21,25 +23,28 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.writer.excel import ExcelWriter
 
 from app.actions.workflow import Status
 from app.reports.formats.table import (
+    ACTION_COLUMNS,
+    CHANGE_COLUMNS,
+    RANKING_COLUMNS,
     RATE_COLUMN,
+    ROUND_TRIP_COLUMNS,
+    Column,
     Kind,
-    Table,
+    Row,
     Value,
-    actions_table,
-    changes_table,
     display_width,
     figures,
+    heading,
     local,
-    overdue_table,
-    ranking_table,
     status_figures,
     text,
 )
 from app.reports.labels import label, status_label
-from app.reports.model import Lang, Report
+from app.reports.model import ActionLine, Lang, Report, ReportHead, StreamedReport
 
 Sheet = Any  # openpyxl's WriteOnlyWorksheet, which has no type hints
 
@@ -68,32 +73,132 @@ A4 = 9  # paper size code
 def render(report: Report, *, template: bool = False) -> bytes:
     """The report as .xlsx bytes; template: a unit's fill-in form, the 明细 sheet alone with
     its status, progress and due-date entries validated and progress a whole number 0..100."""
+    return render_streamed(StreamedReport.of(report), template=template)
+
+
+def render_streamed(report: StreamedReport, *, template: bool = False) -> bytes:
+    """render, the action lines written to their sheets a chunk at a time as they are read.
+
+    Each sheet of a write-only workbook streams to a temporary file of its own, so the 明细 and
+    逾期 sheets fill side by side, and 概览 (created first, so it comes first) is written last,
+    once the lines have been counted into its figures."""
     workbook = Workbook(write_only=True)
-    actions = actions_table(report, round_trip=True)
+    lang = report.lang
     if template:
-        sheet = workbook.create_sheet(label(actions.key, report.lang))
-        _write_table(sheet, actions, report.lang, template=True)
-    else:
-        overview = workbook.create_sheet(label("overview", report.lang))
-        tables: list[Table[Any]] = [
-            ranking_table(report),
-            actions,
-            overdue_table(report),
-            changes_table(report),
-        ]
-        sheets = [workbook.create_sheet(label(table.key, report.lang)) for table in tables]
-        _write_overview(overview, report, ranking_sheet=sheets[0])
-        for sheet, table in zip(sheets, tables, strict=True):
-            _write_table(sheet, table, report.lang)
+        sheet = workbook.create_sheet(label("actions", lang))
+        _write_lines(report.chunks, SheetWriter(sheet, ROUND_TRIP_COLUMNS, lang, template=True))
+        return _saved(workbook)
+    overview = workbook.create_sheet(label("overview", lang))
+    ranking, actions, overdue, changes = (
+        workbook.create_sheet(label(key, lang))
+        for key in ("ranking", "actions", "overdue_sheet", "changes")
+    )
+    _write_lines(
+        report.chunks,
+        SheetWriter(actions, ROUND_TRIP_COLUMNS, lang),
+        SheetWriter(overdue, ACTION_COLUMNS, lang),
+    )
+    head = report.head()
+    _write_rows(SheetWriter(ranking, RANKING_COLUMNS, lang), head.ranking)
+    _write_rows(SheetWriter(changes, CHANGE_COLUMNS, lang), report.changes)
+    _write_overview(overview, head, ranking_sheet=ranking)
+    return _saved(workbook)
+
+
+def _write_lines(
+    chunks: Iterable[Sequence[ActionLine]],
+    actions: "SheetWriter[ActionLine]",
+    overdue: "SheetWriter[ActionLine] | None" = None,
+) -> None:
+    for chunk in chunks:
+        actions.add(chunk)
+        if overdue is not None:
+            overdue.add([line for line in chunk if line.overdue])
+    actions.close()
+    if overdue is not None:
+        overdue.close()
+
+
+def _write_rows(writer: "SheetWriter[Row]", rows: Sequence[Row]) -> None:
+    writer.add(rows)
+    writer.close()
+
+
+def _saved(workbook: Workbook) -> bytes:
+    """The workbook zipped at the fastest deflate level: the sheets of a large report are
+    hundreds of MB of XML, which the default level takes several times as long to pack, for a
+    file only somewhat smaller."""
     buffer = BytesIO()
-    workbook.save(buffer)
+    archive = ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1)
+    ExcelWriter(workbook, archive).save()  # what workbook.save does, at its default level
     return buffer.getvalue()
+
+
+class SheetWriter(Generic[Row]):
+    """Rows of a table appended to a write-only sheet as they come: a header row (the headings
+    of editable columns highlighted), then a row per item; in a template, the entries are
+    validated. openpyxl writes a sheet's column widths before its first row, so the first
+    WIDTH_SAMPLE rows wait here until they have sized the columns."""
+
+    def __init__(
+        self, sheet: Sheet, columns: Sequence[Column[Row]], lang: Lang, template: bool = False
+    ) -> None:
+        self.sheet, self.columns, self.lang, self.template = sheet, columns, lang, template
+        self.waiting: list[Row] | None = []  # None once the header is written
+        self.written = 0
+
+    def add(self, rows: Sequence[Row]) -> None:
+        if self.waiting is None:
+            self._append(rows)
+            return
+        self.waiting.extend(rows)
+        if len(self.waiting) >= WIDTH_SAMPLE:
+            self._start()
+
+    def close(self) -> None:
+        """Write what still waits, and what comes after the rows: the filter and validations."""
+        if self.waiting is not None:
+            self._start()
+        self.sheet.auto_filter.ref = f"A1:{get_column_letter(len(self.columns))}{self.written + 1}"
+        if self.template:
+            _validate(self.sheet, self.columns, self.lang, last_row=self.written + 1 + SPARE_ROWS)
+
+    def _start(self) -> None:
+        sheet, columns, lang = self.sheet, self.columns, self.lang
+        headers = [heading(column, lang) for column in columns]
+        waiting, self.waiting = self.waiting or [], None
+        _size_columns(sheet, columns, headers, waiting[:WIDTH_SAMPLE], lang)
+        sheet.freeze_panes = "A2"
+        sheet.print_title_rows = "1:1"
+        _fit_to_page_width(sheet)
+        if self.template:
+            _format_validated_columns(sheet, columns)
+        sheet.append(
+            [_heading(sheet, h, c.editable) for c, h in zip(columns, headers, strict=True)]
+        )
+        self._append(waiting)
+
+    def _append(self, rows: Sequence[Row]) -> None:
+        sheet, columns, lang = self.sheet, self.columns, self.lang
+        # A styled cell per column, refilled row after row (append writes a row out before it
+        # returns): a new cell object per value, its style looked up anew, cost the most.
+        styled = [_cell(sheet, None, c.kind, c.wrap) if _is_styled(c) else None for c in columns]
+        for row in rows:
+            sheet.append(
+                [
+                    _plain(sheet, column.get(row, lang))
+                    if cell is None
+                    else _refill(cell, column.get(row, lang))
+                    for column, cell in zip(columns, styled, strict=True)
+                ]
+            )
+        self.written += len(rows)
 
 
 def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False) -> Any:
     """A cell holding value as Excel should: text as literal text, numbers and dates typed."""
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT])
+        cell = WriteOnlyCell(sheet, value=_clean(value))
         cell.data_type = "s"  # "=..." would otherwise be stored as a formula
     else:
         cell = WriteOnlyCell(sheet, value=_typed(value))
@@ -102,6 +207,34 @@ def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False
     if wrap:
         cell.alignment = WRAP
     return cell
+
+
+def _is_styled(column: Column[Any]) -> bool:
+    return column.wrap or column.kind in NUMBER_FORMATS
+
+
+def _refill(cell: Any, value: Value) -> Any:
+    """cell (of a styled column) holding value instead, typed as _cell types it."""
+    if isinstance(value, str):
+        cell.value = _clean(value)
+        cell.data_type = "s"
+    else:
+        cell.value = _typed(value)
+    return cell
+
+
+def _plain(sheet: Sheet, value: Value) -> Any:
+    """value as a cell of an unstyled column holds it: a plain value, which costs openpyxl a
+    fraction of a cell object, unless it is text that would be read as a formula."""
+    if not isinstance(value, str):
+        return value
+    cleaned = _clean(value)
+    return _cell(sheet, cleaned) if cleaned.startswith("=") else cleaned
+
+
+def _clean(text: str) -> str:
+    """text without the characters XML cannot hold, cut to Excel's limit on a cell."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
 
 
 def _typed(value: Value) -> Value:
@@ -114,31 +247,6 @@ def _bold(sheet: Sheet, value: str, font: Font = BOLD) -> Any:
     return cell
 
 
-def _write_table(sheet: Sheet, table: Table[Any], lang: Lang, template: bool = False) -> None:
-    """A header row (the headings of editable columns highlighted) and a row per item; in a
-    template, the entries are validated."""
-    headers = table.headers(lang)
-    kinds = [c.kind for c in table.columns]
-    _size_columns(sheet, table, headers, lang)
-    sheet.freeze_panes = "A2"
-    sheet.print_title_rows = "1:1"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(table.rows) + 1}"
-    _fit_to_page_width(sheet)
-    if template:
-        _validate(sheet, table, kinds, lang, last_row=len(table.rows) + 1 + SPARE_ROWS)
-    sheet.append(
-        [_heading(sheet, h, c.editable) for c, h in zip(table.columns, headers, strict=True)]
-    )
-    for row in table.rows:
-        values = table.values(row, lang)
-        sheet.append(
-            [
-                _cell(sheet, value, kind, column.wrap)
-                for column, kind, value in zip(table.columns, kinds, values, strict=True)
-            ]
-        )
-
-
 def _heading(sheet: Sheet, header: str, editable: bool) -> Any:
     cell = _bold(sheet, header)
     if editable:
@@ -146,9 +254,10 @@ def _heading(sheet: Sheet, header: str, editable: bool) -> Any:
     return cell
 
 
-def _validate(
-    sheet: Sheet, table: Table[Any], kinds: list[Kind], lang: Lang, last_row: int
-) -> None:
+VALIDATED = ("status", "progress", "due_on")
+
+
+def _validate(sheet: Sheet, columns: Sequence[Column[Row]], lang: Lang, last_row: int) -> None:
     """Validations of the status, progress and due-date columns, over the data rows and
     SPARE_ROWS more (never the header); an empty cell is allowed."""
     statuses = ",".join(status_label(status, lang) for status in Status)
@@ -159,7 +268,7 @@ def _validate(
             type="date", operator="between", formula1=EARLIEST_DUE, formula2=LATEST_DUE
         ),
     }
-    for index, (column, kind) in enumerate(zip(table.columns, kinds, strict=True), 1):
+    for index, column in enumerate(columns, 1):
         rule = rules.get(column.key)
         if rule is None:
             continue
@@ -170,14 +279,23 @@ def _validate(
         rule.prompt = rule.error = label(f"{column.key}_prompt", lang)
         rule.add(f"{letter}2:{letter}{last_row}")
         sheet.data_validations.append(rule)
-        if kind in NUMBER_FORMATS:  # so a date typed in a spare row shows as one
-            sheet.column_dimensions[letter].number_format = NUMBER_FORMATS[kind]
 
 
-def _size_columns(sheet: Sheet, table: Table[Any], headers: list[str], lang: Lang) -> None:
+def _format_validated_columns(sheet: Sheet, columns: Sequence[Column[Row]]) -> None:
+    """So a date typed in a spare row shows as one (before the first row: openpyxl writes a
+    column's format with its width)."""
+    for index, column in enumerate(columns, 1):
+        if column.key in VALIDATED and column.kind in NUMBER_FORMATS:
+            sheet.column_dimensions[get_column_letter(index)].number_format = NUMBER_FORMATS[
+                column.kind
+            ]
+
+
+def _size_columns(
+    sheet: Sheet, columns: Sequence[Column[Row]], headers: list[str], sample: list[Row], lang: Lang
+) -> None:
     """Widths that fit the heading and the first rows' text, capped at MAX_WIDTH."""
-    sample = table.rows[:WIDTH_SAMPLE]
-    for index, (column, header) in enumerate(zip(table.columns, headers, strict=True), 1):
+    for index, (column, header) in enumerate(zip(columns, headers, strict=True), 1):
         texts = [text(column.get(row, lang), column.kind) for row in sample]
         _set_width(sheet, index, [header, *texts], WRAP_MIN_WIDTH if column.wrap else MIN_WIDTH)
 
@@ -196,7 +314,7 @@ def _fit_to_page_width(sheet: Sheet) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write_overview(sheet: Sheet, report: Report, ranking_sheet: Sheet) -> None:
+def _write_overview(sheet: Sheet, report: ReportHead, ranking_sheet: Sheet) -> None:
     """The headline figures in two columns, counts by status, and the chart beside them."""
     lang = report.lang
     headline, statuses = figures(report), status_figures(report)
@@ -218,7 +336,7 @@ def _write_overview(sheet: Sheet, report: Report, ranking_sheet: Sheet) -> None:
         sheet.add_chart(_rate_chart(report, ranking_sheet), "D3")
 
 
-def _rate_chart(report: Report, ranking_sheet: Sheet) -> BarChart:
+def _rate_chart(report: ReportHead, ranking_sheet: Sheet) -> BarChart:
     """Completion rate by unit, read from the ranking sheet, best unit on top."""
     last_row = len(report.ranking) + 1
     chart = BarChart()
