@@ -47,10 +47,19 @@ report_cli = typer.Typer(help="Status reports and the 五个一 schedules.")
 cli.add_typer(report_cli, name="report")
 
 
+def _upgrade(url: str) -> None:
+    """Migrate the database to head, or exit 1 saying in one line why it cannot be."""
+    try:
+        migrations.upgrade(url)
+    except migrations.MigrationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 def _migrated_engine() -> Engine:
     """An engine on the configured database, migrated to head first."""
     url = get_settings().database_url
-    migrations.upgrade(url)
+    _upgrade(url)
     return create_db_engine(url)
 
 
@@ -58,7 +67,7 @@ def _migrated_engine() -> Engine:
 def db_upgrade() -> None:
     """Apply migrations to head (idempotent)."""
     url = get_settings().database_url
-    migrations.upgrade(url)
+    _upgrade(url)
     typer.echo(f"database at revision {migrations.head_revision(url)}")
 
 

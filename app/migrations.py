@@ -5,8 +5,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from app.config import MIGRATIONS_DIR
+
+
+class MigrationError(Exception):
+    """The database cannot be brought to the schema: unreachable, or unfit (the message says
+    why and what to do)."""
 
 
 def alembic_config(database_url: str) -> Config:
@@ -18,8 +24,12 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply migrations up to revision (idempotent)."""
-    command.upgrade(alembic_config(database_url), revision)
+    """Apply migrations up to revision (idempotent); MigrationError when the database cannot
+    be reached or a migration refuses it."""
+    try:
+        command.upgrade(alembic_config(database_url), revision)
+    except OperationalError as exc:
+        raise MigrationError(f"cannot reach the database: {exc.orig}") from exc
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -1,13 +1,15 @@
 """The `tashan` command as a user runs it."""
 
+import uuid
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Engine, create_engine, func, make_url, select, text
 
 from app.config import SEEDS_DIR
 from app.migrations import head_revision
 from app.models import metadata
-from tests.conftest import run_tashan
+from tests.conftest import POSTGRES_URL, run_tashan
 
 TALLIES = {
     "sources": "1 created, 0 updated, 0 unchanged",
@@ -59,6 +61,40 @@ def test_db_upgrade_creates_a_fresh_sqlite_database(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "fresh.db").exists()
     assert f"revision {head_revision(url)}" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["seed"], ["serve"]])
+def test_an_unreachable_database_is_one_line_not_a_traceback(command: list[str]) -> None:
+    result = run_tashan("postgresql+psycopg://postgres@127.0.0.1:1/tashan", *command)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot reach the database: "), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) <= 2, result.stderr  # libpq's own line
+
+
+if POSTGRES_URL:  # a database with another locale needs a PostgreSQL server
+
+    def test_db_upgrade_refuses_a_c_locale_database_in_one_line() -> None:
+        assert POSTGRES_URL is not None
+        name = f"tashan_c_locale_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(
+                text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 LC_CTYPE 'C' LC_COLLATE 'C'")
+            )
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        try:
+            result = run_tashan(url, "db", "upgrade")
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            admin.dispose()
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: the database's LC_CTYPE does not class"), (
+            result.stderr
+        )
+        assert "C.UTF-8" in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_db_backup_refuses_what_it_cannot_do_and_writes_nothing(tmp_path: Path) -> None:

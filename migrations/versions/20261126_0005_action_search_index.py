@@ -16,6 +16,7 @@ from alembic import op
 from sqlalchemy import text
 
 from app.actions import search
+from app.migrations import MigrationError
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -47,7 +48,7 @@ def upgrade() -> None:
         # Under the plain "C" locale PostgreSQL's regular expressions take no Chinese character
         # for a letter, and every search would silently find nothing.
         if not bind.execute(text("SELECT '招' ~ '[[:alnum:]]'")).scalar():
-            raise RuntimeError(
+            raise MigrationError(
                 "the database's LC_CTYPE does not class Chinese characters as letters; "
                 "create it with a UTF-8 locale such as C.UTF-8"
             )
