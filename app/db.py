@@ -70,13 +70,15 @@ def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         # Without a connect timeout a database host that stops answering hangs every request
         # for minutes; with it they fail fast with 503. A timeout in the URL wins.
         connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 5}
-        return create_engine(
+        engine = create_engine(
             url,
             pool_pre_ping=True,
             pool_size=pool_size,
             connect_args=connect_args,
             json_serializer=_dumps,
         )
+        event.listen(engine, "handle_error", _reopen_after_read_only)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -112,12 +114,18 @@ def _begin_sqlite_transaction(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def is_read_only_error(error: BaseException | None) -> bool:
+    """Whether the database refused a write because it takes none: a SQLite file it may not
+    write, or a PostgreSQL hot standby or default_transaction_read_only database."""
+    name = getattr(error, "sqlite_errorname", "")
+    return name.startswith("SQLITE_READONLY") or getattr(error, "sqlstate", "") == "25006"
+
+
 def _reopen_after_read_only(context: ExceptionContext) -> None:
-    # SQLite opens a file it may not write read-only, and the connection stays so; counting
-    # the error as a disconnect drops the pooled connections, so writes work again as soon
-    # as the file is writable, without a restart.
-    name = getattr(context.original_exception, "sqlite_errorname", "")
-    if name.startswith("SQLITE_READONLY"):
+    # SQLite opens a file it may not write read-only, and a PostgreSQL session keeps the
+    # read-only default it started with; counting the error as a disconnect drops the pooled
+    # connections, so writes work again as soon as the database takes them, without a restart.
+    if is_read_only_error(context.original_exception):
         context.is_disconnect = True
 
 

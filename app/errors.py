@@ -9,10 +9,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+
+from app.db import is_read_only_error
 
 PROBLEM_JSON = "application/problem+json"
 BODY_PARSE_ERROR = "There was an error parsing the body"
@@ -191,16 +193,24 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, OperationalError)
+    assert isinstance(exc, DBAPIError)
     logger.error("database error on %s: %s", request.url.path, exc)
     return problem_response(request, 503, database_trouble(exc), "database-unavailable")
 
 
-def database_trouble(exc: OperationalError) -> str:
+async def _database_internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # psycopg raises a read-only PostgreSQL's refusal of a write as an InternalError.
+    assert isinstance(exc, InternalError)
+    if is_read_only_error(exc.orig):
+        return await _database_unavailable(request, exc)
+    return await _unexpected(request, exc)
+
+
+def database_trouble(exc: DBAPIError) -> str:
     """What a client is told about a database failure that is not its fault."""
-    sqlite_error = getattr(exc.orig, "sqlite_errorname", "")
-    if sqlite_error.startswith("SQLITE_READONLY"):
+    if is_read_only_error(exc.orig):
         return "the database is read-only, so nothing can be changed now; reads still work"
+    sqlite_error = getattr(exc.orig, "sqlite_errorname", "")
     if sqlite_error == "SQLITE_FULL" or getattr(exc.orig, "sqlstate", "") == "53100":
         return "the disk holding the database is full; nothing was changed"
     if sqlite_error.startswith("SQLITE_IOERR"):
@@ -221,4 +231,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InternalError, _database_internal_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, func, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlmodel import Session, col, select
 
 from app.auth.models import ApiKey, Role
 from app.auth.schemas import KeyCreate
-from app.db import utcnow, write_session
+from app.db import is_read_only_error, utcnow, write_session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pagination import PageParams
 
@@ -175,7 +175,9 @@ def _touch(engine: Engine, key: ApiKey, now: datetime) -> None:
         with write_session(engine) as session:
             session.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
             session.commit()
-    except OperationalError as exc:
+    except (OperationalError, InternalError) as exc:
+        if isinstance(exc, InternalError) and not is_read_only_error(exc.orig):
+            raise
         logger.warning("could not record the use of key %s: %s", key.id, exc.orig)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine, make_url, text
 from sqlmodel import Session, col, select
 
 from app import migrations
@@ -231,6 +231,57 @@ if POSTGRES_URL:  # the outage needs a PostgreSQL server to relay to
             f"/readyz 503 during, 200 after; first 200 {first_ok - back_at:.2f} s after the "
             f"proxy came back; {len(load.answers)} requests in all; {checked} actions whole"
         )
+
+    def test_read_only_postgresql_refuses_writes_with_503_serves_reads_and_recovers(
+        engine: Engine, database_url: str, tmp_path: Path
+    ) -> None:
+        """As a hot standby answers, or a database set default_transaction_read_only."""
+        key = seeded_with_key(engine)
+        before = snapshot(engine)
+        name = make_url(database_url).database
+        with (
+            database_setting(engine, name, "default_transaction_read_only", "on"),
+            tashan_process(database_url, tmp_path / "server.log") as (base_url, _),
+            httpx.Client(base_url=base_url, headers={"X-API-Key": key}) as client,
+        ):
+            listed = client.get("/api/v1/actions", params={"limit": 200})
+            refused = [patch(client, 1, "read-only"), *other_writes(client, 2)]
+            ready = client.get("/readyz")
+            reset_database_setting(engine, name, "default_transaction_read_only")
+            again = retry_until_ok(lambda: patch(client, 1, "writable again"))
+
+        assert listed.status_code == 200
+        assert listed.json()["total"] == len(before)
+        for response in refused:
+            body = assert_problem(response, 503)
+            assert "read-only" in body["detail"]
+        assert ready.status_code == 200
+        assert again.status_code == 200
+        assert "Traceback" not in (tmp_path / "server.log").read_text()
+        after = snapshot(engine)
+        assert after.pop(1)["assignee"] == "writable again"
+        before.pop(1)
+        assert after == before
+        assert_every_action_whole(engine)
+        print(f"\nread-only PostgreSQL: {len(refused)} writes refused with 503, reads served")
+
+    @contextmanager
+    def database_setting(
+        engine: Engine, name: str | None, setting: str, value: str
+    ) -> Iterator[None]:
+        """ALTER DATABASE name SET setting = value for the sessions that start meanwhile."""
+        with engine.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" SET {setting} = {value}'))
+            connection.commit()
+        try:
+            yield
+        finally:
+            reset_database_setting(engine, name, setting)
+
+    def reset_database_setting(engine: Engine, name: str | None, setting: str) -> None:
+        with engine.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" RESET {setting}'))
+            connection.commit()
 
 
 @pytest.fixture
