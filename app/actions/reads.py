@@ -209,10 +209,20 @@ def page_body(
         page,
     )
     with engine.connect() as connection:
+        counted = bool(filters.q and filters.q.strip()) and connection.dialect.name == "postgresql"
+        if counted:
+            # PostgreSQL reads every row a search matches from the table (its GIN index
+            # cannot count them; a common word matches thousands on thousands of pages):
+            # counted as the page is picked, not read again for the total. SQLite counts
+            # from its FTS table and the archived index, and stops a page at its last row.
+            query = query.add_columns(func.count().over().label("total"))
         connection.begin()  # the page and its total read one snapshot
         picked = connection.execute(query).all()
         reads = _reads_of(connection, [row.id for row in picked], moment.today)
-        total = listing.count_actions(connection, filters, moment)
+        if counted and picked:
+            total = picked[0].total
+        else:
+            total = listing.count_actions(connection, filters, moment)
     for read, row in zip(reads, picked, strict=True):
         if moment.as_of is not None:
             read |= _status_and_progress(row.status, row.progress, read["due_on"], moment.today)

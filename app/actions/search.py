@@ -37,6 +37,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import Over
 from sqlalchemy.sql.functions import FunctionElement, func
 from sqlmodel import col
 
@@ -87,7 +88,7 @@ def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> 
     # many rows, it would read actions in id order and compute action_grams for each until a
     # page is full, rather than take the rows the index names.
     query = select(cast(func.replace(*element.clauses, " ", " & "), TSQUERY)).scalar_subquery()
-    if getattr(compiler.statement, "_limit_clause", None) is None:  # every match: read them
+    if _reads_every_match(compiler.statement):  # read the matching rows once, from the index
         indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
         return compiler.process(indexed.op("@@")(query), **kw)
     # A page: the ids of every match, then the rows (and their joins) of the page's only.
@@ -95,6 +96,15 @@ def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> 
     indexed = func.action_grams(found.title, found.detail, found.quote)
     ids = select(col(found.id)).where(indexed.op("@@")(query))
     return compiler.process(col(Action.id).in_(ids), **kw)
+
+
+def _reads_every_match(statement: Any) -> bool:
+    """Whether statement reads every match: it has no LIMIT (a count, a full read), or it is
+    a page that also counts every match (count(*) OVER (), see reads.page_body)."""
+    if getattr(statement, "_limit_clause", None) is None:
+        return True
+    columns = getattr(statement, "selected_columns", [])
+    return any(isinstance(getattr(column, "element", column), Over) for column in columns)
 
 
 @compiles(_Matches, "sqlite")

@@ -4,6 +4,7 @@ and stays exact as actions are created, edited, re-seeded and imported."""
 import random
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -112,6 +113,28 @@ def test_search_finds_exactly_the_substring_matches(
         assert found(session, settings, term) == expected(session, term), term
     hits = sum(bool(expected(session, term)) for term in terms)
     assert hits > len(terms) / 2  # the terms were not all misses
+
+
+def test_search_pages_of_the_api_hold_every_match_and_count_them(
+    engine: Engine, session: Session, client: TestClient, random_actions: random.Random
+) -> None:
+    """Through the API's list, whose page and total PostgreSQL reads in one statement: every
+    page, and past the last one, says how many unarchived actions match."""
+    archived = sorted(expected(session, "招"))[::3]
+    with write_session(engine) as writer:
+        for action_id in archived:
+            version = action_service.get_action(writer, action_id).version
+            action_service.archive_action(writer, action_id, version, "test")
+    session.rollback()  # read after the archiving
+    for term in ("招", "招商", "商引资", "a b", "招商引资党建"):
+        matches = sorted(expected(session, term) - set(archived))
+        pages = [
+            client.get("/api/v1/actions", params={"q": term, "limit": 7, "offset": offset}).json()
+            for offset in range(0, len(matches) + 8, 7)
+        ]
+        assert [page["total"] for page in pages] == [len(matches)] * len(pages), term
+        assert [item["id"] for page in pages for item in page["items"]] == matches, term
+    assert archived and len(expected(session, "招") - set(archived)) > 7  # more than a page
 
 
 def test_search_follows_edits(
