@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Row, ScalarSelect, Select, String, bindparam, cast, func
+from sqlalchemy import Connection, ScalarSelect, Select, String, bindparam, cast, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -147,9 +147,12 @@ def action_lines(
     )
     # Core statements run on the session's connection skip the ORM's handling of results.
     connection, after = session.connection(), 0
+    names = list(query.selected_columns.keys())
     themes = _themes_by_id(connection)
+    statuses = {status: status_label(status, lang) for status in Status}
     while rows := connection.execute(query, {"after": after}).all():
-        yield ACTION_LINES.validate_python([_line(row, themes, moment, lang) for row in rows])
+        fields = (dict(zip(names, row, strict=True)) for row in rows)
+        yield ACTION_LINES.validate_python([_line(f, themes, statuses, moment) for f in fields])
         after = rows[-1].id
 
 
@@ -202,18 +205,23 @@ def _themes_by_id(connection: Connection) -> dict[str, tuple[int, str]]:
 
 
 def _line(
-    row: Row[Any], themes: dict[str, tuple[int, str]], moment: Moment, lang: Lang
+    fields: dict[str, Any],
+    themes: dict[str, tuple[int, str]],
+    statuses: dict[Status, str],
+    moment: Moment,
 ) -> dict[str, Any]:
-    status = Status(row.status)
-    theme_ids = row.theme_ids.split(",") if row.theme_ids else []
-    return {
-        **row._mapping,
-        "status_label": status_label(status, lang),
-        "overdue": is_overdue(row.due_on, status, moment.today),
-        "themes": [name for _, name in sorted(themes[theme_id] for theme_id in theme_ids)],
-        "latest_note": row.latest_note or None,
-        "updated_at": row.updated_at.astimezone(moment.now.tzinfo),
-    }
+    """The ActionLine fields of a row of the chunk query, given the report's themes and status
+    labels."""
+    status, theme_ids = Status(fields["status"]), fields.pop("theme_ids")
+    ordered = sorted(themes[theme_id] for theme_id in theme_ids.split(",")) if theme_ids else []
+    fields.update(
+        status_label=statuses[status],
+        overdue=is_overdue(fields["due_on"], status, moment.today),
+        themes=[name for _, name in ordered],
+        latest_note=fields["latest_note"] or None,
+        updated_at=fields["updated_at"].astimezone(moment.now.tzinfo),
+    )
+    return fields
 
 
 def _period_counts(

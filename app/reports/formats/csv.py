@@ -8,7 +8,15 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from app.reports.formats.table import ROUND_TRIP_COLUMNS, Table, guard
+from app.reports.formats.table import (
+    MAYBE_GUARDED,
+    ROUND_TRIP_COLUMNS,
+    Kind,
+    Table,
+    Value,
+    guard,
+    text,
+)
 from app.reports.model import ActionLine, Lang, Report
 
 BOM = "\ufeff"
@@ -27,9 +35,21 @@ def stream(chunks: Iterable[Sequence[ActionLine]], lang: Lang) -> Iterator[bytes
     writer = csv.writer(buffer)  # the excel dialect: CRLF, quoting where needed
     writer.writerow([guard(header) for header in table.headers(lang)])
     for chunk in chunks:
-        writer.writerows([guard(cell) for cell in table.texts(row, lang)] for row in chunk)
+        writer.writerows(
+            [_cell(column.get(row, lang), column.kind) for column in table.columns] for row in chunk
+        )
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
     if buffer.tell():  # no action at all: the header alone
         yield buffer.getvalue().encode("utf-8")
+
+
+def _cell(value: Value, kind: Kind) -> str:
+    """guard(text(value, kind)); most cells are text that needs neither, answered without a
+    call (a report of every action has a million and a half cells)."""
+    if type(value) is str and not value.startswith(MAYBE_GUARDED):
+        return value
+    if value is None:
+        return ""
+    return guard(text(value, kind))
