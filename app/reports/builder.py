@@ -1,8 +1,9 @@
 """Building the report model for a period and a set of filters, as of the period's end."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -31,6 +32,7 @@ from app.units.models import Unit
 
 ACTION_LINES = TypeAdapter(list[ActionLine])
 LINES_PER_CHUNK = 1000
+THEME_COMBINATIONS = 4096  # the sets of themes whose sorted names a report keeps
 
 # The label key of each field an update can change.
 FIELD_LABEL_KEYS = {
@@ -148,7 +150,7 @@ def action_lines(
     # Core statements run on the session's connection skip the ORM's handling of results.
     connection, after = session.connection(), 0
     names = list(query.selected_columns.keys())
-    themes = _themes_by_id(connection)
+    themes = _theme_names(connection)
     statuses = {status: status_label(status, lang) for status in Status}
     while rows := connection.execute(query, {"after": after}).all():
         fields = (dict(zip(names, row, strict=True)) for row in rows)
@@ -198,26 +200,33 @@ def _latest_note(moment: Moment) -> ScalarSelect[Any]:
     )
 
 
-def _themes_by_id(connection: Connection) -> dict[str, tuple[int, str]]:
-    """Each theme's place by name (as the database orders names) and name, by its id as text."""
+def _theme_names(connection: Connection) -> Callable[[str | None], tuple[str, ...]]:
+    """The names of the themes with the comma-separated ids given, in the order the database
+    sorts names; a combination of themes, which many actions share, is sorted once."""
     rows = connection.execute(sa_select(col(Theme.id), col(Theme.name)).order_by(col(Theme.name)))
-    return {str(theme_id): (place, name) for place, (theme_id, name) in enumerate(rows)}
+    by_id = {str(theme_id): (place, name) for place, (theme_id, name) in enumerate(rows)}
+
+    @lru_cache(maxsize=THEME_COMBINATIONS)
+    def names(theme_ids: str | None) -> tuple[str, ...]:
+        ordered = sorted(by_id[theme_id] for theme_id in theme_ids.split(",")) if theme_ids else []
+        return tuple(name for _, name in ordered)
+
+    return names
 
 
 def _line(
     fields: dict[str, Any],
-    themes: dict[str, tuple[int, str]],
+    themes: Callable[[str | None], tuple[str, ...]],
     statuses: dict[Status, str],
     moment: Moment,
 ) -> dict[str, Any]:
-    """The ActionLine fields of a row of the chunk query, given the report's themes and status
-    labels."""
-    status, theme_ids = Status(fields["status"]), fields.pop("theme_ids")
-    ordered = sorted(themes[theme_id] for theme_id in theme_ids.split(",")) if theme_ids else []
+    """The ActionLine fields of a row of the chunk query, given the report's theme names and
+    status labels."""
+    status = Status(fields["status"])
     fields.update(
         status_label=statuses[status],
         overdue=is_overdue(fields["due_on"], status, moment.today),
-        themes=[name for _, name in ordered],
+        themes=themes(fields.pop("theme_ids")),
         latest_note=fields["latest_note"] or None,
         updated_at=fields["updated_at"].astimezone(moment.now.tzinfo),
     )
