@@ -178,6 +178,26 @@ def test_filters_select_the_same_actions_as_the_actions_list(client: TestClient)
     assert json_report(client, status="completed")["actions"] == []
 
 
+@pytest.mark.usefixtures("seeded")
+def test_each_line_shows_its_actions_themes_by_name_and_its_latest_note(
+    client: TestClient,
+) -> None:
+    write_action(client, 2, "transitions", {"to": "accepted"})
+    write_action(client, 2, "transitions", {"to": "in_progress"})
+    write_action(client, 2, "updates", {"note": "方案初稿", "progress": 10})
+    write_action(client, 2, "updates", {"note": "方案定稿", "progress": 20})
+    write_action(client, 2, "patch", {"assignee": "张明"})  # an event without a note
+    listed = client.get("/api/v1/actions", params={"limit": 200}).json()["items"]
+
+    report = json_report(client)
+
+    themes = {action["id"]: action["themes"] for action in listed}
+    assert any(len(names) > 1 for names in themes.values())
+    assert {line["id"]: line["themes"] for line in report["actions"]} == themes
+    assert line(report, 2)["latest_note"] == "方案定稿"
+    assert line(report, 3)["latest_note"] is None
+
+
 @pytest.mark.parametrize(
     ("start", "end", "name"),
     [
