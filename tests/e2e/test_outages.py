@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,28 +242,16 @@ if POSTGRES_URL:  # the outage needs a PostgreSQL server to relay to
         with (
             database_setting(engine, name, "default_transaction_read_only", "on"),
             tashan_process(database_url, tmp_path / "server.log") as (base_url, _),
-            httpx.Client(base_url=base_url, headers={"X-API-Key": key}) as client,
         ):
-            listed = client.get("/api/v1/actions", params={"limit": 200})
-            refused = [patch(client, 1, "read-only"), *other_writes(client, 2)]
-            ready = client.get("/readyz")
-            reset_database_setting(engine, name, "default_transaction_read_only")
-            again = retry_until_ok(lambda: patch(client, 1, "writable again"))
+            answers = writes_while_read_only(
+                base_url,
+                key,
+                lambda: reset_database_setting(engine, name, "default_transaction_read_only"),
+            )
 
-        assert listed.status_code == 200
-        assert listed.json()["total"] == len(before)
-        for response in refused:
-            body = assert_problem(response, 503)
-            assert "read-only" in body["detail"]
-        assert ready.status_code == 200
-        assert again.status_code == 200
+        answers.assert_refused_then_recovered(engine, before)
         assert "Traceback" not in (tmp_path / "server.log").read_text()
-        after = snapshot(engine)
-        assert after.pop(1)["assignee"] == "writable again"
-        before.pop(1)
-        assert after == before
-        assert_every_action_whole(engine)
-        print(f"\nread-only PostgreSQL: {len(refused)} writes refused with 503, reads served")
+        print(f"\nread-only PostgreSQL: {len(answers.refused)} writes refused with 503, recovered")
 
     @contextmanager
     def database_setting(
@@ -355,27 +343,52 @@ def test_read_only_sqlite_refuses_writes_with_503_serves_reads_and_recovers(
     with (
         read_only(path),
         tashan_process(f"sqlite:///{path}", tmp_path / "server.log") as (base_url, _),
-        httpx.Client(base_url=base_url, headers={"X-API-Key": key}) as client,
     ):
+        answers = writes_while_read_only(base_url, key, lambda: make_writable(path))
+
+    answers.assert_refused_then_recovered(engine, before)
+    print(f"\nread-only SQLite: {len(answers.refused)} writes refused with 503, recovered")
+
+
+@dataclass
+class ReadOnlyAnswers:
+    """What the server answered while its database took no writes, and the write after."""
+
+    listed: httpx.Response
+    refused: list[httpx.Response]
+    ready: httpx.Response
+    again: httpx.Response
+
+    def assert_refused_then_recovered(
+        self, engine: Engine, before: dict[int | None, dict[str, Any]]
+    ) -> None:
+        """Reads and readiness served, every write a 503 saying why and changing nothing,
+        and the write after recovery landed whole."""
+        assert self.listed.status_code == 200
+        assert self.listed.json()["total"] == len(before)
+        for response in self.refused:
+            body = assert_problem(response, 503)
+            assert "read-only" in body["detail"]
+        assert self.ready.status_code == 200
+        assert self.again.status_code == 200
+        after = snapshot(engine)
+        assert after.pop(1)["assignee"] == "writable again"
+        assert after == {i: fields for i, fields in before.items() if i != 1}
+        assert_every_action_whole(engine)
+
+
+def writes_while_read_only(
+    base_url: str, key: str, make_writable: Callable[[], None]
+) -> ReadOnlyAnswers:
+    """A list, writes of each kind and /readyz against a read-only database, then a write
+    (retried: a pooled connection may still be read-only) once make_writable has run."""
+    with httpx.Client(base_url=base_url, headers={"X-API-Key": key}) as client:
         listed = client.get("/api/v1/actions", params={"limit": 200})
         refused = [patch(client, 1, "read-only"), *other_writes(client, 2)]
         ready = client.get("/readyz")
-        make_writable(path)
+        make_writable()
         again = retry_until_ok(lambda: patch(client, 1, "writable again"))
-
-    assert listed.status_code == 200
-    assert listed.json()["total"] == len(before)
-    for response in refused:
-        body = assert_problem(response, 503)
-        assert "read-only" in body["detail"]
-    assert ready.status_code == 200
-    assert again.status_code == 200
-    after = snapshot(engine)
-    assert after.pop(1)["assignee"] == "writable again"
-    before.pop(1)
-    assert after == before
-    assert_every_action_whole(engine)
-    print(f"\nread-only SQLite: {len(refused)} writes refused with 503, reads served, recovered")
+    return ReadOnlyAnswers(listed, refused, ready, again)
 
 
 def test_full_disk_refuses_writes_with_503_keeps_acknowledged_ones_and_recovers(
