@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -100,8 +101,18 @@ class ActionEvent(SQLModel, table=True):
     """One append-only entry (动态) of an action's timeline: who, when, before and after."""
 
     __tablename__ = "action_events"
-    # The last event before a moment (stale, as-of reads) from the index alone.
-    __table_args__ = (Index("ix_action_events_action_id_at", "action_id", "at"),)
+    # The last event before a moment (stale, as-of reads) from the index alone; an action's
+    # latest note (reports) from its few notes rather than from every event of its timeline.
+    __table_args__ = (
+        Index("ix_action_events_action_id_at", "action_id", "at"),
+        Index(
+            "ix_action_events_notes",
+            "action_id",
+            "id",
+            sqlite_where=text("note IS NOT NULL"),
+            postgresql_where=text("note IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="actions.id", index=True)
