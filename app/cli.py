@@ -14,14 +14,14 @@ from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 from uvicorn.config import LOGGING_CONFIG
 
-from app import migrations
+from app import clock, migrations
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import Status
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR, get_settings
-from app.db import backup_problem, backup_sqlite, create_db_engine, utcnow, write_session
+from app.db import backup_problem, backup_sqlite, create_db_engine, write_session
 from app.errors import AppError
 from app.imports import service as import_service
 from app.imports.reader import read_upload
@@ -184,7 +184,7 @@ def keys_create(
     quiet: Annotated[bool, typer.Option(help="print the key alone")] = False,
 ) -> None:
     """Create a key and print it; it cannot be shown again."""
-    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    expires_at = clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
     engine = _migrated_engine()
     try:
         with write_session(engine) as session:
@@ -211,7 +211,7 @@ def keys_list() -> None:
             keys = auth_service.all_keys(session)
     finally:
         engine.dispose()
-    now = utcnow()
+    now = clock.now()
     typer.echo(f"{'id':>4}  {'name':<20} {'role':<7} {'prefix':<9} {'state':<8} last used")
     for key in keys:
         state = (
@@ -261,7 +261,7 @@ def report_export(
 ) -> None:
     """Write a status report file (this ISO week unless a period is given)."""
     settings = get_settings()
-    week = current_week(settings.now().date())
+    week = current_week(settings.today())
     period = (
         period_start.date() if period_start else week[0],
         period_end.date() if period_end else week[1],
@@ -358,4 +358,5 @@ def _reason(exc: Exception) -> str:
 
 def main() -> None:
     """Console-script entry point."""
+    get_settings().start_clock()
     cli()

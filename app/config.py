@@ -1,6 +1,6 @@
 """Settings read from TASHAN_* environment variables (and a .env file), one instance."""
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app import clock
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_DIR / "seeds"
@@ -42,6 +44,9 @@ class Settings(BaseSettings):
     # Database connections each server process keeps open; as many as the thread pool has
     # workers (anyio's default, 40), so a busy server reuses them instead of opening more.
     db_pool_size: Annotated[int, Field(ge=1)] = 40
+    # Run the clock as if the process had started at this instant (see app/clock.py); unset
+    # in production. An instant without an offset is read in the deployment time zone.
+    clock_start: datetime | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -56,7 +61,18 @@ class Settings(BaseSettings):
 
     def now(self) -> datetime:
         """The current instant in the deployment time zone (calendar dates are read in it)."""
-        return datetime.now(self.tz)
+        return clock.now().astimezone(self.tz)
+
+    def today(self) -> date:
+        """Today's date in the deployment time zone."""
+        return clock.today(self.tz)
+
+    def start_clock(self) -> None:
+        """Set this process's clock from clock_start (the machine's clock when unset)."""
+        start = self.clock_start
+        if start is not None and start.tzinfo is None:
+            start = start.replace(tzinfo=self.tz)
+        clock.start_at(start)
 
 
 @lru_cache

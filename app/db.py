@@ -34,11 +34,6 @@ WRITE = "tashan_write"  # execution option: this transaction will write
 POOL_SIZE = 40
 
 
-def utcnow() -> datetime:
-    """The current instant, in UTC."""
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no offset)."""
 

@@ -1,44 +1,48 @@
 """Shared fixtures: a clean migrated database for every test (a copy of a migrated SQLite
 file, or, when TASHAN_TEST_DATABASE_URL is set, one PostgreSQL database per run emptied
-before each test); the app over it; keys; a live server."""
+before each test); the app over it; keys; a live server; the clock frozen at NOW."""
 
-import os
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
+import time_machine
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session
 
 from app import migrations
-from app.actions import service as action_service
-from app.auth import service as auth_service
 from app.auth.models import Role
-from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR, Settings
-from app.db import create_db_engine, write_session
+from app.db import create_db_engine
 from app.main import create_app
 from app.models import metadata
 from app.seeding.schemas import SeedReport
 from app.seeding.service import seed_database
+from tests.helpers import NOW, POSTGRES_URL, SHANGHAI, make_key, serve_tashan
 
-POSTGRES_URL = os.environ.get("TASHAN_TEST_DATABASE_URL")
-TASHAN = str(Path(sys.executable).with_name("tashan"))
-ARTICLE = (SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt").read_bytes().decode("utf-8")
+
+@pytest.fixture(autouse=True)
+def frozen_clock(time_machine: time_machine.TimeMachineFixture) -> None:
+    """Every test starts at NOW, whatever the machine's date (time goes on from there)."""
+    time_machine.move_to(NOW, tick=True)
+
+
+@pytest.fixture
+def set_clock(time_machine: time_machine.TimeMachineFixture) -> Callable[[str], None]:
+    """Stop the clock at a Shanghai wall-clock time, e.g. set_clock("2026-11-20 09:00");
+    set_clock("now") goes back to NOW."""
+
+    def set_to(moment: str) -> None:
+        at = NOW if moment == "now" else datetime.fromisoformat(moment).replace(tzinfo=SHANGHAI)
+        time_machine.move_to(at, tick=False)
+
+    return set_to
 
 
 @pytest.fixture(scope="session")
@@ -95,14 +99,6 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
 
 
-def make_key(engine: Engine, role: Role, name: str | None = None) -> str:
-    """A new API key's plaintext."""
-    with write_session(engine) as db_session:
-        data = KeyCreate(name=name or f"test-{role}-{uuid.uuid4().hex[:6]}", role=role)
-        _, plaintext = auth_service.create_key(db_session, data)
-    return plaintext
-
-
 @pytest.fixture
 def admin_key(engine: Engine) -> str:
     """An admin key named test-admin (the actor of the client's writes)."""
@@ -143,122 +139,8 @@ def seeded(engine: Engine) -> SeedReport:
 
 
 @pytest.fixture
-def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Set the time the action services stamp on changes, as Shanghai wall-clock time."""
-
-    def set_to(moment: str) -> None:
-        at = datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
-        monkeypatch.setattr(action_service, "utcnow", lambda: at)
-
-    return set_to
-
-
-def write_action(
-    client: TestClient, action_id: int, path: str, body: dict[str, Any] | None = None
-) -> None:
-    """One write to an action with its current ETag: path is patch, archive, transitions
-    or updates."""
-    version = client.get(f"/api/v1/actions/{action_id}").json()["version"]
-    headers = {"If-Match": f'W/"{version}"'}
-    url = f"/api/v1/actions/{action_id}"
-    if path == "patch":
-        response = client.patch(url, json=body, headers=headers)
-    elif path == "archive":
-        response = client.delete(url, headers=headers)
-    else:
-        response = client.post(f"{url}/{path}", json=body, headers=headers)
-    assert response.status_code == 200, response.text
-
-
-def cli_env(database_url: str, **extra: str) -> dict[str, str]:
-    """The environment for running the tashan command against database_url."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TASHAN_")}
-    return {**env, "TASHAN_DATABASE_URL": database_url, **extra}
-
-
-def run_tashan(
-    database_url: str, *args: str, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed `tashan` command as a user would."""
-    return subprocess.run(
-        [TASHAN, *args],
-        env=cli_env(database_url),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def free_port() -> int:
-    """A TCP port on loopback nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve_tashan(database_url: str, log_path: Path) -> Iterator[str]:
-    """`tashan serve` as a real process on a free loopback port, its output in log_path;
-    yields its base URL once /healthz answers, stops it after."""
-    with tashan_process(database_url, log_path) as (base_url, _):
-        yield base_url
-
-
-@contextmanager
-def tashan_process(
-    database_url: str, log_path: Path, preexec_fn: Callable[[], None] | None = None
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """serve_tashan that also yields the process, for tests that kill it; preexec_fn runs
-    in the child before exec (e.g. to lower its resource limits). Its log is appended to."""
-    port = free_port()
-    with log_path.open("a") as log:
-        process = subprocess.Popen(
-            [TASHAN, "serve", "--port", str(port)],
-            env=cli_env(database_url),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=preexec_fn,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_up(base_url, process, log_path)
-            yield base_url, process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-            process.wait(timeout=20)
-
-
-@pytest.fixture
 def live_server(database_url: str, admin_key: str, tmp_path: Path) -> Iterator[str]:
     """A live server (admin_key exists, so no bootstrap key is made); its log is
     tmp_path/server.log."""
     with serve_tashan(database_url, tmp_path / "server.log") as base_url:
         yield base_url
-
-
-def _wait_until_up(base_url: str, process: subprocess.Popen[Any], log_path: Path) -> None:
-    deadline = time.monotonic() + 120  # a busy machine can take long to import the app
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {log_path.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not answer /healthz in 120 s")
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with status, and no stack trace; its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert {"type", "title", "status", "detail", "instance"} <= body.keys()
-    assert body["status"] == status
-    assert "Traceback" not in response.text
-    return body

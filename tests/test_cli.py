@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, func, make_url, select, text
 from app.config import SEEDS_DIR
 from app.migrations import head_revision
 from app.models import metadata
-from tests.conftest import POSTGRES_URL, run_tashan
+from tests.helpers import POSTGRES_URL, run_tashan
 
 TALLIES = {
     "sources": "1 created, 0 updated, 0 unchanged",

@@ -14,7 +14,7 @@ from app.auth.models import ApiKey, Role
 from app.config import Settings
 from app.main import create_app
 from app.sources.models import Source
-from tests.conftest import assert_problem, make_key
+from tests.helpers import assert_problem, make_key
 
 SOURCES = "/api/v1/sources"
 ALLOWED_ORIGIN = "https://oa.example.gov.cn"

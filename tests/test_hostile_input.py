@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.seeding.schemas import SeedReport
-from tests.conftest import assert_problem
+from tests.helpers import assert_problem
 
 SQL = "'; DROP TABLE actions; --"
 HTML = "<script>alert(1)</script>"

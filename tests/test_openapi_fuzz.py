@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.seeding.schemas import SeedReport
-from tests.conftest import make_key
+from tests.helpers import make_key
 
 MAX_EXAMPLES = int(os.environ.get("TASHAN_FUZZ_EXAMPLES", "5"))
 SEED = int(os.environ.get("TASHAN_FUZZ_SEED", "20220128"))

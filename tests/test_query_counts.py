@@ -14,12 +14,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, insert, select
 
+from app import clock
 from app.actions import search
 from app.actions.models import Action, EventKind
 from app.actions.workflow import Status
 from app.auth import service as auth_service
 from app.config import SEEDS_DIR, Settings
-from app.db import utcnow
 from app.models import metadata
 from app.reports.builder import LINES_PER_CHUNK
 from app.reports.model import ReportFormat
@@ -67,7 +67,7 @@ def reads(settings: Settings) -> list[str]:
 def clone_actions(engine: Engine, up_to: int) -> None:
     """Copies of the seeded actions, with their themes and a timeline each, until there are
     up_to actions: Core inserts in one transaction, their events spread over 90 days."""
-    now = utcnow()
+    now = clock.now()
     with engine.begin() as connection:
         have = connection.execute(select(func.count()).select_from(Action)).scalar_one()
         seeded = connection.execute(select(ACTIONS).where(ACTIONS.c.seed_key.is_not(None)))

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.migrations import head_revision
-from tests.conftest import assert_problem
+from tests.helpers import assert_problem
 
 ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 OPENAPI_PATHS = {

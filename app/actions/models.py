@@ -17,8 +17,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, Relationship, SQLModel
 
+from app import clock
 from app.actions.workflow import ActionKind, Priority, Status
-from app.db import UTCDateTime, utcnow
+from app.db import UTCDateTime
 from app.sources.models import Speech
 from app.units.models import Unit
 
@@ -74,8 +75,8 @@ class Action(SQLModel, table=True):
     progress: int = 0
     due_on: date | None = Field(default=None, index=True)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, index=True)
     version: int = Field(default=1, sa_column=_version_column)
     archived: bool = Field(default=False, index=True)
 
@@ -116,7 +117,7 @@ class ActionEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="actions.id", index=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     actor: str = Field(sa_type=String(100))
     kind: EventKind = Field(sa_type=String(20))
     from_status: Status | None = Field(default=None, sa_type=String(20))

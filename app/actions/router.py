@@ -112,7 +112,7 @@ def create_action(
     at quote_start)."""
     action = action_service.create_action(session, data, editor.name)
     response.headers["Location"] = f"/api/v1/actions/{action.id}"
-    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+    return _with_etag(response, ActionRead.of(action, settings.today()))
 
 
 @router.get(
@@ -128,7 +128,7 @@ async def get_action(
     settings: SettingsDep,
 ) -> Response:
     """One action, archived or not, with ETag W/"<version>"; If-None-Match gives 304."""
-    today = settings.now().date()
+    today = settings.today()
     engine = request.app.state.engine
     body, version = await run_in_threadpool(reads.action_body, engine, action_id, today)
     etag = version_etag(version)
@@ -154,7 +154,7 @@ def update_action(
 ) -> ActionRead:
     """Change any field but status, quote and offsets; needs If-Match with the current ETag."""
     action = action_service.update_action(session, action_id, data, expected_version, editor.name)
-    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+    return _with_etag(response, ActionRead.of(action, settings.today()))
 
 
 @router.delete(
@@ -173,7 +173,7 @@ def archive_action(
 ) -> ActionRead:
     """Archive: hidden from lists unless include_archived=true; nothing is hard-deleted."""
     action = action_service.archive_action(session, action_id, expected_version, admin.name)
-    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+    return _with_etag(response, ActionRead.of(action, settings.today()))
 
 
 @router.post(
@@ -194,7 +194,7 @@ def change_status(
     """Follow the workflow (proposed → accepted → in_progress → completed, …); an illegal
     move is 409 naming the allowed targets. Needs If-Match."""
     action = action_service.change_status(session, action_id, data, expected_version, editor.name)
-    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+    return _with_etag(response, ActionRead.of(action, settings.today()))
 
 
 @router.post(
@@ -217,7 +217,7 @@ def add_progress_update(
     action = action_service.add_progress_update(
         session, action_id, data, expected_version, editor.name
     )
-    return _with_etag(response, ActionRead.of(action, settings.now().date()))
+    return _with_etag(response, ActionRead.of(action, settings.today()))
 
 
 @router.get(

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app import clock
 from app.actions import search
 from app.actions.models import Action, ActionEvent, EventKind, Theme
 from app.actions.schemas import (
@@ -16,7 +17,6 @@ from app.actions.schemas import (
     TransitionCreate,
 )
 from app.actions.workflow import TRANSITIONS, Status, note_required
-from app.db import utcnow
 from app.errors import AppError, Conflict, InvalidInput, NotFound
 from app.etags import ExpectedVersion, check_version
 from app.pagination import PageParams
@@ -130,7 +130,7 @@ def add_action(session: Session, data: ActionCreate, actor: str) -> Action:
         _ensure_seed_key_free(session, source.id, data.seed_key)
     span = locate_quote(source.text, data.quote, data.quote_start)
     speech = _speech_for_quote(session, source.id, span, data.speech_id)
-    now = utcnow()
+    now = clock.now()
     action = Action(
         **data.model_dump(exclude={"themes", "quote_start", "speech_id"}),
         quote_start=span[0],
@@ -212,7 +212,7 @@ def apply_changes(
         session,
         action,
         actor,
-        utcnow(),
+        clock.now(),
         EventKind.updated,
         changes=changes,
         note=note,
@@ -266,7 +266,7 @@ def archive_action(
     if action.archived:
         return action
     action.archived = True
-    record(session, action, actor, utcnow(), EventKind.archived)
+    record(session, action, actor, clock.now(), EventKind.archived)
     session.commit()
     session.refresh(action)
     return action
@@ -328,7 +328,7 @@ def apply_transition(
     problem = transition_problem(action.status, target, note)
     if problem is not None:
         raise problem
-    now = utcnow()
+    now = clock.now()
     before = {"status": action.status, "progress": action.progress}
     if target == Status.completed:
         action.progress, action.completed_at = 100, now
@@ -397,7 +397,7 @@ def apply_progress_update(
         session,
         action,
         actor,
-        utcnow(),
+        clock.now(),
         EventKind.progress,
         changes=changes or None,
         note=note,

@@ -6,7 +6,8 @@ from enum import StrEnum
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app import clock
+from app.db import UTCDateTime
 
 
 class Role(StrEnum):
@@ -32,7 +33,7 @@ class ApiKey(SQLModel, table=True):
     role: Role = Field(sa_type=String(10))
     prefix: str = Field(sa_type=String(16), unique=True)
     key_hash: str = Field(sa_type=String(64))
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

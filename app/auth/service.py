@@ -14,9 +14,10 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlmodel import Session, col, select
 
+from app import clock
 from app.auth.models import ApiKey, Role
 from app.auth.schemas import KeyCreate
-from app.db import is_read_only_error, utcnow, write_session
+from app.db import is_read_only_error, write_session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pagination import PageParams
 
@@ -46,7 +47,7 @@ def new_key_material() -> tuple[str, str]:
 
 def create_key(session: Session, data: KeyCreate) -> tuple[ApiKey, str]:
     """Store a new key's hash; returns the key and its plaintext, which is not kept."""
-    if data.expires_at is not None and data.expires_at <= utcnow():
+    if data.expires_at is not None and data.expires_at <= clock.now():
         raise InvalidInput("expires_at must be in the future", ["body", "expires_at"])
     if session.exec(select(ApiKey.id).where(ApiKey.name == data.name)).first() is not None:
         raise Conflict(
@@ -86,7 +87,7 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
     if key is None:
         raise NotFound(f"key {key_id} does not exist")
     if key.revoked_at is None:
-        key.revoked_at = utcnow()
+        key.revoked_at = clock.now()
         session.add(key)
         session.commit()
         session.refresh(key)
@@ -115,7 +116,7 @@ class RecentKeys:
         if found is None or time.monotonic() - found[0] > KEY_CACHE_SECONDS:
             return None
         key = found[1]
-        return key if is_active(key, utcnow()) else None
+        return key if is_active(key, clock.now()) else None
 
     def keep(self, engine: Engine, key_hash: str, key: ApiKey, generation: int) -> None:
         """Remember key, unless a key was revoked since generation was read."""
@@ -146,7 +147,7 @@ def authenticate(engine: Engine, plaintext: str) -> ApiKey | None:
     if not plaintext.startswith(KEY_PREFIX) or len(plaintext) < len(KEY_PREFIX) + PREFIX_LENGTH:
         return None
     prefix = plaintext[len(KEY_PREFIX) : len(KEY_PREFIX) + PREFIX_LENGTH]
-    now = utcnow()
+    now = clock.now()
     generation = _recent_keys.generation
     # Core, on a connection of its own: an ORM session costs more than the lookup itself.
     with engine.connect() as connection:

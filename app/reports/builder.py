@@ -54,7 +54,7 @@ def current_week(today: date) -> tuple[date, date]:
 def report_moment(settings: Settings, period: tuple[date, date]) -> Moment:
     """Now, or the end of a period that has ended."""
     end = period[1]
-    return moment_for(settings, end if end < settings.now().date() else None)
+    return moment_for(settings, end if end < settings.today() else None)
 
 
 def build_report(

@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app import clock
+from app.db import UTCDateTime
 
 
 class ReportSchedule(SQLModel, table=True):
@@ -20,8 +21,8 @@ class ReportSchedule(SQLModel, table=True):
     lang: str = Field(default="zh", sa_type=String(5))
     enabled: bool = True
     filters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class ReportRun(SQLModel, table=True):
@@ -34,7 +35,7 @@ class ReportRun(SQLModel, table=True):
     schedule: str = Field(sa_type=String(20), foreign_key="report_schedules.name")
     period_start: date
     period_end: date
-    claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class Report(SQLModel, table=True):
@@ -56,4 +57,4 @@ class Report(SQLModel, table=True):
     sha256: str = Field(sa_type=String(64))
     row_count: int
     created_by: str = Field(sa_type=String(100))
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, index=True)

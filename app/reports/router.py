@@ -62,7 +62,7 @@ def download_status_report(
     """The report of the actions the filters select, over a period (this ISO week by default);
     a period that has ended shows the figures as they were at its end. With template=true, a
     fill-in workbook of the actions as they are now (so the period must not have ended)."""
-    today = settings.now().date()
+    today = settings.today()
     week = current_week(today)
     period = (period_start or week[0], period_end or week[1])
     try:

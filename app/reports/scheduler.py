@@ -30,6 +30,8 @@ def start_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
         _run_due,
         IntervalTrigger(seconds=settings.scheduler_interval_seconds, timezone=settings.tz),
         args=[engine, settings],
+        # APScheduler times its runs by the machine's clock; which reports are due is read
+        # from Tashan's clock inside run_due.
         next_run_time=datetime.now(settings.tz),
         max_instances=1,
         coalesce=True,

@@ -12,9 +12,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import clock
 from app.actions.schemas import ActionFilters
 from app.config import Settings
-from app.db import utcnow, write_session
+from app.db import write_session
 from app.errors import InvalidInput, NotFound
 from app.pagination import PageParams
 from app.reports.builder import action_lines, build_report, report_moment, stream_report
@@ -182,7 +183,7 @@ def list_reports(session: Session, page: PageParams) -> tuple[Sequence[Report], 
 def ensure_default_schedules(session: Session) -> None:
     """Create the five 五个一 schedules that do not exist yet; safe when several processes
     start at once (a schedule another one just made is left alone)."""
-    now = utcnow()
+    now = clock.now()
     rows: list[dict[str, object]] = [
         {
             "name": cadence.value,
@@ -224,7 +225,7 @@ def update_schedule(session: Session, name: str, data: ScheduleUpdate) -> Report
             "lang": data.lang,
             "enabled": data.enabled,
             "filters": data.filters.model_dump(mode="json", exclude_defaults=True),
-            "updated_at": utcnow(),
+            "updated_at": clock.now(),
         }
     )
     session.add(schedule)
@@ -264,7 +265,7 @@ def due_periods(
 def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> list[Report]:
     """Make every scheduled report whose period is due and not made yet; each period is
     claimed first, so concurrent runs (workers, cron) make it exactly once."""
-    now = now or utcnow()
+    now = now or clock.now()
     with write_session(engine) as session:
         ensure_default_schedules(session)
         session.commit()

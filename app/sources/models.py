@@ -5,7 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app import clock
+from app.db import UTCDateTime
 from app.units.models import Unit
 
 
@@ -26,7 +27,7 @@ class Source(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     sha256: str = Field(sa_type=String(64))
     char_count: int
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
 
 class Speech(SQLModel, table=True):

@@ -6,7 +6,8 @@ from enum import StrEnum
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app import clock
+from app.db import UTCDateTime
 
 
 class UnitKind(StrEnum):
@@ -34,4 +35,4 @@ class Unit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(200), unique=True)
     kind: UnitKind = Field(sa_type=String(20))
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)

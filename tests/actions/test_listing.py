@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from app.config import SEEDS_DIR
 from app.seeding.service import seed_database
-from tests.conftest import write_action
+from tests.helpers import write_action
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def history(client: TestClient, engine: Engine, set_clock: Callable[[str], None]
     write_action(client, 3, "transitions", {"to": "accepted"})
     set_clock("2026-02-01T00:30")
     write_action(client, 3, "transitions", {"to": "blocked", "note": "等待上级批复"})
+    set_clock("now")
 
 
 def states(client: TestClient, as_of: str) -> dict[int, tuple[str, int]]:

@@ -17,10 +17,9 @@ from app.actions.workflow import Status
 from app.config import Settings
 from app.pagination import Page
 from app.seeding.schemas import SeedReport
-from tests.conftest import ARTICLE, write_action
+from tests.helpers import ARTICLE, PROBLEM_JSON, write_action
 
 ACTIONS = "/api/v1/actions"
-PROBLEM_JSON = "application/problem+json"
 STANDARD_LAND = "建议我区加快“标准地”改革，实现工程项目拿地即开工。"
 SEEDED_TOTAL = 43
 PAST = "2020-01-01"

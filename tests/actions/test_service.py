@@ -14,7 +14,7 @@ from app.config import Settings
 from app.errors import InvalidInput
 from app.pagination import PageParams
 from app.seeding.schemas import SeedReport
-from tests.conftest import ARTICLE
+from tests.helpers import ARTICLE
 
 ALL = PageParams(limit=200, offset=0)
 STANDARD_LAND = "建议我区加快“标准地”改革，实现工程项目拿地即开工。"

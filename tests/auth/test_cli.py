@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Role
-from tests.conftest import make_key, run_tashan, serve_tashan
+from tests.helpers import make_key, run_tashan, serve_tashan
 
 KEY_IN_TEXT = re.compile(r"tsk_[A-Za-z0-9_-]+")
 HOW_TO_MAKE_MORE = "tashan keys create --name NAME --role viewer|editor|admin"

@@ -11,18 +11,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, select
+from time_machine import TimeMachineFixture
 
+from app import clock
 from app.actions.models import Action
 from app.actions.workflow import TRANSITIONS, Status
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Role
 from app.config import Settings
-from app.db import utcnow, write_session
+from app.db import write_session
 from app.main import create_app
 from app.seeding.schemas import SeedReport
 from app.sources.models import Source
 from app.units.models import Unit
-from tests.conftest import assert_problem, make_key
+from tests.helpers import assert_problem, make_key
 
 KEYS = "/api/v1/keys"
 ME = "/api/v1/me"
@@ -313,9 +315,9 @@ def test_expired_key_is_401(
     # Keys are read again on every request, so the edits in the database count at once.
     monkeypatch.setattr(auth_service, "KEY_CACHE_SECONDS", 0.0)
     key = role_keys[Role.admin]
-    set_key_columns(engine, "matrix-admin", expires_at=utcnow() + timedelta(hours=1))
+    set_key_columns(engine, "matrix-admin", expires_at=clock.now() + timedelta(hours=1))
     assert anonymous_client.get(ME, headers={"X-API-Key": key}).status_code == 200
-    set_key_columns(engine, "matrix-admin", expires_at=utcnow() - timedelta(seconds=1))
+    set_key_columns(engine, "matrix-admin", expires_at=clock.now() - timedelta(seconds=1))
     assert_unauthorized(anonymous_client.get(ME, headers={"X-API-Key": key}))
     assert_unauthorized(anonymous_client.get(KEYS, headers={"Authorization": f"Bearer {key}"}))
 
@@ -325,13 +327,13 @@ def test_a_recently_used_key_expires_on_time(
     engine: Engine,
     role_keys: dict[Role, str],
     monkeypatch: pytest.MonkeyPatch,
+    time_machine: TimeMachineFixture,
 ) -> None:
     monkeypatch.setattr(auth_service, "KEY_CACHE_SECONDS", 3600.0)
     key = role_keys[Role.admin]
-    set_key_columns(engine, "matrix-admin", expires_at=utcnow() + timedelta(hours=1))
+    set_key_columns(engine, "matrix-admin", expires_at=clock.now() + timedelta(hours=1))
     assert anonymous_client.get(ME, headers={"X-API-Key": key}).status_code == 200
-    later = utcnow() + timedelta(hours=2)
-    monkeypatch.setattr(auth_service, "utcnow", lambda: later)
+    time_machine.shift(timedelta(hours=2))
     assert_unauthorized(anonymous_client.get(ME, headers={"X-API-Key": key}))
 
 
@@ -345,7 +347,7 @@ def test_a_key_revoked_by_another_process_is_refused_within_the_cache_time(
     key = role_keys[Role.editor]
     assert anonymous_client.get(ME, headers={"X-API-Key": key}).status_code == 200
     # As `tashan keys revoke` does, from a process whose revocation this one does not hear of.
-    set_key_columns(engine, "matrix-editor", revoked_at=utcnow())
+    set_key_columns(engine, "matrix-editor", revoked_at=clock.now())
     assert anonymous_client.get(ME, headers={"X-API-Key": key}).status_code == 200
     monkeypatch.setattr(auth_service, "KEY_CACHE_SECONDS", 0.0)  # the cache time has passed
     assert_unauthorized(anonymous_client.get(ME, headers={"X-API-Key": key}))
@@ -494,7 +496,7 @@ def test_invalid_key_request_is_422(
 
 
 def test_expires_at_in_the_past_is_422(client: TestClient, engine: Engine) -> None:
-    past = (utcnow() - timedelta(minutes=1)).isoformat()
+    past = (clock.now() - timedelta(minutes=1)).isoformat()
     body = assert_problem(
         client.post(KEYS, json={"name": "old", "role": "viewer", "expires_at": past}), 422
     )
@@ -516,7 +518,7 @@ def test_expires_at_without_offset_is_422_not_500(client: TestClient, engine: En
 def test_key_with_future_expiry_works_until_then(
     client: TestClient, anonymous_client: TestClient
 ) -> None:
-    expires = utcnow() + timedelta(days=30)
+    expires = clock.now() + timedelta(days=30)
     response = client.post(
         KEYS, json={"name": "temp", "role": "editor", "expires_at": expires.isoformat()}
     )

@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import Engine, event, inspect, make_url, text, update
 from sqlmodel import Session, select
 
+from app import clock
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Role
 from app.auth.schemas import KeyCreate
-from app.db import utcnow, write_session
+from app.db import write_session
 from app.errors import Conflict, InvalidInput, NotFound
-from tests.conftest import make_key
+from tests.helpers import make_key
 
 KEY_PATTERN = re.compile(r"tsk_([a-z0-9]{8})_([A-Za-z0-9_-]{43})")
 HEAD = len("tsk_12345678_")  # what precedes the secret part of a key
@@ -106,7 +107,7 @@ def test_create_key_stores_prefix_and_sha256_only(engine: Engine) -> None:
     assert row.key_hash == sha256_hex(plaintext)
     assert row.key_hash == auth_service.hash_key(plaintext)
     assert plaintext not in {row.name, row.prefix, row.key_hash}
-    assert row.created_at <= utcnow()
+    assert row.created_at <= clock.now()
     assert (row.last_used_at, row.expires_at, row.revoked_at) == (None, None, None)
 
 
@@ -155,7 +156,7 @@ def test_create_key_rejects_duplicate_name_and_past_expiry(engine: Engine) -> No
     make_key(engine, Role.viewer, name="li-ming")
     with write_session(engine) as db_session, pytest.raises(Conflict, match="li-ming"):
         auth_service.create_key(db_session, KeyCreate(name="li-ming", role=Role.admin))
-    past = utcnow() - timedelta(seconds=1)
+    past = clock.now() - timedelta(seconds=1)
     with write_session(engine) as db_session, pytest.raises(InvalidInput, match="expires_at"):
         auth_service.create_key(
             db_session, KeyCreate(name="old", role=Role.viewer, expires_at=past)
@@ -228,9 +229,9 @@ def test_authenticate_rejects_revoked_and_expired_keys(engine: Engine) -> None:
     revoked = make_key(engine, Role.admin, name="auth-revoked")
     expired = make_key(engine, Role.admin, name="auth-expired")
     expiring = make_key(engine, Role.admin, name="auth-expiring")
-    set_columns(engine, "auth-revoked", revoked_at=utcnow())
-    set_columns(engine, "auth-expired", expires_at=utcnow() - timedelta(seconds=1))
-    set_columns(engine, "auth-expiring", expires_at=utcnow() + timedelta(hours=1))
+    set_columns(engine, "auth-revoked", revoked_at=clock.now())
+    set_columns(engine, "auth-expired", expires_at=clock.now() - timedelta(seconds=1))
+    set_columns(engine, "auth-expiring", expires_at=clock.now() + timedelta(hours=1))
     assert auth_service.authenticate(engine, revoked) is None
     assert auth_service.authenticate(engine, expired) is None
     key = auth_service.authenticate(engine, expiring)
@@ -249,11 +250,11 @@ def test_last_used_at_is_set_on_first_use_and_not_rewritten_soon_after(engine: E
 
     event.listen(engine, "before_cursor_execute", count_updates)
     try:
-        before = utcnow()
+        before = clock.now()
         assert auth_service.authenticate(engine, plaintext) is not None
         first = stored_key(engine, "touch").last_used_at
         assert first is not None
-        assert before - timedelta(seconds=1) <= first <= utcnow()
+        assert before - timedelta(seconds=1) <= first <= clock.now()
         assert len(updates) == 1
 
         for _ in range(3):
@@ -263,7 +264,7 @@ def test_last_used_at_is_set_on_first_use_and_not_rewritten_soon_after(engine: E
     finally:
         event.remove(engine, "before_cursor_execute", count_updates)
 
-    stale = utcnow() - auth_service.TOUCH_INTERVAL - timedelta(minutes=1)
+    stale = clock.now() - auth_service.TOUCH_INTERVAL - timedelta(minutes=1)
     set_columns(engine, "touch", last_used_at=stale)
     assert auth_service.authenticate(engine, plaintext) is not None
     refreshed = stored_key(engine, "touch").last_used_at
@@ -293,7 +294,7 @@ def test_bootstrap_key_is_made_once_on_an_empty_database(engine: Engine) -> None
 
 def test_no_bootstrap_key_when_any_key_exists(engine: Engine) -> None:
     make_key(engine, Role.viewer, name="someone")
-    set_columns(engine, "someone", revoked_at=utcnow())
+    set_columns(engine, "someone", revoked_at=clock.now())
     assert auth_service.ensure_bootstrap_key(engine) is None
     with Session(engine) as db_session:
         assert [k.name for k in auth_service.all_keys(db_session)] == ["someone"]

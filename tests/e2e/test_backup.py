@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from app.config import SEEDS_DIR
 from app.models import metadata
 from app.seeding.service import seed_database
-from tests.conftest import run_tashan, serve_tashan, write_action
+from tests.helpers import run_tashan, serve_tashan, write_action
 
 
 def table_rows(engine: Engine) -> dict[str, list[Any]]:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from app.actions.models import Action
 from app.seeding.schemas import SeedReport
-from tests.conftest import POSTGRES_URL, write_action
+from tests.helpers import POSTGRES_URL, write_action
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

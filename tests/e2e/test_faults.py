@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.actions.models import Action, ActionEvent, EventKind
 from app.config import SEEDS_DIR
 from app.seeding.service import seed_database
-from tests.conftest import tashan_process
+from tests.helpers import tashan_process
 
 WRITERS = 6
 KILL_AFTER_ACKS = 60  # the server is killed once this many writes have been acknowledged

@@ -16,16 +16,15 @@ import httpx
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
-from app import migrations
+from app import clock, migrations
 from app.config import SEEDS_DIR, Settings
-from app.db import utcnow
 from app.reports import service as report_service
 from app.reports.model import ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.periods import DEFAULT_CRON, Cadence
 from app.reports.schemas import ScheduleUpdate
 from app.seeding.service import seed_database
-from tests.conftest import TASHAN, cli_env, free_port
+from tests.helpers import TASHAN, cli_env, free_port
 
 WORKERS = 2
 FORMATS = [ReportFormat.csv, ReportFormat.json]
@@ -145,7 +144,7 @@ def backdated_disabled_schedules(engine: Engine, days: int) -> None:
         for cadence in Cadence:
             off = ScheduleUpdate(cron=DEFAULT_CRON[cadence], formats=FORMATS, enabled=False)
             report_service.update_schedule(session, cadence.value, off)
-        session.exec(update(ReportSchedule).values(created_at=utcnow() - timedelta(days=days)))
+        session.exec(update(ReportSchedule).values(created_at=clock.now() - timedelta(days=days)))
         session.commit()
 
 
@@ -156,7 +155,7 @@ def due_now(engine: Engine, settings: Settings) -> set[tuple[str, object]]:
     due = {
         (schedule.name, period[0])
         for schedule in schedules
-        for period in report_service.due_periods(schedule, None, settings, utcnow())
+        for period in report_service.due_periods(schedule, None, settings, clock.now())
     }
     assert len(due) < report_service.MAX_CATCH_UP
     return due

@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from app.seeding.schemas import SeedReport
-from tests.conftest import run_tashan
+from tests.helpers import run_tashan
 
 
 def write_sheet(tmp_path: Path, rows: str) -> Path:

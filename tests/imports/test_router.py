@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from app.auth.models import Role
 from app.seeding.schemas import SeedReport
-from tests.conftest import make_key
+from tests.helpers import make_key
 
 IMPORTS = "/api/v1/imports"
 UNIT = 5  # 区经济发展局, twelve seeded actions

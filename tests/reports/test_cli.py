@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app.reports import service as report_service
 from app.reports.models import Report, ReportRun, ReportSchedule
-from tests.conftest import TASHAN, cli_env
+from tests.helpers import TASHAN, TODAY, cli_env
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -104,7 +104,7 @@ def test_export_without_out_writes_this_weeks_file_name_in_the_working_folder(
     result = tashan(database_url, "report", "export", "--format", "md", cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
-    today = datetime.now(SHANGHAI).date()
+    today = TODAY
     year, week, _ = (today - timedelta(days=today.weekday())).isocalendar()
     written = tmp_path / f"tashan-status-{year}-W{week:02d}.md"
     assert written.is_file(), list(tmp_path.iterdir())

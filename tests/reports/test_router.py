@@ -9,22 +9,22 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine
+from time_machine import TimeMachineFixture
 
 from app.auth.models import Role
 from app.config import SEEDS_DIR, Settings
-from app.reports import service as report_service
 from app.seeding.service import seed_database
-from tests.conftest import make_key, write_action
+from tests.helpers import NOW, PROBLEM_JSON, SHANGHAI, TODAY, make_key, write_action
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-PROBLEM_JSON = "application/problem+json"
+# The month around the frozen today (the seed fixture loads the actions today).
+MONTH_START = TODAY.replace(day=1)
+MONTH_END = (MONTH_START + timedelta(days=31)).replace(day=1) - timedelta(days=1)
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -65,7 +65,7 @@ def editor(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
 
 
 def this_week_name() -> str:
-    today = datetime.now(SHANGHAI).date()
+    today = TODAY
     monday = today - timedelta(days=today.weekday())
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"
@@ -126,7 +126,7 @@ def test_each_format_downloads_this_weeks_report_with_its_media_type_and_file_na
         assert rows[0][0] == "编号" and len(rows) == 44
     elif fmt == "json":
         report = json.loads(content)
-        today = datetime.now(SHANGHAI).date()
+        today = TODAY
         assert date.fromisoformat(report["period_start"]) == today - timedelta(today.weekday())
         assert date.fromisoformat(report["period_end"]) - date.fromisoformat(
             report["period_start"]
@@ -252,7 +252,8 @@ def test_reports_need_a_key(anonymous_client: TestClient) -> None:
 
 
 def keep(client: TestClient, **body: Any) -> Any:
-    data = {"period_start": "2026-11-01", "period_end": "2026-11-30", **body}
+    """Keep a report; by default of the month around today, in which the seed was loaded."""
+    data = {"period_start": MONTH_START.isoformat(), "period_end": MONTH_END.isoformat(), **body}
     return client.post("/api/v1/reports", json=data)
 
 
@@ -268,12 +269,13 @@ def test_post_keeps_a_report_in_the_database_and_the_export_folder(
     body = created.json()
     assert created.headers["location"] == f"/api/v1/reports/{body['id']}"
     assert body["format"] == "csv" and body["lang"] == "en" and body["schedule"] is None
-    assert body["period_start"] == "2026-11-01" and body["period_end"] == "2026-11-30"
+    assert body["period_start"] == MONTH_START.isoformat()
+    assert body["period_end"] == MONTH_END.isoformat()
     assert body["filters"] == {"owner_id": 5}
     assert body["created_by"] == "test-admin"
     assert body["row_count"] == selected["total"] > 0
     assert body["file_name"].startswith("tashan-report-")
-    assert "2026-11" in body["file_name"] and body["file_name"].endswith(".csv")
+    assert f"{TODAY:%Y-%m}" in body["file_name"] and body["file_name"].endswith(".csv")
     file = client.get(f"/api/v1/reports/{body['id']}/file")
     assert file.status_code == 200
     assert body["bytes"] == len(file.content)
@@ -344,7 +346,7 @@ def test_list_get_and_file_serve_what_was_kept(client: TestClient) -> None:
     assert file.headers["etag"] == f'"{first["sha256"]}"'
     assert hashlib.sha256(file.content).hexdigest() == first["sha256"]
     assert len(file.content) == first["bytes"]
-    assert json.loads(file.content)["period_end"] == "2026-11-30"
+    assert json.loads(file.content)["period_end"] == MONTH_END.isoformat()
     again = client.get(f"/api/v1/reports/{first['id']}/file")
     assert again.content == file.content
 
@@ -353,7 +355,7 @@ def test_list_get_and_file_serve_what_was_kept(client: TestClient) -> None:
 def test_kept_file_is_byte_for_byte_what_was_made_even_after_the_data_changes(
     client: TestClient,
 ) -> None:
-    kept = keep(client, format="csv", period_start="2026-11-23", period_end="2026-11-29").json()
+    kept = keep(client, format="csv").json()
     before = client.get(f"/api/v1/reports/{kept['id']}/file").content
     version = client.get("/api/v1/actions/1").json()["version"]
     changed = client.post(
@@ -371,10 +373,9 @@ def test_kept_file_is_byte_for_byte_what_was_made_even_after_the_data_changes(
 
 @pytest.mark.usefixtures("seeded")
 def test_two_reports_kept_in_the_same_second_keep_both_export_files(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, settings: Settings, time_machine: TimeMachineFixture
 ) -> None:
-    frozen = datetime(2026, 11, 27, 9, 0, 0, tzinfo=SHANGHAI)
-    monkeypatch.setattr(report_service, "utcnow", lambda: frozen)
+    time_machine.move_to(NOW, tick=False)
 
     everyone = keep(client, format="csv").json()
     one_unit = keep(client, format="csv", filters={"owner_id": 5}).json()
@@ -521,6 +522,7 @@ def history(client: TestClient, engine: Engine, set_clock: Callable[[str], None]
     write_action(client, 3, "transitions", {"to": "accepted"})
     set_clock("2026-03-01T00:30")
     write_action(client, 1, "transitions", {"to": "completed"})
+    set_clock("now")
 
 
 def counts(report: dict[str, Any]) -> dict[str, int]:

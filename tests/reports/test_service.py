@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
+from time_machine import TimeMachineFixture
 
-from app.actions import service as action_service
 from app.actions.models import Action
 from app.config import SEEDS_DIR, Settings
 from app.reports import service as report_service
@@ -258,9 +258,9 @@ def test_nothing_is_made_when_every_schedule_is_off(engine: Engine, settings: Se
 
 
 def test_a_schedule_reports_in_its_formats_language_and_filters_as_of_the_period_end(
-    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, settings: Settings, time_machine: TimeMachineFixture
 ) -> None:
-    monkeypatch.setattr(action_service, "utcnow", lambda: shanghai("2026-01-05T09:00"))
+    time_machine.move_to(shanghai("2026-01-05T09:00"), tick=False)
     seed_database(engine, SEEDS_DIR)
     with Session(engine) as session:
         owned = session.exec(
@@ -281,7 +281,8 @@ def test_a_schedule_reports_in_its_formats_language_and_filters_as_of_the_period
             ),
         )
 
-    made = report_service.run_due(engine, settings, now=shanghai("2026-01-12T09:00"))
+    time_machine.move_to(shanghai("2026-01-12T09:00"), tick=False)
+    made = report_service.run_due(engine, settings)
 
     by_period = {(r.period_start, r.format): r for r in made}
     assert set(by_period) == {

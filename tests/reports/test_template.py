@@ -4,7 +4,7 @@ alone, over the unit's actions, with its status, progress and due-date entries v
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,11 +14,10 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tests.conftest import write_action
+from tests.helpers import PROBLEM_JSON, TODAY, write_action
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PROBLEM_JSON = "application/problem+json"
 OWNER = 5
 MARKED_ZH = ["状态 ✎", "进度 ✎", "截止日期 ✎", "责任人 ✎", "本次进展 ✎"]
 MARKED_EN = ["Status ✎", "Progress ✎", "Due ✎", "Assignee ✎", "New note ✎"]
@@ -28,7 +27,7 @@ EDITABLE_FILL = "FFF2CC"
 
 
 def this_week_name() -> str:
-    today = datetime.now(SHANGHAI).date()
+    today = TODAY
     monday = today - timedelta(days=today.weekday())
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"
@@ -94,7 +93,7 @@ def worked_on(client: TestClient, seeded: Any) -> int:
     write_action(client, action_id, "transitions", {"to": "accepted"})
     write_action(client, action_id, "transitions", {"to": "in_progress"})
     write_action(client, action_id, "updates", {"note": "方案已起草", "progress": 40})
-    due = (datetime.now(SHANGHAI).date() + timedelta(days=30)).isoformat()
+    due = (TODAY + timedelta(days=30)).isoformat()
     write_action(client, action_id, "patch", {"due_on": due, "assignee": "张三"})
     return action_id
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from app.config import SEEDS_DIR
-from tests.conftest import ARTICLE, run_tashan
+from tests.helpers import ARTICLE, run_tashan
 
 TOML = SEEDS_DIR / "xiuzhou-secondment.toml"
 TEXT_FILE = SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt"

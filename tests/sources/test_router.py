@@ -14,7 +14,7 @@ from app.config import Settings
 from app.main import create_app
 from app.seeding.schemas import SeedReport
 from app.sources.models import Source
-from tests.conftest import ARTICLE, assert_problem
+from tests.helpers import ARTICLE, assert_problem
 
 SOURCES = "/api/v1/sources"
 SLUG = "xiuzhou-secondment-2022-01-28"

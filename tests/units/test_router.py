@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import assert_problem
+from tests.helpers import assert_problem
 
 UNITS = "/api/v1/units"
 

@@ -1,0 +1,149 @@
+"""What the tests share: the frozen clock, keys, writes through the API, the `tashan` command
+as a subprocess, a live server, and the problem+json check."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.auth import service as auth_service
+from app.auth.models import Role
+from app.auth.schemas import KeyCreate
+from app.config import SEEDS_DIR
+from app.db import write_session
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The instant every test runs at: the in-process clock starts there for each test
+# (time-machine), and so does every `tashan` process a test starts (TASHAN_CLOCK_START).
+# Move it to prove the suite passes on any day: TASHAN_TEST_NOW=2028-02-29T12:00+08:00.
+NOW = datetime.fromisoformat(os.environ.get("TASHAN_TEST_NOW", "2026-11-27T10:00:00+08:00"))
+TODAY: date = NOW.astimezone(SHANGHAI).date()
+PROBLEM_JSON = "application/problem+json"
+POSTGRES_URL = os.environ.get("TASHAN_TEST_DATABASE_URL")
+TASHAN = str(Path(sys.executable).with_name("tashan"))
+ARTICLE = (SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt").read_bytes().decode("utf-8")
+
+
+def make_key(engine: Engine, role: Role, name: str | None = None) -> str:
+    """A new API key's plaintext."""
+    with write_session(engine) as db_session:
+        data = KeyCreate(name=name or f"test-{role}-{uuid.uuid4().hex[:6]}", role=role)
+        _, plaintext = auth_service.create_key(db_session, data)
+    return plaintext
+
+
+def write_action(
+    client: TestClient, action_id: int, path: str, body: dict[str, Any] | None = None
+) -> None:
+    """One write to an action with its current ETag: path is patch, archive, transitions
+    or updates."""
+    version = client.get(f"/api/v1/actions/{action_id}").json()["version"]
+    headers = {"If-Match": f'W/"{version}"'}
+    url = f"/api/v1/actions/{action_id}"
+    if path == "patch":
+        response = client.patch(url, json=body, headers=headers)
+    elif path == "archive":
+        response = client.delete(url, headers=headers)
+    else:
+        response = client.post(f"{url}/{path}", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+def cli_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment for running the tashan command against database_url, its clock
+    started at NOW."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASHAN_")}
+    clock = {"TASHAN_CLOCK_START": NOW.isoformat()}
+    return {**env, **clock, "TASHAN_DATABASE_URL": database_url, **extra}
+
+
+def run_tashan(
+    database_url: str, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `tashan` command as a user would."""
+    return subprocess.run(
+        [TASHAN, *args],
+        env=cli_env(database_url),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_tashan(database_url: str, log_path: Path) -> Iterator[str]:
+    """`tashan serve` as a real process on a free loopback port, its output in log_path;
+    yields its base URL once /healthz answers, stops it after."""
+    with tashan_process(database_url, log_path) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def tashan_process(
+    database_url: str, log_path: Path, preexec_fn: Callable[[], None] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """serve_tashan that also yields the process, for tests that kill it; preexec_fn runs
+    in the child before exec (e.g. to lower its resource limits). Its log is appended to."""
+    port = free_port()
+    with log_path.open("a") as log:
+        process = subprocess.Popen(
+            [TASHAN, "serve", "--port", str(port)],
+            env=cli_env(database_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(base_url, process, log_path)
+            yield base_url, process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+            process.wait(timeout=20)
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen[Any], log_path: Path) -> None:
+    deadline = time.monotonic() + 120  # a busy machine can take long to import the app
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {log_path.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not answer /healthz in 120 s")
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with status, and no stack trace; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert {"type", "title", "status", "detail", "instance"} <= body.keys()
+    assert body["status"] == status
+    assert "Traceback" not in response.text
+    return body
