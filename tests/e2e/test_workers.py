@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
@@ -25,6 +26,8 @@ from app.reports.periods import DEFAULT_CRON, Cadence
 from app.reports.schemas import ScheduleUpdate
 from app.seeding.service import seed_database
 from tests.helpers import TASHAN, cli_env, free_port
+
+pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 
 WORKERS = 2
 FORMATS = [ReportFormat.csv, ReportFormat.json]

@@ -17,6 +17,8 @@ from app.reports import service as report_service
 from app.reports.models import Report, ReportRun, ReportSchedule
 from tests.helpers import TASHAN, TODAY, cli_env
 
+pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -13,6 +13,8 @@ from app.reports.periods import (
     previous_period,
 )
 
+pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
+
 
 @pytest.mark.parametrize(
     ("cadence", "day", "expected"),

@@ -22,6 +22,8 @@ from app.config import SEEDS_DIR, Settings
 from app.seeding.service import seed_database
 from tests.helpers import NOW, PROBLEM_JSON, SHANGHAI, TODAY, make_key, write_action
 
+pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
+
 # The month around the frozen today (the seed fixture loads the actions today).
 MONTH_START = TODAY.replace(day=1)
 MONTH_END = (MONTH_START + timedelta(days=31)).replace(day=1) - timedelta(days=1)

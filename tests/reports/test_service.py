@@ -24,6 +24,8 @@ from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.schemas import BodyFilters, ScheduleUpdate
 from app.seeding.service import seed_database
 
+pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CREATED = "2026-01-07T10:00"  # a Wednesday of ISO week 2026-W02 (5–11 January)
 WEEKS = {  # ISO weeks of 2026 by their Monday

@@ -16,6 +16,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tests.helpers import PROBLEM_JSON, TODAY, write_action
 
+pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OWNER = 5
