@@ -29,9 +29,6 @@ metadata: MetaData = SQLModel.metadata
 
 logger = logging.getLogger("tashan")
 WRITE = "tashan_write"  # execution option: this transaction will write
-# Connections kept open (the server takes TASHAN_DB_POOL_SIZE instead): as many as the thread
-# pool has workers (anyio's default, 40), so a busy server reuses them.
-POOL_SIZE = 40
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -57,10 +54,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
-    """An engine for url keeping pool_size connections; SQLite gets WAL, a busy timeout and
-    BEGIN IMMEDIATE for writes."""
+def create_db_engine(url: str, *, pool_size: int | None = None) -> Engine:
+    """An engine for url keeping pool_size connections (the server's come from its settings;
+    a command's are SQLAlchemy's default, enough for its one thread); SQLite gets WAL, a busy
+    timeout and BEGIN IMMEDIATE for writes."""
     parsed = make_url(url)
+    pool = {} if pool_size is None else {"pool_size": pool_size}
     if parsed.get_backend_name() != "sqlite":
         # Without a connect timeout a database host that stops answering hangs every request
         # for minutes; with it they fail fast with 503. A timeout in the URL wins.
@@ -68,9 +67,9 @@ def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         engine = create_engine(
             url,
             pool_pre_ping=True,
-            pool_size=pool_size,
             connect_args=connect_args,
             json_serializer=_dumps,
+            **pool,
         )
         event.listen(engine, "handle_error", _reopen_after_read_only)
         return engine
@@ -80,7 +79,7 @@ def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         json_serializer=_dumps,
-        pool_size=pool_size,
+        **pool,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
