@@ -55,14 +55,20 @@ def _dumps(value: Any) -> str:
 
 
 def create_db_engine(
-    url: str, *, pool_size: int | None = None, statement_timeout_seconds: float = 0
+    url: str,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    statement_timeout_seconds: float = 0,
 ) -> Engine:
-    """An engine for url keeping pool_size connections (the server's come from its settings;
-    a command's are SQLAlchemy's default, enough for its one thread); SQLite gets WAL, a busy
-    timeout and BEGIN IMMEDIATE for writes. On PostgreSQL a statement that runs longer than
-    statement_timeout_seconds is cancelled (0: never)."""
+    """An engine for url keeping pool_size connections and opening up to max_overflow more at
+    a peak (the server's come from its settings; a command's are SQLAlchemy's defaults, enough
+    for its one thread); SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes. On
+    PostgreSQL a statement that runs longer than statement_timeout_seconds is cancelled (0:
+    never)."""
     parsed = make_url(url)
-    pool = {} if pool_size is None else {"pool_size": pool_size}
+    limits = {"pool_size": pool_size, "max_overflow": max_overflow}
+    pool = {name: limit for name, limit in limits.items() if limit is not None}
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(
             url,

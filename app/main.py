@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_db_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
 
