@@ -14,13 +14,13 @@ from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 from uvicorn.config import LOGGING_CONFIG
 
-from app import clock, migrations
+from app import capacity, clock, migrations
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import Status
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.schemas import KeyCreate
-from app.config import SEEDS_DIR, get_settings
+from app.config import SEEDS_DIR, Settings, get_settings
 from app.db import backup_problem, backup_sqlite, create_db_engine, write_session
 from app.errors import AppError
 from app.imports import service as import_service
@@ -131,6 +131,7 @@ def serve(
     settings = get_settings()
     engine = _migrated_engine()
     try:
+        _check_pools_fit(engine, settings, workers)
         bootstrap_key = auth_service.ensure_bootstrap_key(engine)
     finally:
         engine.dispose()
@@ -153,6 +154,21 @@ def serve(
         log_config=_log_config(),
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+def _check_pools_fit(engine: Engine, settings: Settings, workers: int) -> None:
+    """Exit 1 saying what to set when the workers' pools can never fit in PostgreSQL's
+    max_connections; warn when they fit but not beside the sessions open now, which come and
+    go (another instance being replaced, a backup) and so are no reason to refuse."""
+    limits = capacity.read_limits(engine)
+    if limits is None:
+        return
+    pools = capacity.Pools(workers, settings.db_pool_size, settings.db_max_overflow)
+    if problem := capacity.overcommitment(pools, limits):
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
+    if crowded := capacity.crowding(pools, limits):
+        typer.echo(f"warning: {crowded}", err=True)
 
 
 def _log_config() -> dict[str, Any]:

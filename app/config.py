@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     # Database connections each server process keeps open; as many as the thread pool has
     # workers (anyio's default, 40), so a busy server reuses them instead of opening more.
     db_pool_size: Annotated[int, Field(ge=1)] = 40
+    # Connections each server process may open beyond those at a peak, closed again after.
+    db_max_overflow: Annotated[int, Field(ge=0)] = 10
+    # PostgreSQL cancels any statement of the server (requests, its scheduler) that runs longer
+    # (0: never), so one runaway query cannot hold a connection and its locks for good.
+    # Commands (db upgrade, seed, report export, bench loads) have none: their bulk work may
+    # rightly take longer.
+    db_statement_timeout_seconds: Annotated[float, Field(ge=0)] = 30
     # Run the clock as if the process had started at this instant (see app/clock.py); unset
     # in production. An instant without an offset is read in the deployment time zone.
     clock_start: datetime | None = None

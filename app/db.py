@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, event
-from sqlalchemy.engine import Connection, ExceptionContext, make_url
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -29,9 +29,6 @@ metadata: MetaData = SQLModel.metadata
 
 logger = logging.getLogger("tashan")
 WRITE = "tashan_write"  # execution option: this transaction will write
-# Connections kept open (the server takes TASHAN_DB_POOL_SIZE instead): as many as the thread
-# pool has workers (anyio's default, 40), so a busy server reuses them.
-POOL_SIZE = 40
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -57,20 +54,28 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
-    """An engine for url keeping pool_size connections; SQLite gets WAL, a busy timeout and
-    BEGIN IMMEDIATE for writes."""
+def create_db_engine(
+    url: str,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    statement_timeout_seconds: float = 0,
+) -> Engine:
+    """An engine for url keeping pool_size connections and opening up to max_overflow more at
+    a peak (the server's come from its settings; a command's are SQLAlchemy's defaults, enough
+    for its one thread); SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes. On
+    PostgreSQL a statement that runs longer than statement_timeout_seconds is cancelled (0:
+    never)."""
     parsed = make_url(url)
+    limits = {"pool_size": pool_size, "max_overflow": max_overflow}
+    pool = {name: limit for name, limit in limits.items() if limit is not None}
     if parsed.get_backend_name() != "sqlite":
-        # Without a connect timeout a database host that stops answering hangs every request
-        # for minutes; with it they fail fast with 503. A timeout in the URL wins.
-        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 5}
         engine = create_engine(
             url,
             pool_pre_ping=True,
-            pool_size=pool_size,
-            connect_args=connect_args,
+            connect_args=_postgresql_connect_args(parsed, statement_timeout_seconds),
             json_serializer=_dumps,
+            **pool,
         )
         event.listen(engine, "handle_error", _reopen_after_read_only)
         return engine
@@ -80,12 +85,26 @@ def create_db_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         json_serializer=_dumps,
-        pool_size=pool_size,
+        **pool,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     event.listen(engine, "handle_error", _reopen_after_read_only)
     return engine
+
+
+def _postgresql_connect_args(url: URL, statement_timeout_seconds: float) -> dict[str, Any]:
+    # Without a connect timeout a database host that stops answering hangs every request for
+    # minutes; with it they fail fast with 503. A timeout in the URL wins.
+    args: dict[str, Any] = {} if "connect_timeout" in url.query else {"connect_timeout": 5}
+    timeout_ms = round(statement_timeout_seconds * 1000)
+    if timeout_ms:
+        # A start-up option rather than a SET: no round trip, and no transaction or pool reset
+        # can undo it. It goes after the URL's own options, which would otherwise be replaced.
+        own = url.query.get("options", ())
+        options = [own] if isinstance(own, str) else list(own)
+        args["options"] = " ".join([*options, f"-c statement_timeout={timeout_ms}"])
+    return args
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -194,8 +194,23 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
+    if is_cancelled_query(exc.orig):
+        logger.warning("query cancelled on %s: %s", request.url.path, exc.orig)
+        return problem_response(request, 503, CANCELLED_QUERY, "database-timeout")
     logger.error("database error on %s: %s", request.url.path, exc)
     return problem_response(request, 503, database_trouble(exc), "database-unavailable")
+
+
+CANCELLED_QUERY = (
+    "the database cancelled this request's query because it ran too long (the server's "
+    "statement timeout); nothing was changed; narrow the request or try again later"
+)
+
+
+def is_cancelled_query(error: BaseException | None) -> bool:
+    """Whether PostgreSQL cancelled the statement: its statement timeout, or an operator's
+    pg_cancel_backend."""
+    return getattr(error, "sqlstate", "") == "57014"
 
 
 async def _database_internal_error(request: Request, exc: Exception) -> JSONResponse:

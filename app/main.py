@@ -55,7 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for settings (default: from the environment)."""
     settings = settings or get_settings()
     settings.start_clock()
-    engine = create_db_engine(settings.database_url, settings.db_pool_size)
+    engine = create_db_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

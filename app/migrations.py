@@ -4,6 +4,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -30,6 +31,10 @@ def upgrade(database_url: str, revision: str = "head") -> None:
         command.upgrade(alembic_config(database_url), revision)
     except OperationalError as exc:
         raise MigrationError(f"cannot reach the database: {exc.orig}") from exc
+    except CommandError as exc:
+        # Alembic's own refusals, and a revision's (revisions import nothing from app, so they
+        # raise Alembic's error): a message for the user, one line.
+        raise MigrationError(str(exc)) from exc
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -70,12 +70,12 @@ def cli_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def run_tashan(
-    database_url: str, *args: str, cwd: Path | None = None
+    database_url: str, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed `tashan` command as a user would."""
+    """Run the installed `tashan` command as a user would, with env's settings added."""
     return subprocess.run(
         [TASHAN, *args],
-        env=cli_env(database_url),
+        env=cli_env(database_url, **(env or {})),
         cwd=cwd,
         capture_output=True,
         text=True,

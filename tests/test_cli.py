@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, func, make_url, select, text
 from app.config import SEEDS_DIR
 from app.migrations import head_revision
 from app.models import metadata
-from tests.helpers import POSTGRES_URL, run_tashan
+from tests.helpers import POSTGRES_URL, free_port, run_tashan
 
 TALLIES = {
     "sources": "1 created, 0 updated, 0 unchanged",
@@ -95,6 +95,34 @@ if POSTGRES_URL:  # a database with another locale needs a PostgreSQL server
         )
         assert "C.UTF-8" in result.stderr
         assert "Traceback" not in result.stderr + result.stdout
+
+
+if POSTGRES_URL:  # SQLite has no connection limit
+
+    def test_serve_refuses_pools_that_postgresql_cannot_hold_in_one_line(database_url: str) -> None:
+        engine = create_engine(database_url)
+        with engine.connect() as connection:
+            max_connections = int(connection.execute(text("SHOW max_connections")).scalar_one())
+            reserved = int(
+                connection.execute(text("SHOW superuser_reserved_connections")).scalar_one()
+            )
+        engine.dispose()
+        pool_size = max_connections  # one worker's pool alone is too many
+        result = run_tashan(
+            database_url,
+            *("serve", "--workers", "2", "--port", str(free_port())),
+            env={"TASHAN_DB_POOL_SIZE": str(pool_size), "TASHAN_DB_MAX_OVERFLOW": "10"},
+        )
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+        most = 2 * (pool_size + 10)
+        assert result.stderr.startswith(
+            f"error: 2 workers x (TASHAN_DB_POOL_SIZE {pool_size} + TASHAN_DB_MAX_OVERFLOW 10) "
+            f"= {most} connections, more than the {max_connections - reserved} PostgreSQL "
+            f"allows (max_connections {max_connections} - {reserved} reserved); set "
+            f"TASHAN_DB_POOL_SIZE={(max_connections - reserved) // 2 - 10} or less,"
+        ), result.stderr
+        assert "tsk_" not in result.stdout  # refused before making a bootstrap key
 
 
 def test_db_backup_refuses_what_it_cannot_do_and_writes_nothing(tmp_path: Path) -> None:

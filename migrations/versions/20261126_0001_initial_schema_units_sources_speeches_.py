@@ -8,7 +8,6 @@ Create Date: 2026-11-26 17:53:55.473590
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import app.db
 from alembic import op
 
 
@@ -33,7 +32,7 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('char_count', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sources')),
     sa.UniqueConstraint('slug', name=op.f('uq_sources_slug'))
     )
@@ -47,7 +46,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_units')),
     sa.UniqueConstraint('name', name=op.f('uq_units_name'))
     )
@@ -85,9 +84,9 @@ def upgrade() -> None:
     sa.Column('priority', sa.String(length=10), nullable=False),
     sa.Column('progress', sa.Integer(), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=True),
-    sa.Column('completed_at', app.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('archived', sa.Boolean(), nullable=False),
     sa.CheckConstraint('progress >= 0 AND progress <= 100', name=op.f('ck_actions_progress_range')),
@@ -110,7 +109,7 @@ def upgrade() -> None:
     op.create_table('action_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('action_id', sa.Integer(), nullable=False),
-    sa.Column('at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('from_status', sa.String(length=20), nullable=True),

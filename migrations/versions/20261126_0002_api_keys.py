@@ -8,7 +8,6 @@ Create Date: 2026-11-26 18:18:27.040045
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import app.db
 from alembic import op
 
 
@@ -26,10 +25,10 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=10), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('key_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', app.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('expires_at', app.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
     sa.UniqueConstraint('name', name=op.f('uq_api_keys_name')),
     sa.UniqueConstraint('prefix', name=op.f('uq_api_keys_prefix'))

@@ -8,7 +8,6 @@ Create Date: 2026-11-26 18:54:18.666783
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import app.db
 from alembic import op
 
 
@@ -27,8 +26,8 @@ def upgrade() -> None:
     sa.Column('lang', sa.String(length=5), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('filters', sa.JSON(), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_report_schedules'))
     )
     op.create_table('report_runs',
@@ -36,7 +35,7 @@ def upgrade() -> None:
     sa.Column('schedule', sa.String(length=20), nullable=False),
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('claimed_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['schedule'], ['report_schedules.name'], name=op.f('fk_report_runs_schedule_report_schedules')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_runs')),
     sa.UniqueConstraint('schedule', 'period_start', name=op.f('uq_report_runs_schedule_period_start'))
@@ -56,7 +55,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('row_count', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['report_runs.id'], name=op.f('fk_reports_run_id_report_runs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reports'))
     )

@@ -49,6 +49,9 @@ def serve_workers(
         TASHAN_SCHEDULER="true",
         TASHAN_SCHEDULER_INTERVAL_SECONDS="1",
         TASHAN_EXPORT_DIR=str(export_dir),
+        # Two default pools (2 x 50) are more than a stock PostgreSQL's 97, and serve refuses.
+        TASHAN_DB_POOL_SIZE="5",
+        TASHAN_DB_MAX_OVERFLOW="5",
     )
     with log_path.open("w") as log:
         process = subprocess.Popen(
