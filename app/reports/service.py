@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app import clock
 from app.actions.schemas import ActionFilters
 from app.config import Settings
-from app.db import write_session
+from app.db import on_commit, write_session
 from app.errors import InvalidInput, NotFound
 from app.pagination import PageParams
 from app.reports.builder import action_lines, build_report, report_moment, stream_report
@@ -115,9 +115,8 @@ def create_report(session: Session, settings: Settings, data: ReportCreate, acto
         actor=actor,
     )
     report.file_name = f"tashan-report-{report.id}-{describe_period(period)}.{data.format}"
-    session.commit()
-    session.refresh(report)
-    _export(settings, report)
+    session.flush()
+    _export_once_committed(session, settings, report)
     return report
 
 
@@ -154,13 +153,19 @@ def _keep(
     return report
 
 
-def _export(settings: Settings, report: Report) -> None:
-    """Also write the file to the export folder; the database copy is the one that counts."""
+def _export_once_committed(session: Session, settings: Settings, report: Report) -> None:
+    """Also write the file to the export folder once the report is kept (a report rolled back
+    leaves no file); the database copy is the one that counts."""
+    file_name, content = report.file_name, report.content
+    on_commit(session, lambda: _export(settings, file_name, content))
+
+
+def _export(settings: Settings, file_name: str, content: bytes) -> None:
     try:
         settings.export_dir.mkdir(parents=True, exist_ok=True)
-        (settings.export_dir / report.file_name).write_bytes(report.content)
+        (settings.export_dir / file_name).write_bytes(content)
     except OSError as exc:
-        logger.warning("could not write %s to %s: %s", report.file_name, settings.export_dir, exc)
+        logger.warning("could not write %s to %s: %s", file_name, settings.export_dir, exc)
 
 
 def get_report(session: Session, report_id: int) -> Report:
@@ -205,7 +210,6 @@ def ensure_default_schedules(session: Session) -> None:
 def list_schedules(session: Session) -> list[ReportSchedule]:
     """The five schedules in cadence order."""
     ensure_default_schedules(session)
-    session.commit()
     by_name = {s.name: s for s in session.exec(select(ReportSchedule)).all()}
     return [by_name[cadence.value] for cadence in Cadence]
 
@@ -229,8 +233,7 @@ def update_schedule(session: Session, name: str, data: ScheduleUpdate) -> Report
         }
     )
     session.add(schedule)
-    session.commit()
-    session.refresh(schedule)
+    session.flush()
     return schedule
 
 
@@ -268,7 +271,6 @@ def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> 
     now = now or clock.now()
     with write_session(engine) as session:
         ensure_default_schedules(session)
-        session.commit()
         schedules = [s for s in session.exec(select(ReportSchedule)).all() if s.enabled]
         last_made = dict(
             session.exec(
@@ -317,9 +319,7 @@ def _make_scheduled(
                     run=run,
                 )
             )
-        session.commit()
         for report in reports:
-            session.refresh(report)
-            _export(settings, report)
+            _export_once_committed(session, settings, report)
     logger.info("made the %s report for %s – %s", schedule.name, *period)
     return reports

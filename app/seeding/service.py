@@ -202,7 +202,6 @@ def seed_database(engine: Engine, path: Path) -> SeedReport:
     with write_session(engine) as session:
         for plan in plans:
             apply_plan(session, plan, report)
-        session.commit()
     return report
 
 
@@ -337,7 +336,7 @@ def _upsert_actions(
         speech_id = speeches[planned.speech_start].id
         action = existing.get(planned.key)
         if action is None:
-            action_service.add_action(
+            action_service.create_action(
                 session, _create_request(source.id, planned, units, speech_id), actor
             )
             report.actions.created += 1

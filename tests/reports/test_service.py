@@ -18,6 +18,7 @@ from time_machine import TimeMachineFixture
 
 from app.actions.models import Action
 from app.config import SEEDS_DIR, Settings
+from app.db import write_session
 from app.reports import service as report_service
 from app.reports.model import Lang, ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
@@ -205,7 +206,7 @@ def test_a_period_is_made_once_its_cron_time_has_come_in_the_deployment_zone(
 def test_a_period_still_running_is_not_made(engine: Engine, settings: Settings) -> None:
     make_schedules(engine)
     only(engine, "weekly")
-    with Session(engine) as session:  # due at any minute: only the period's end holds it back
+    with write_session(engine) as session:  # due at any minute: only the period's end holds it back
         report_service.update_schedule(
             session, "weekly", ScheduleUpdate(cron="* * * * *", formats=[ReportFormat.json])
         )
@@ -219,7 +220,7 @@ def test_a_period_still_running_is_not_made(engine: Engine, settings: Settings) 
 def test_an_edited_cron_decides_when_a_period_is_due(engine: Engine, settings: Settings) -> None:
     make_schedules(engine)
     only(engine, "weekly")
-    with Session(engine) as session:  # Friday 18:00 after the week ended
+    with write_session(engine) as session:  # Friday 18:00 after the week ended
         report_service.update_schedule(
             session, "weekly", ScheduleUpdate(cron="0 18 * * fri", formats=[ReportFormat.csv])
         )
@@ -232,7 +233,7 @@ def test_an_edited_cron_decides_when_a_period_is_due(engine: Engine, settings: S
 
 def test_a_disabled_schedule_makes_nothing(engine: Engine, settings: Settings) -> None:
     make_schedules(engine)
-    with Session(engine) as session:
+    with write_session(engine) as session:
         report_service.update_schedule(
             session,
             "weekly",
@@ -269,7 +270,7 @@ def test_a_schedule_reports_in_its_formats_language_and_filters_as_of_the_period
     assert 0 < owned < 43
     make_schedules(engine)
     only(engine, "weekly")
-    with Session(engine) as session:
+    with write_session(engine) as session:
         report_service.update_schedule(
             session,
             "weekly",
