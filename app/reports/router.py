@@ -155,7 +155,7 @@ def _schedule_read(schedule: ReportSchedule) -> ScheduleRead:
     summary="The 五个一 report schedules",
     responses=problem_responses(401, 403),
 )
-def list_schedules(_: ViewerDep, session: WriteSessionDep) -> Page[ScheduleRead]:
+def list_schedules(_: ViewerDep, session: SessionDep) -> Page[ScheduleRead]:
     """weekly 一周一汇总, monthly 一月一通报, quarterly 一季一排名, half-yearly 半年一评比,
     annual 全年一考核 — cron times in the deployment time zone."""
     schedules = [_schedule_read(s) for s in report_service.list_schedules(session)]

@@ -7,8 +7,6 @@ from datetime import date, datetime, time, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, func
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,7 +21,6 @@ from app.reports.formats import STREAMED, csv, render, render_streamed
 from app.reports.model import Lang, ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.periods import (
-    DEFAULT_CRON,
     Cadence,
     describe_period,
     next_period,
@@ -36,7 +33,6 @@ from app.reports.schemas import ReportCreate, ScheduleUpdate
 logger = logging.getLogger("tashan.reports")
 SCHEDULER_ACTOR = "scheduler"
 MAX_CATCH_UP = 24  # periods per schedule per run, so a long outage cannot flood the disk
-DEFAULT_FORMATS = [ReportFormat.xlsx, ReportFormat.html]
 
 
 def render_status_report(
@@ -185,43 +181,18 @@ def list_reports(session: Session, page: PageParams) -> tuple[Sequence[Report], 
     return rows, total
 
 
-def ensure_default_schedules(session: Session) -> None:
-    """Create the five 五个一 schedules that do not exist yet; safe when several processes
-    start at once (a schedule another one just made is left alone)."""
-    now = clock.now()
-    rows: list[dict[str, object]] = [
-        {
-            "name": cadence.value,
-            "cron": DEFAULT_CRON[cadence],
-            "formats": list(DEFAULT_FORMATS),
-            "lang": Lang.zh,
-            "enabled": True,
-            "filters": {},
-            "created_at": now,
-            "updated_at": now,
-        }
-        for cadence in Cadence
-    ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(ReportSchedule).values(rows).on_conflict_do_nothing())
-
-
 def list_schedules(session: Session) -> list[ReportSchedule]:
-    """The five schedules in cadence order."""
-    ensure_default_schedules(session)
+    """The five schedules (migration 0009 made them) in cadence order."""
     by_name = {s.name: s for s in session.exec(select(ReportSchedule)).all()}
-    return [by_name[cadence.value] for cadence in Cadence]
+    return [by_name[cadence] for cadence in Cadence if cadence in by_name]
 
 
 def update_schedule(session: Session, name: str, data: ScheduleUpdate) -> ReportSchedule:
     """Change a schedule's cron, formats, language, filters or whether it runs."""
-    if name not in {cadence.value for cadence in Cadence}:
+    schedule = session.get(ReportSchedule, name) if name in set(Cadence) else None
+    if schedule is None:
         raise NotFound(f"no schedule {name!r}; schedules: {', '.join(Cadence)}")
     _check_cron(data.cron)
-    ensure_default_schedules(session)
-    schedule = session.get(ReportSchedule, name)
-    assert schedule is not None
     schedule.sqlmodel_update(
         {
             "cron": data.cron,
@@ -269,8 +240,7 @@ def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> 
     """Make every scheduled report whose period is due and not made yet; each period is
     claimed first, so concurrent runs (workers, cron) make it exactly once."""
     now = now or clock.now()
-    with write_session(engine) as session:
-        ensure_default_schedules(session)
+    with Session(engine) as session:
         schedules = [s for s in session.exec(select(ReportSchedule)).all() if s.enabled]
         last_made = dict(
             session.exec(

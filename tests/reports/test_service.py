@@ -49,7 +49,6 @@ def shanghai(moment: str) -> datetime:
 def make_schedules(engine: Engine, created: str = CREATED) -> None:
     """The five default schedules, as if created at `created` (Shanghai time)."""
     with Session(engine) as session:
-        report_service.ensure_default_schedules(session)
         for schedule in session.exec(select(ReportSchedule)).all():
             schedule.created_at = shanghai(created)
             session.add(schedule)
@@ -354,7 +353,7 @@ def test_concurrent_runs_claim_each_period_once(engine: Engine, settings: Settin
 def test_concurrent_first_runs_on_a_fresh_database_make_each_period_once(
     engine: Engine, settings: Settings
 ) -> None:
-    # no schedules yet: every process creates the defaults, then claims the due periods
+    # the schedules as migrated (at NOW), never run: every process claims the due periods
     now = datetime.now(UTC) + timedelta(days=40)
 
     made = run_together(engine, settings, now, threads=4)
