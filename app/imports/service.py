@@ -14,7 +14,7 @@ from app.actions.models import Action
 from app.actions.workflow import STATUS_LABELS, Status
 from app.imports.reader import CellValue, Formula, SheetRow, UploadedSheet
 from app.imports.schemas import ImportResult, Outcome, RowError, RowResult
-from app.reports.labels import ENGLISH_STATUS
+from app.spreadsheet import ENGLISH_STATUS
 
 _STATUS_NAMES = {
     **{status.value: status for status in Status},

@@ -18,16 +18,15 @@ from app.actions.schemas import ActionFilters, is_overdue
 from app.actions.stats import Stats, compute_stats
 from app.actions.workflow import Status
 from app.config import Settings
-from app.reports.labels import label, status_label
 from app.reports.model import (
     ActionLine,
     ChangeLine,
     Headline,
-    Lang,
     Report,
     ReportHead,
     StreamedReport,
 )
+from app.spreadsheet import Lang, label, status_label
 from app.units.models import Unit
 
 ACTION_LINES = TypeAdapter(list[ActionLine])

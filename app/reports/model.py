@@ -9,13 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.actions.stats import StatusCount, UnitStats
-
-
-class Lang(StrEnum):
-    """The language of headings and labels."""
-
-    zh = "zh"
-    en = "en"
+from app.spreadsheet import Lang
 
 
 class ReportFormat(StrEnum):

@@ -18,7 +18,7 @@ from app.errors import InvalidInput, NotFound
 from app.pagination import PageParams
 from app.reports.builder import action_lines, build_report, report_moment, stream_report
 from app.reports.formats import STREAMED, csv, render, render_streamed
-from app.reports.model import Lang, ReportFormat
+from app.reports.model import ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.periods import (
     Cadence,
@@ -29,6 +29,7 @@ from app.reports.periods import (
     previous_period,
 )
 from app.reports.schemas import ReportCreate, ScheduleUpdate
+from app.spreadsheet import Lang
 
 logger = logging.getLogger("tashan.reports")
 SCHEDULER_ACTOR = "scheduler"

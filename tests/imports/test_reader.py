@@ -25,8 +25,9 @@ from app.imports.reader import (
 )
 from app.reports import formats
 from app.reports.builder import build_report, current_week
-from app.reports.model import Lang, Report, ReportFormat
+from app.reports.model import Report, ReportFormat
 from app.seeding.schemas import SeedReport
+from app.spreadsheet import Lang
 
 ZH_HEADER = ["编号", "版本", "事项", "状态", "进度", "截止日期", "责任人", "本次进展"]
 EN_HEADER = ["ID", "Version", "Action", "Status", "Progress", "Due", "Assignee", "New note"]

@@ -25,8 +25,9 @@ from app.reports.formats import json as json_format
 from app.reports.formats import md as md_format
 from app.reports.formats import xlsx as xlsx_format
 from app.reports.formats.table import local
-from app.reports.model import ActionLine, ChangeLine, Lang, Report, ReportFormat, ReportHead
+from app.reports.model import ActionLine, ChangeLine, Report, ReportFormat, ReportHead
 from app.seeding.schemas import SeedReport
+from app.spreadsheet import Lang
 
 ZH_HEADERS = [
     "编号",

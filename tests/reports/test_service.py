@@ -20,10 +20,11 @@ from app.actions.models import Action
 from app.config import SEEDS_DIR, Settings
 from app.db import write_session
 from app.reports import service as report_service
-from app.reports.model import Lang, ReportFormat
+from app.reports.model import ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.schemas import BodyFilters, ScheduleUpdate
 from app.seeding.service import seed_database
+from app.spreadsheet import Lang
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CREATED = "2026-01-07T10:00"  # a Wednesday of ISO week 2026-W02 (5–11 January)

@@ -8,17 +8,9 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from app.reports.formats.table import (
-    MAYBE_GUARDED,
-    ROUND_TRIP_COLUMNS,
-    Column,
-    Kind,
-    Table,
-    Value,
-    guard,
-    text,
-)
-from app.reports.model import ActionLine, Lang, Report
+from app.reports.formats.table import ROUND_TRIP_COLUMNS, Column, Kind, Table, Value, text
+from app.reports.model import ActionLine, Report
+from app.spreadsheet import ACTIONS_SHEET, MAYBE_GUARDED, Lang, guard
 
 BOM = "\ufeff"
 
@@ -30,7 +22,7 @@ def render(report: Report) -> bytes:
 
 def stream(chunks: Iterable[Sequence[ActionLine]], lang: Lang) -> Iterator[bytes]:
     """The 明细 table as CSV bytes, a chunk of action lines at a time."""
-    table = Table("actions", ROUND_TRIP_COLUMNS, [])
+    table = Table(ACTIONS_SHEET, ROUND_TRIP_COLUMNS, [])
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer)  # the excel dialect: CRLF, quoting where needed

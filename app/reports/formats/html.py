@@ -18,8 +18,8 @@ from app.reports.formats.table import (
     status_figures,
     text,
 )
-from app.reports.labels import label
-from app.reports.model import Lang, Report
+from app.reports.model import Report
+from app.spreadsheet import Lang, label
 
 CSS = """
 body { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",

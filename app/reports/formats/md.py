@@ -17,8 +17,8 @@ from app.reports.formats.table import (
     status_figures,
     text,
 )
-from app.reports.labels import label
-from app.reports.model import ActionLine, Lang, Report
+from app.reports.model import ActionLine, Report
+from app.spreadsheet import Lang, label
 
 MARKUP = re.compile(r"([\\`*_\[\]|])")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")

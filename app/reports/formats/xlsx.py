@@ -43,8 +43,8 @@ from app.reports.formats.table import (
     status_figures,
     text,
 )
-from app.reports.labels import label, status_label
-from app.reports.model import ActionLine, Lang, Report, ReportHead, StreamedReport
+from app.reports.model import ActionLine, Report, ReportHead, StreamedReport
+from app.spreadsheet import ACTIONS_SHEET, Lang, label, status_label
 
 Sheet = Any  # openpyxl's WriteOnlyWorksheet, which has no type hints
 
@@ -85,7 +85,7 @@ def render_streamed(report: StreamedReport, *, template: bool = False) -> bytes:
     workbook = Workbook(write_only=True)
     lang = report.lang
     if template:
-        sheet = workbook.create_sheet(label("actions", lang))
+        sheet = workbook.create_sheet(label(ACTIONS_SHEET, lang))
         _write_lines(report.chunks, SheetWriter(sheet, ROUND_TRIP_COLUMNS, lang, template=True))
         return _saved(workbook)
     overview = workbook.create_sheet(label("overview", lang))
