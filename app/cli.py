@@ -28,7 +28,7 @@ from app.imports.reader import read_upload
 from app.imports.schemas import Outcome
 from app.reports import service as report_service
 from app.reports.builder import current_week
-from app.reports.model import ReportFormat
+from app.reports.document import ReportFormat
 from app.reports.schemas import check_period
 from app.seeding.remote import RemoteSeedError, seed_over_http
 from app.seeding.schemas import SeedReport

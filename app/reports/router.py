@@ -15,7 +15,7 @@ from app.fields import Date, Id
 from app.pagination import Page, PageDep, PageParams, make_page, set_link_header
 from app.reports import service as report_service
 from app.reports.builder import current_week
-from app.reports.model import MEDIA_TYPES, ReportFormat
+from app.reports.document import MEDIA_TYPES, ReportFormat
 from app.reports.models import ReportSchedule
 from app.reports.periods import CADENCE_LABELS, Cadence
 from app.reports.schemas import ReportCreate, ReportRead, ScheduleRead, ScheduleUpdate, check_period

@@ -17,8 +17,8 @@ from app.db import on_commit, write_session
 from app.errors import InvalidInput, NotFound
 from app.pagination import PageParams
 from app.reports.builder import action_lines, build_report, report_moment, stream_report
+from app.reports.document import ReportFormat
 from app.reports.formats import STREAMED, csv, render, render_streamed
-from app.reports.model import ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.periods import (
     Cadence,

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from app import clock, migrations
 from app.config import SEEDS_DIR, Settings
 from app.reports import service as report_service
-from app.reports.model import ReportFormat
+from app.reports.document import ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.periods import Cadence
 from app.seeding.service import seed_database

@@ -20,7 +20,7 @@ from app.actions.models import Action
 from app.config import SEEDS_DIR, Settings
 from app.db import write_session
 from app.reports import service as report_service
-from app.reports.model import ReportFormat
+from app.reports.document import ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.schemas import BodyFilters, ScheduleUpdate
 from app.seeding.service import seed_database

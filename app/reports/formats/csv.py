@@ -8,14 +8,14 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
+from app.reports.document import ActionLine, StatusReport
 from app.reports.formats.table import ROUND_TRIP_COLUMNS, Column, Kind, Table, Value, text
-from app.reports.model import ActionLine, Report
 from app.spreadsheet import ACTIONS_SHEET, MAYBE_GUARDED, Lang, guard
 
 BOM = "\ufeff"
 
 
-def render(report: Report) -> bytes:
+def render(report: StatusReport) -> bytes:
     """The 明细 table as CSV bytes."""
     return b"".join(stream([report.actions], report.lang))
 

@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 
 from app.actions.stats import UnitStats
 from app.actions.workflow import Status
-from app.reports.model import ActionLine, ChangeLine, Report, ReportHead
+from app.reports.document import ActionLine, ChangeLine, ReportHead, StatusReport
 from app.spreadsheet import ACTIONS_SHEET, EDIT_MARK, EDITABLE_KEYS, Lang, label, status_label
 
 Value = str | int | float | date | datetime | None
@@ -130,18 +130,18 @@ def ranking_table(report: ReportHead) -> Table[UnitStats]:
     return Table("ranking", RANKING_COLUMNS, report.ranking)
 
 
-def actions_table(report: Report, *, round_trip: bool = False) -> Table[ActionLine]:
+def actions_table(report: StatusReport, *, round_trip: bool = False) -> Table[ActionLine]:
     """The actions; round_trip: as a sheet to fill in and upload back (XLSX 明细, CSV), with
     the editable columns marked and an empty new_note column for this round's note."""
     columns = ROUND_TRIP_COLUMNS if round_trip else ACTION_COLUMNS
     return Table(ACTIONS_SHEET, columns, report.actions)
 
 
-def overdue_table(report: Report) -> Table[ActionLine]:
+def overdue_table(report: StatusReport) -> Table[ActionLine]:
     return Table("overdue_sheet", ACTION_COLUMNS, report.overdue)
 
 
-def changes_table(report: Report) -> Table[ChangeLine]:
+def changes_table(report: StatusReport) -> Table[ChangeLine]:
     return Table("changes", CHANGE_COLUMNS, report.changes)
 
 
