@@ -28,11 +28,12 @@ from app.imports.reader import read_upload
 from app.imports.schemas import Outcome
 from app.reports import service as report_service
 from app.reports.builder import current_week
-from app.reports.model import Lang, ReportFormat
+from app.reports.document import ReportFormat
 from app.reports.schemas import check_period
 from app.seeding.remote import RemoteSeedError, seed_over_http
 from app.seeding.schemas import SeedReport
 from app.seeding.service import SeedError, seed_database
+from app.spreadsheet import Lang
 
 # uvicorn kills a worker that does not answer its parent within this many seconds; its
 # default of 5 kills workers still starting up on a busy machine.

@@ -156,11 +156,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
-    """A session for a request that writes: on SQLite its transaction takes the lock first."""
+    """A session for a request that writes: on SQLite its transaction takes the lock first.
+
+    The one commit of the request: once the handler has returned, before the response is
+    sent (WriteSessionDep's scope), so a failed commit is the client's answer too. An error
+    in the handler rolls everything back; services only flush."""
     engine: Engine = request.app.state.engine
     session = Session(engine.execution_options(**{WRITE: True}))
     try:
         yield session
+        session.commit()
     finally:
         _close(session)
 
@@ -232,13 +237,43 @@ class DriverQuery:
         return rows
 
 
-def write_session(engine: Engine) -> Session:
-    """A writing session outside a request (CLI, seed)."""
-    return Session(engine.execution_options(**{WRITE: True}))
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A writing session outside a request (CLI, seed, scheduler) that commits once, when the
+    block ends without an error; an error rolls it all back. What it loaded keeps its values
+    after the block (nothing but the block itself could have changed them)."""
+    session = Session(engine.execution_options(**{WRITE: True}), expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    finally:
+        _close(session)
+
+
+def on_commit(session: Session, effect: Callable[[], None]) -> None:
+    """Run effect once session's transaction has committed, and never if it rolls back: for
+    what must wait until a change is kept (a file written, a cache entry dropped). The effect
+    must not use the session."""
+    session.info.setdefault(_ON_COMMIT, []).append(effect)
+
+
+_ON_COMMIT = "tashan_on_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _run_commit_effects(session: Session) -> None:
+    for effect in session.info.pop(_ON_COMMIT, []):
+        effect()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_commit_effects(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+# scope="function": the session's commit runs before the response is sent, not after.
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
 def backup_problem(source: Path, target: Path) -> str | None:

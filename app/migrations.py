@@ -8,6 +8,7 @@ from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from app import clock
 from app.config import MIGRATIONS_DIR
 
 
@@ -27,8 +28,10 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Apply migrations up to revision (idempotent); MigrationError when the database cannot
     be reached or a migration refuses it."""
+    config = alembic_config(database_url)
+    config.attributes["now"] = clock.now()  # what data migrations stamp rows with (0009)
     try:
-        command.upgrade(alembic_config(database_url), revision)
+        command.upgrade(config, revision)
     except OperationalError as exc:
         raise MigrationError(f"cannot reach the database: {exc.orig}") from exc
     except CommandError as exc:

@@ -1,6 +1,7 @@
 """Shared fixtures: a clean migrated database for every test (a copy of a migrated SQLite
 file, or, when TASHAN_TEST_DATABASE_URL is set, one PostgreSQL database per run emptied
-before each test); the app over it; keys; a live server; the clock frozen at NOW."""
+before each test down to the rows the migrations wrote); the app over it; keys; a live
+server; the clock frozen at NOW."""
 
 import shutil
 import sqlite3
@@ -8,12 +9,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, Table, create_engine, make_url, text
 from sqlmodel import Session
 
 from app import migrations
@@ -45,13 +47,20 @@ def set_clock(time_machine: time_machine.TimeMachineFixture) -> Callable[[str], 
     return set_to
 
 
+def migrate_at_now(url: str) -> None:
+    """Migrate url to head as if at NOW, which the rows data migrations write are stamped
+    with (the default report schedules)."""
+    with time_machine.travel(NOW):
+        migrations.upgrade(url)
+
+
 @pytest.fixture(scope="session")
 def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database migrated to head once per run: a SQLite template file or a PostgreSQL
     database created for this run and dropped after it."""
     if not POSTGRES_URL:
         path = tmp_path_factory.mktemp("template") / "tashan.db"
-        migrations.upgrade(f"sqlite:///{path}")
+        migrate_at_now(f"sqlite:///{path}")
         with sqlite3.connect(path) as connection:  # fold the WAL in, so one file is the copy
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         yield f"sqlite:///{path}"
@@ -61,18 +70,36 @@ def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    migrations.upgrade(url)
+    migrate_at_now(url)
     yield url
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_rows(migrated_url: str) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """The rows the migrations wrote, by table (PostgreSQL only: a SQLite test copies them)."""
+    if migrated_url.startswith("sqlite"):
+        return []
+    admin = create_engine(migrated_url)
+    with admin.connect() as connection:
+        rows = [
+            (table, [dict(row) for row in connection.execute(table.select()).mappings()])
+            for table in metadata.sorted_tables
+        ]
+    admin.dispose()
+    return [(table, table_rows) for table, table_rows in rows if table_rows]
+
+
 @pytest.fixture
-def database_url(migrated_url: str, tmp_path: Path) -> str:
+def database_url(
+    migrated_url: str, migrated_rows: list[tuple[Table, list[dict[str, Any]]]], tmp_path: Path
+) -> str:
     """A clean migrated database for this test (ids start at 1). SQLite: a copy of the
     template, since the events table refuses DELETE. PostgreSQL: the run's database emptied
-    with TRUNCATE, which the events table's row triggers do not see."""
+    with TRUNCATE, which the events table's row triggers do not see, and given back the rows
+    the migrations wrote."""
     if migrated_url.startswith("sqlite"):
         copy = tmp_path / "tashan.db"
         shutil.copyfile(str(make_url(migrated_url).database), copy)
@@ -81,6 +108,8 @@ def database_url(migrated_url: str, tmp_path: Path) -> str:
     admin = create_engine(migrated_url)
     with admin.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table, rows in migrated_rows:
+            connection.execute(table.insert(), rows)
     admin.dispose()
     return migrated_url
 

@@ -22,7 +22,7 @@ from app.auth import service as auth_service
 from app.config import SEEDS_DIR, Settings
 from app.models import metadata
 from app.reports.builder import LINES_PER_CHUNK
-from app.reports.model import ReportFormat
+from app.reports.document import ReportFormat
 from app.seeding.service import seed_database
 
 ACTIONS = metadata.tables["actions"]

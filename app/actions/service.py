@@ -118,9 +118,8 @@ def _ensure_seed_key_free(session: Session, source_id: int, seed_key: str) -> No
         )
 
 
-def add_action(session: Session, data: ActionCreate, actor: str) -> Action:
-    """Anchor the quote in its source and add a proposed action and its created event
-    (flushed, not committed)."""
+def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
+    """Anchor the quote in its source and add a proposed action with its created event."""
     source = session.get(Source, data.source_id)
     if source is None:
         raise InvalidInput(f"source {data.source_id} does not exist", ["body", "source_id"])
@@ -142,7 +141,7 @@ def add_action(session: Session, data: ActionCreate, actor: str) -> Action:
     record(session, action, actor, now, EventKind.created, to_status=action.status, progress=0)
     assert action.id is not None
     search.index(session.connection(), action.id, search_grams(action))
-    return action
+    return _stored(session, action)
 
 
 def record(
@@ -159,17 +158,18 @@ def record(
     session.add(ActionEvent(action_id=action.id, at=now, actor=actor, kind=kind, **event))
 
 
+def _stored(session: Session, action: Action) -> Action:
+    """action with its changes flushed, and expired so that what is read of it next comes
+    from the database: its owner after an owner_id change, its themes in the database's
+    order of names. Nothing is read if nobody looks (the seed does not)."""
+    session.flush()
+    session.expire(action)
+    return action
+
+
 def search_grams(action: Action) -> str:
     """What the search index holds for the action."""
     return search.grams(action.title, action.detail, action.quote)
-
-
-def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
-    """Create a proposed action whose quote occurs in its source."""
-    action = add_action(session, data, actor)
-    session.commit()
-    session.refresh(action)
-    return action
 
 
 def field_value(action: Action, field: str) -> Any:
@@ -252,8 +252,7 @@ def update_action(
     check_version(action.version, expected_version)
     _ensure_progress_allowed(action, data.progress)
     if apply_changes(session, action, data.model_dump(exclude_unset=True), actor):
-        session.commit()
-        session.refresh(action)
+        return _stored(session, action)
     return action
 
 
@@ -267,9 +266,7 @@ def archive_action(
         return action
     action.archived = True
     record(session, action, actor, clock.now(), EventKind.archived)
-    session.commit()
-    session.refresh(action)
-    return action
+    return _stored(session, action)
 
 
 def list_events(
@@ -300,9 +297,7 @@ def change_status(
     action = get_action(session, action_id)
     check_version(action.version, expected_version)
     apply_transition(session, action, data.to, data.note, actor)
-    session.commit()
-    session.refresh(action)
-    return action
+    return _stored(session, action)
 
 
 def transition_problem(current: Status, target: Status, note: str | None) -> AppError | None:
@@ -373,9 +368,7 @@ def add_progress_update(
     check_version(action.version, expected_version)
     evidence = str(data.evidence_url) if data.evidence_url else None
     apply_progress_update(session, action, data.note, data.progress, actor, evidence)
-    session.commit()
-    session.refresh(action)
-    return action
+    return _stored(session, action)
 
 
 def apply_progress_update(

@@ -67,7 +67,7 @@ class Stats(BaseModel):
 
 
 @dataclass
-class _Tally:
+class _UnitCounts:
     """One unit's actions, counted by status, with the progress and overdue totals."""
 
     statuses: Counter[Status] = field(default_factory=Counter)
@@ -75,7 +75,7 @@ class _Tally:
     overdue: int = 0
 
 
-def _unit_stats(unit: Unit, tally: _Tally) -> UnitStats:
+def _unit_stats(unit: Unit, tally: _UnitCounts) -> UnitStats:
     statuses = tally.statuses
     counted = statuses.total() - statuses[Status.declined]
     progress = sum(total for status, total in tally.progress.items() if status != Status.declined)
@@ -137,7 +137,7 @@ def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> S
 
 def _tallies(
     session: Session, where: list[ColumnElement[bool]], moment: Moment
-) -> dict[int, _Tally]:
+) -> dict[int, _UnitCounts]:
     """Each owner unit's tally of the selected actions, counted in the database (a hundred
     thousand rows read into Python took seconds)."""
     # Materialized, so an as-of status (a subquery per action) is worked out once per action,
@@ -158,7 +158,7 @@ def _tallies(
         rows.c.due_on < moment.today,
         rows.c.status.not_in(list(CLOSED)),
     )
-    tallies: dict[int, _Tally] = defaultdict(_Tally)
+    tallies: dict[int, _UnitCounts] = defaultdict(_UnitCounts)
     for owner_id, status, count, progress, overdue_count in session.execute(
         sa_select(
             rows.c.owner_id,

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app import clock
 from app.auth.models import ApiKey, Role
 from app.auth.schemas import KeyCreate
-from app.db import is_read_only_error, write_session
+from app.db import is_read_only_error, on_commit, write_session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pagination import PageParams
 
@@ -62,8 +62,7 @@ def create_key(session: Session, data: KeyCreate) -> tuple[ApiKey, str]:
         expires_at=data.expires_at,
     )
     session.add(key)
-    session.commit()
-    session.refresh(key)
+    session.flush()
     return key, plaintext
 
 
@@ -89,10 +88,9 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = clock.now()
         session.add(key)
-        session.commit()
-        session.refresh(key)
+        session.flush()
     # After the commit: a lookup that began before it might have read the key still active.
-    _recent_keys.forget(key_id)
+    on_commit(session, lambda: _recent_keys.forget(key_id))
     return key
 
 
@@ -175,7 +173,6 @@ def _touch(engine: Engine, key: ApiKey, now: datetime) -> None:
     try:
         with write_session(engine) as session:
             session.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
-            session.commit()
     except (OperationalError, InternalError) as exc:
         if isinstance(exc, InternalError) and not is_read_only_error(exc.orig):
             raise
@@ -185,11 +182,11 @@ def _touch(engine: Engine, key: ApiKey, now: datetime) -> None:
 def ensure_bootstrap_key(engine: Engine) -> str | None:
     """With no key in the database, create an admin key named bootstrap and return its
     plaintext; otherwise None. Safe when several processes start at once."""
-    with write_session(engine) as session:
-        if session.exec(select(func.count()).select_from(ApiKey)).one() > 0:
-            return None
-        try:
+    try:
+        with write_session(engine) as session:
+            if session.exec(select(func.count()).select_from(ApiKey)).one() > 0:
+                return None
             _, plaintext = create_key(session, KeyCreate(name=BOOTSTRAP_NAME, role=Role.admin))
-        except (Conflict, IntegrityError):
-            return None
-        return plaintext
+    except (Conflict, IntegrityError):  # another process made it first
+        return None
+    return plaintext

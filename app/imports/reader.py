@@ -19,14 +19,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from app.errors import InvalidInput
-from app.reports.formats.table import unguard
-from app.reports.labels import label
-from app.reports.model import Lang
+from app.spreadsheet import ACTIONS_SHEET, EDITABLE_KEYS, IDENTITY_KEYS, Lang, label, unguard
 
-# The columns an import reads, by the key of their heading in app/reports/labels.py; a sheet
-# may carry others (title, owner, …), which are ignored.
-IDENTITY_COLUMNS = ("id", "version")
-EDITABLE_COLUMNS = ("status", "progress", "assignee", "due_on", "new_note")
 MAX_ROWS = 10_000
 
 CellValue = str | int | float | date | datetime | None
@@ -63,8 +57,8 @@ class UnreadableSheet(InvalidInput):
         super().__init__(detail, ["body", "file"], "unreadable_sheet")
 
 
-KNOWN_COLUMNS = IDENTITY_COLUMNS + EDITABLE_COLUMNS
-ACTIONS_SHEET_NAMES = {label("actions", lang).casefold() for lang in Lang}
+KNOWN_COLUMNS = IDENTITY_KEYS + EDITABLE_KEYS
+ACTIONS_SHEET_NAMES = {label(ACTIONS_SHEET, lang).casefold() for lang in Lang}
 ZIP_SIGNATURE = b"PK\x03\x04"
 # Files people upload by mistake, by their first bytes: what to call them.
 NOT_SPREADSHEETS = (
@@ -161,13 +155,13 @@ def _map_header(number: int, cells: Sequence[object]) -> _Header:
             )
         seen[key] = index
         positions[index] = key
-    for key in IDENTITY_COLUMNS:
+    for key in IDENTITY_KEYS:
         if key not in seen:
             raise UnreadableSheet(
                 f"the sheet has no {_named(key)} column; download a fresh template"
             )
-    if not any(key in seen for key in EDITABLE_COLUMNS):
-        names = ", ".join(_named(key) for key in EDITABLE_COLUMNS)
+    if not any(key in seen for key in EDITABLE_KEYS):
+        names = ", ".join(_named(key) for key in EDITABLE_KEYS)
         raise UnreadableSheet(
             f"the sheet has no column to fill in (one of {names}); download a fresh template"
         )

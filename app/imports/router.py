@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
     summary="Upload a filled-in progress sheet",
     responses=problem_responses(401, 403, 412, 413, 422),
 )
-async def import_progress_sheet(
+def import_progress_sheet(
     editor: EditorDep,
     session: WriteSessionDep,
     file: Annotated[UploadFile, File(description="the exported XLSX (sheet 明细) or CSV")],
@@ -32,7 +32,9 @@ async def import_progress_sheet(
     due date, new note) against the current actions: unchanged, will_update with the field
     changes, or error with the row, column and reason. With dry_run=false the valid rows are
     applied in one transaction, through the same rules as the API, with your key as actor."""
-    sheet = read_upload(await file.read(), file.filename)
+    # A sync route, so FastAPI runs it in the thread pool: parsing up to 20 MiB of workbook and
+    # checking every row must not hold up the event loop and every other request with it.
+    sheet = read_upload(file.file.read(), file.filename)
     return import_service.import_sheet(
         session,
         sheet,

@@ -14,7 +14,7 @@ from app.actions.models import Action
 from app.actions.workflow import STATUS_LABELS, Status
 from app.imports.reader import CellValue, Formula, SheetRow, UploadedSheet
 from app.imports.schemas import ImportResult, Outcome, RowError, RowResult
-from app.reports.labels import ENGLISH_STATUS
+from app.spreadsheet import ENGLISH_STATUS
 
 _STATUS_NAMES = {
     **{status.value: status for status in Status},
@@ -59,7 +59,8 @@ def import_sheet(
     all_or_nothing: bool = False,
 ) -> ImportResult:
     """Check every row; unless dry_run, apply the valid rows (none if all_or_nothing and any
-    row is refused) in one transaction, each event with actor and a note naming the file."""
+    row is refused) in the caller's transaction, each event with actor and a note naming the
+    file."""
     plans = _plan(session, sheet)
     refused = any(plan.errors for plan in plans)
     apply = not dry_run and not (all_or_nothing and refused)
@@ -79,8 +80,6 @@ def import_sheet(
                 errors=plan.errors,
             )
         )
-    if apply:
-        session.commit()
     return ImportResult(
         file_name=file_name,
         format=sheet.format,

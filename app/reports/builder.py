@@ -18,16 +18,15 @@ from app.actions.schemas import ActionFilters, is_overdue
 from app.actions.stats import Stats, compute_stats
 from app.actions.workflow import Status
 from app.config import Settings
-from app.reports.labels import label, status_label
-from app.reports.model import (
+from app.reports.document import (
     ActionLine,
     ChangeLine,
     Headline,
-    Lang,
-    Report,
     ReportHead,
+    StatusReport,
     StreamedReport,
 )
+from app.spreadsheet import Lang, label, status_label
 from app.units.models import Unit
 
 ACTION_LINES = TypeAdapter(list[ActionLine])
@@ -63,12 +62,12 @@ def build_report(
     filters: ActionFilters,
     period: tuple[date, date],
     lang: Lang,
-) -> Report:
+) -> StatusReport:
     """The report of filters' actions over period, every line read into memory; a period that
     has ended is read as of its last day, so a past report shows that period as it was."""
     streamed = stream_report(session, settings, filters, period, lang)
     lines = [line for chunk in streamed.chunks for line in chunk]
-    return Report(
+    return StatusReport(
         **dict(streamed.head()),
         overdue=[line for line in lines if line.overdue],
         changes=streamed.changes,
@@ -93,7 +92,7 @@ def stream_report(
     )
     stats = compute_stats(session, filters, moment)
     created, changed = _period_counts(session, filters, moment, window)
-    tally = Tally()
+    counts = HeadlineCounts()
     fields = {
         "title": f"{label('title', lang)} {start.isoformat()} – {end.isoformat()}",
         "lang": lang,
@@ -106,18 +105,18 @@ def stream_report(
     }
 
     def head() -> ReportHead:
-        return ReportHead(**fields, headline=_headline(stats, tally, created, changed))
+        return ReportHead(**fields, headline=_headline(stats, counts, created, changed))
 
     return StreamedReport(
         lang=lang,
         changes=_changes(session, filters, moment, window, lang),
-        chunks=tally.counting(action_lines(session, filters, moment, lang)),
+        chunks=counts.counting(action_lines(session, filters, moment, lang)),
         head=head,
     )
 
 
 @dataclass
-class Tally:
+class HeadlineCounts:
     """The headline's counts of the action lines, kept as the lines stream past."""
 
     completed: int = 0
@@ -256,14 +255,14 @@ def _period_counts(
     return created, changed
 
 
-def _headline(stats: Stats, tally: Tally, created: int, changed: int) -> Headline:
-    counted = tally.counted
+def _headline(stats: Stats, counts: HeadlineCounts, created: int, changed: int) -> Headline:
+    counted = counts.counted
     return Headline(
         total=stats.total,
         by_status=stats.by_status,
-        completed=tally.completed,
-        completion_rate=round(tally.completed / counted, 4) if counted else 0.0,
-        average_progress=round(tally.progress / counted, 2) if counted else 0.0,
+        completed=counts.completed,
+        completion_rate=round(counts.completed / counted, 4) if counted else 0.0,
+        average_progress=round(counts.progress / counted, 2) if counted else 0.0,
         overdue=stats.overdue,
         stale=stats.stale,
         created_in_period=created,

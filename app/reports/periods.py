@@ -22,15 +22,6 @@ CADENCE_LABELS = {
     Cadence.annual: "全年一考核",
 }
 
-# When each period's report is due by default: 08:00 on the first day after it ends.
-DEFAULT_CRON = {
-    Cadence.weekly: "0 8 * * mon",
-    Cadence.monthly: "0 8 1 * *",
-    Cadence.quarterly: "0 8 1 1,4,7,10 *",
-    Cadence.half_yearly: "0 8 1 1,7 *",
-    Cadence.annual: "0 8 1 1 *",
-}
-
 _MONTHS_PER_PERIOD = {
     Cadence.monthly: 1,
     Cadence.quarterly: 3,

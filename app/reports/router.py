@@ -15,10 +15,11 @@ from app.fields import Date, Id
 from app.pagination import Page, PageDep, PageParams, make_page, set_link_header
 from app.reports import service as report_service
 from app.reports.builder import current_week
-from app.reports.model import MEDIA_TYPES, Lang, ReportFormat
+from app.reports.document import MEDIA_TYPES, ReportFormat
 from app.reports.models import ReportSchedule
 from app.reports.periods import CADENCE_LABELS, Cadence
 from app.reports.schemas import ReportCreate, ReportRead, ScheduleRead, ScheduleUpdate, check_period
+from app.spreadsheet import Lang
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 READ_ERRORS = problem_responses(401, 403, 404, 422)
@@ -155,7 +156,7 @@ def _schedule_read(schedule: ReportSchedule) -> ScheduleRead:
     summary="The 五个一 report schedules",
     responses=problem_responses(401, 403),
 )
-def list_schedules(_: ViewerDep, session: WriteSessionDep) -> Page[ScheduleRead]:
+def list_schedules(_: ViewerDep, session: SessionDep) -> Page[ScheduleRead]:
     """weekly 一周一汇总, monthly 一月一通报, quarterly 一季一排名, half-yearly 半年一评比,
     annual 全年一考核 — cron times in the deployment time zone."""
     schedules = [_schedule_read(s) for s in report_service.list_schedules(session)]

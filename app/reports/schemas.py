@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.actions.schemas import ActionFilters
 from app.fields import Date
-from app.reports.model import Lang, ReportFormat
+from app.reports.document import ReportFormat
+from app.spreadsheet import Lang
 
 MAX_PERIOD_DAYS = 3660
 

@@ -7,23 +7,20 @@ from datetime import date, datetime, time, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, func
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import clock
 from app.actions.schemas import ActionFilters
 from app.config import Settings
-from app.db import write_session
+from app.db import on_commit, write_session
 from app.errors import InvalidInput, NotFound
 from app.pagination import PageParams
 from app.reports.builder import action_lines, build_report, report_moment, stream_report
+from app.reports.document import ReportFormat
 from app.reports.formats import STREAMED, csv, render, render_streamed
-from app.reports.model import Lang, ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.periods import (
-    DEFAULT_CRON,
     Cadence,
     describe_period,
     next_period,
@@ -32,11 +29,11 @@ from app.reports.periods import (
     previous_period,
 )
 from app.reports.schemas import ReportCreate, ScheduleUpdate
+from app.spreadsheet import Lang
 
 logger = logging.getLogger("tashan.reports")
 SCHEDULER_ACTOR = "scheduler"
 MAX_CATCH_UP = 24  # periods per schedule per run, so a long outage cannot flood the disk
-DEFAULT_FORMATS = [ReportFormat.xlsx, ReportFormat.html]
 
 
 def render_status_report(
@@ -115,9 +112,8 @@ def create_report(session: Session, settings: Settings, data: ReportCreate, acto
         actor=actor,
     )
     report.file_name = f"tashan-report-{report.id}-{describe_period(period)}.{data.format}"
-    session.commit()
-    session.refresh(report)
-    _export(settings, report)
+    session.flush()
+    _export_once_committed(session, settings, report)
     return report
 
 
@@ -154,13 +150,19 @@ def _keep(
     return report
 
 
-def _export(settings: Settings, report: Report) -> None:
-    """Also write the file to the export folder; the database copy is the one that counts."""
+def _export_once_committed(session: Session, settings: Settings, report: Report) -> None:
+    """Also write the file to the export folder once the report is kept (a report rolled back
+    leaves no file); the database copy is the one that counts."""
+    file_name, content = report.file_name, report.content
+    on_commit(session, lambda: _export(settings, file_name, content))
+
+
+def _export(settings: Settings, file_name: str, content: bytes) -> None:
     try:
         settings.export_dir.mkdir(parents=True, exist_ok=True)
-        (settings.export_dir / report.file_name).write_bytes(report.content)
+        (settings.export_dir / file_name).write_bytes(content)
     except OSError as exc:
-        logger.warning("could not write %s to %s: %s", report.file_name, settings.export_dir, exc)
+        logger.warning("could not write %s to %s: %s", file_name, settings.export_dir, exc)
 
 
 def get_report(session: Session, report_id: int) -> Report:
@@ -180,44 +182,18 @@ def list_reports(session: Session, page: PageParams) -> tuple[Sequence[Report], 
     return rows, total
 
 
-def ensure_default_schedules(session: Session) -> None:
-    """Create the five 五个一 schedules that do not exist yet; safe when several processes
-    start at once (a schedule another one just made is left alone)."""
-    now = clock.now()
-    rows: list[dict[str, object]] = [
-        {
-            "name": cadence.value,
-            "cron": DEFAULT_CRON[cadence],
-            "formats": list(DEFAULT_FORMATS),
-            "lang": Lang.zh,
-            "enabled": True,
-            "filters": {},
-            "created_at": now,
-            "updated_at": now,
-        }
-        for cadence in Cadence
-    ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(ReportSchedule).values(rows).on_conflict_do_nothing())
-
-
 def list_schedules(session: Session) -> list[ReportSchedule]:
-    """The five schedules in cadence order."""
-    ensure_default_schedules(session)
-    session.commit()
+    """The five schedules (migration 0009 made them) in cadence order."""
     by_name = {s.name: s for s in session.exec(select(ReportSchedule)).all()}
-    return [by_name[cadence.value] for cadence in Cadence]
+    return [by_name[cadence] for cadence in Cadence if cadence in by_name]
 
 
 def update_schedule(session: Session, name: str, data: ScheduleUpdate) -> ReportSchedule:
     """Change a schedule's cron, formats, language, filters or whether it runs."""
-    if name not in {cadence.value for cadence in Cadence}:
+    schedule = session.get(ReportSchedule, name) if name in set(Cadence) else None
+    if schedule is None:
         raise NotFound(f"no schedule {name!r}; schedules: {', '.join(Cadence)}")
     _check_cron(data.cron)
-    ensure_default_schedules(session)
-    schedule = session.get(ReportSchedule, name)
-    assert schedule is not None
     schedule.sqlmodel_update(
         {
             "cron": data.cron,
@@ -229,8 +205,7 @@ def update_schedule(session: Session, name: str, data: ScheduleUpdate) -> Report
         }
     )
     session.add(schedule)
-    session.commit()
-    session.refresh(schedule)
+    session.flush()
     return schedule
 
 
@@ -266,9 +241,7 @@ def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> 
     """Make every scheduled report whose period is due and not made yet; each period is
     claimed first, so concurrent runs (workers, cron) make it exactly once."""
     now = now or clock.now()
-    with write_session(engine) as session:
-        ensure_default_schedules(session)
-        session.commit()
+    with Session(engine) as session:
         schedules = [s for s in session.exec(select(ReportSchedule)).all() if s.enabled]
         last_made = dict(
             session.exec(
@@ -317,9 +290,7 @@ def _make_scheduled(
                     run=run,
                 )
             )
-        session.commit()
         for report in reports:
-            session.refresh(report)
-            _export(settings, report)
+            _export_once_committed(session, settings, report)
     logger.info("made the %s report for %s – %s", schedule.name, *period)
     return reports

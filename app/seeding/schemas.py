@@ -108,7 +108,7 @@ class SeedPlan(BaseModel):
     actions: list[PlannedAction]
 
 
-class Tally(BaseModel):
+class UpsertCounts(BaseModel):
     """How many rows of one kind a seed run created, updated or left alone."""
 
     created: int = 0
@@ -122,10 +122,10 @@ class Tally(BaseModel):
 class SeedReport(BaseModel):
     """The outcome of one seed run."""
 
-    units: Tally = Tally()
-    sources: Tally = Tally()
-    speeches: Tally = Tally()
-    actions: Tally = Tally()
+    units: UpsertCounts = UpsertCounts()
+    sources: UpsertCounts = UpsertCounts()
+    speeches: UpsertCounts = UpsertCounts()
+    actions: UpsertCounts = UpsertCounts()
     kept_user_changes: list[str] = []
     warnings: list[str] = []
 

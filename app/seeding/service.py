@@ -22,7 +22,7 @@ from app.seeding.schemas import (
     SeedPlan,
     SeedReport,
     SeedSpeechEntry,
-    Tally,
+    UpsertCounts,
 )
 from app.sources import service as source_service
 from app.sources.models import Source, Speech
@@ -202,7 +202,6 @@ def seed_database(engine: Engine, path: Path) -> SeedReport:
     with write_session(engine) as session:
         for plan in plans:
             apply_plan(session, plan, report)
-        session.commit()
     return report
 
 
@@ -253,7 +252,7 @@ def _upsert_source(session: Session, plan: SeedPlan, report: SeedReport) -> Sour
         )
     changed = {k: v for k, v in metadata.items() if getattr(source, k) != v}
     source.sqlmodel_update(changed)
-    _tally(report.sources, bool(changed))
+    _count(report.sources, bool(changed))
     return source
 
 
@@ -279,7 +278,7 @@ def _upsert_speeches(
             continue
         changed = {k: v for k, v in wanted.items() if getattr(speech, k) != v}
         speech.sqlmodel_update(changed)
-        _tally(report.speeches, bool(changed))
+        _count(report.speeches, bool(changed))
     session.flush()
     return existing
 
@@ -337,7 +336,7 @@ def _upsert_actions(
         speech_id = speeches[planned.speech_start].id
         action = existing.get(planned.key)
         if action is None:
-            action_service.add_action(
+            action_service.create_action(
                 session, _create_request(source.id, planned, units, speech_id), actor
             )
             report.actions.created += 1
@@ -350,7 +349,7 @@ def _upsert_actions(
         changes = action_service.apply_changes(
             session, action, desired, actor, note=f"seed file {Path(plan.path).name}"
         )
-        _tally(report.actions, bool(changes))
+        _count(report.actions, bool(changes))
 
 
 def _create_request(
@@ -373,8 +372,8 @@ def _create_request(
     )
 
 
-def _tally(tally: Tally, changed: bool) -> None:
+def _count(counts: UpsertCounts, changed: bool) -> None:
     if changed:
-        tally.updated += 1
+        counts.updated += 1
     else:
-        tally.unchanged += 1
+        counts.unchanged += 1

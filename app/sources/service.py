@@ -137,8 +137,7 @@ def create_source(session: Session, data: SourceCreate) -> Source:
     assert source.id is not None
     for speech in data.speeches:
         session.add(Speech(source_id=source.id, **speech.model_dump()))
-    session.commit()
-    session.refresh(source)
+    session.flush()
     return source
 
 

@@ -68,8 +68,7 @@ def create_unit(session: Session, data: UnitCreate) -> Unit:
     _ensure_name_free(session, data.name)
     unit = Unit(name=data.name, kind=data.kind)
     session.add(unit)
-    session.commit()
-    session.refresh(unit)
+    session.flush()
     return unit
 
 
@@ -81,6 +80,5 @@ def update_unit(session: Session, unit_id: int, data: UnitUpdate) -> Unit:
         _ensure_name_free(session, changes["name"], unit_id)
     unit.sqlmodel_update(changes)
     session.add(unit)
-    session.commit()
-    session.refresh(unit)
+    session.flush()
     return unit

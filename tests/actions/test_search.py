@@ -92,8 +92,7 @@ def random_actions(engine: Engine) -> random.Random:
                 quote=quote,
                 quote_start=text.find(quote, start),
             )
-            action_service.add_action(session, data, "test")
-        session.commit()
+            action_service.create_action(session, data, "test")
     return rng
 
 
@@ -146,7 +145,6 @@ def test_search_follows_edits(
         for action in rng.sample(list(actions), 60):
             requested = {"title": random_text(rng, 12), "detail": random_text(rng, 40)}
             action_service.apply_changes(writer, action, requested, "test")
-        writer.commit()
     for term in some_terms(rng):
         assert found(session, settings, term) == expected(session, term), term
 
@@ -164,8 +162,7 @@ def test_search_does_not_join_fields_or_runs(
             detail="地块",
             quote="标准地。招商",
         )
-        action_id = action_service.add_action(writer, data, "test").id
-        writer.commit()
+        action_id = action_service.create_action(writer, data, "test").id
     assert found(session, settings, "标准地") == {action_id}  # in the quote
     assert found(session, settings, "准地块") == set()  # title's end + detail's start
     assert found(session, settings, "地招") == set()  # across the 。

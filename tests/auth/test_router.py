@@ -90,7 +90,6 @@ def key_count(engine: Engine) -> int:
 def set_key_columns(engine: Engine, name: str, **values: Any) -> None:
     with write_session(engine) as db_session:
         db_session.execute(update(ApiKey).where(ApiKey.name == name).values(**values))  # type: ignore[arg-type]
-        db_session.commit()
 
 
 def sha256_hex(value: str) -> str:

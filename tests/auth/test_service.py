@@ -42,7 +42,6 @@ def stored_key(engine: Engine, name: str) -> ApiKey:
 def set_columns(engine: Engine, name: str, **values: Any) -> None:
     with write_session(engine) as db_session:
         db_session.execute(update(ApiKey).where(ApiKey.name == name).values(**values))  # type: ignore[arg-type]
-        db_session.commit()
 
 
 def sha256_hex(value: str) -> str:

@@ -20,10 +20,9 @@ from sqlmodel import Session, select
 from app import clock, migrations
 from app.config import SEEDS_DIR, Settings
 from app.reports import service as report_service
-from app.reports.model import ReportFormat
+from app.reports.document import ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
-from app.reports.periods import DEFAULT_CRON, Cadence
-from app.reports.schemas import ScheduleUpdate
+from app.reports.periods import Cadence
 from app.seeding.service import seed_database
 from tests.helpers import TASHAN, cli_env, free_port
 
@@ -31,6 +30,7 @@ pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 
 WORKERS = 2
 FORMATS = [ReportFormat.csv, ReportFormat.json]
+MIGRATED_FORMATS = [ReportFormat.xlsx, ReportFormat.html]  # every schedule's, as migrated
 KEY_IN_TEXT = re.compile(r"tsk_[A-Za-z0-9_-]+")
 STARTED = "Application startup complete."
 STOPPED = "Application shutdown complete."
@@ -122,7 +122,7 @@ def test_a_fresh_database_is_migrated_once_and_one_bootstrap_key_is_printed(
         headers = {"X-API-Key": key}
         # a fresh database: the period before the current one of each cadence is due at once
         wait_for(
-            lambda: len(kept(engine)) == len(Cadence) * len(report_service.DEFAULT_FORMATS),
+            lambda: len(kept(engine)) == len(Cadence) * len(MIGRATED_FORMATS),
             tmp_path / "first.log",
         )
         listed = httpx.get(f"{base_url}/api/v1/reports", headers=headers, timeout=TIMEOUT)
@@ -138,20 +138,18 @@ def test_a_fresh_database_is_migrated_once_and_one_bootstrap_key_is_printed(
     log = (tmp_path / "second.log").read_text()
     assert "tsk_" not in log, log
     assert_stopped_cleanly(second, log)
-    made = assert_exactly_once(
-        engine, {c.value: len(report_service.DEFAULT_FORMATS) for c in Cadence}
-    )
+    made = assert_exactly_once(engine, {c.value: len(MIGRATED_FORMATS) for c in Cadence})
     assert made == dict.fromkeys(Cadence, 1)
 
 
-def backdated_disabled_schedules(engine: Engine, days: int) -> None:
-    """The five schedules, off, as if made days ago: many periods are due when enabled."""
+def backdated_disabled_schedules(engine: Engine, days: int) -> dict[str, str]:
+    """The five schedules, off, as if made days ago: many periods are due when enabled;
+    their crons by name."""
+    backdated = clock.now() - timedelta(days=days)
     with Session(engine) as session:
-        for cadence in Cadence:
-            off = ScheduleUpdate(cron=DEFAULT_CRON[cadence], formats=FORMATS, enabled=False)
-            report_service.update_schedule(session, cadence.value, off)
-        session.exec(update(ReportSchedule).values(created_at=clock.now() - timedelta(days=days)))
+        session.exec(update(ReportSchedule).values(enabled=False, created_at=backdated))
         session.commit()
+        return {s.name: s.cron for s in session.exec(select(ReportSchedule)).all()}
 
 
 def due_now(engine: Engine, settings: Settings) -> set[tuple[str, object]]:
@@ -173,7 +171,7 @@ def test_two_workers_make_each_due_report_exactly_once(
     database_url: str, engine: Engine, settings: Settings, admin_key: str, tmp_path: Path
 ) -> None:
     seed_database(engine, SEEDS_DIR)
-    backdated_disabled_schedules(engine, days=100)
+    crons = backdated_disabled_schedules(engine, days=100)
     log_path = tmp_path / "server.log"
     exports = tmp_path / "exports"
 
@@ -181,7 +179,7 @@ def test_two_workers_make_each_due_report_exactly_once(
         headers = {"X-API-Key": admin_key}
         # Enabled while both workers tick every second, so both go after the same periods.
         for cadence in Cadence:
-            body = {"cron": DEFAULT_CRON[cadence], "formats": FORMATS, "enabled": True}
+            body = {"cron": crons[cadence], "formats": FORMATS, "enabled": True}
             response = httpx.put(
                 f"{base_url}/api/v1/report-schedules/{cadence.value}",
                 json=body,

@@ -25,8 +25,9 @@ from app.imports.reader import (
 )
 from app.reports import formats
 from app.reports.builder import build_report, current_week
-from app.reports.model import Lang, Report, ReportFormat
+from app.reports.document import ReportFormat, StatusReport
 from app.seeding.schemas import SeedReport
+from app.spreadsheet import Lang
 
 ZH_HEADER = ["编号", "版本", "事项", "状态", "进度", "截止日期", "责任人", "本次进展"]
 EN_HEADER = ["ID", "Version", "Action", "Status", "Progress", "Due", "Assignee", "New note"]
@@ -89,7 +90,7 @@ def assert_export_columns(sheet: UploadedSheet) -> None:
 
 
 @pytest.fixture
-def report(session: Session, settings: Settings, seeded: SeedReport) -> Report:
+def report(session: Session, settings: Settings, seeded: SeedReport) -> StatusReport:
     """The real Chinese report of the current week, over the seed data."""
     period = current_week(settings.now().date())
     built = build_report(session, settings, ActionFilters(), period, Lang.zh)
@@ -100,7 +101,7 @@ def report(session: Session, settings: Settings, seeded: SeedReport) -> Report:
 # ---------------------------------------------------------------- the real export, read back
 
 
-def test_exported_xlsx_reads_back_every_action(report: Report) -> None:
+def test_exported_xlsx_reads_back_every_action(report: StatusReport) -> None:
     sheet = read_upload(formats.render(report, ReportFormat.xlsx), "report.xlsx")
 
     assert sheet.format == "xlsx"
@@ -123,7 +124,7 @@ def test_exported_xlsx_reads_back_every_action(report: Report) -> None:
         assert (due.date() if isinstance(due, datetime) else due) == line.due_on
 
 
-def test_exported_csv_reads_back_every_action(report: Report) -> None:
+def test_exported_csv_reads_back_every_action(report: StatusReport) -> None:
     content = formats.render(report, ReportFormat.csv)
     assert content.startswith(b"\xef\xbb\xbf")
     sheet = read_upload(content, "report.csv")

@@ -1,16 +1,23 @@
 """The Excel round trip through the API: export → fill in with openpyxl → dry run → apply →
 the actions and their timelines show exactly what the dry run promised."""
 
+import asyncio
 import csv
 import io
+import threading
 from typing import Any
 
+import anyio
+import httpx
 import openpyxl
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.auth.models import Role
+from app.imports import router as import_router
+from app.imports.reader import UploadedSheet, read_upload
 from app.seeding.schemas import SeedReport
 from tests.helpers import make_key
 
@@ -205,3 +212,40 @@ def test_an_untouched_export_imports_as_unchanged(
     response = client.post(IMPORTS, files={"file": (f"sheet.{fmt}", exported.content)})
     assert response.status_code == 200, response.text
     assert response.json()["counts"] == {"unchanged": 12}
+
+
+def test_other_requests_are_answered_while_an_upload_is_parsed(
+    app: FastAPI, admin_key: str, seeded: SeedReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parse is held until another request has been answered: were the parse run on the
+    event loop, that request could not be served until the hold timed out."""
+    parsing, answered = threading.Event(), threading.Event()
+    held: list[bool] = []
+
+    def held_parse(content: bytes, file_name: str | None) -> UploadedSheet:
+        parsing.set()
+        held.append(answered.wait(timeout=10))  # False: nothing was served meanwhile
+        return read_upload(content, file_name)
+
+    monkeypatch.setattr(import_router, "read_upload", held_parse)
+    sheet = "编号,版本,状态\n1,1,待研究\n".encode()
+
+    async def upload_and_read() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        headers = {"X-API-Key": admin_key}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=headers
+        ) as client:
+            files = {"file": ("进展.csv", sheet)}
+            upload = asyncio.create_task(client.post(IMPORTS, files=files))
+            await anyio.to_thread.run_sync(parsing.wait, 10)
+            me = await client.get("/api/v1/me")
+            answered.set()
+            return me, await upload
+
+    me, imported = asyncio.run(upload_and_read())
+
+    assert me.status_code == 200 and me.json()["name"] == "test-admin"
+    assert held == [True]
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["counts"] == {"unchanged": 1}

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.reports import service as report_service
 from app.reports.models import Report, ReportRun, ReportSchedule
 from tests.helpers import TASHAN, TODAY, cli_env
 
@@ -145,7 +144,6 @@ def test_run_due_twice_makes_each_report_once(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     with Session(engine) as session:  # the schedules have existed for 40 days
-        report_service.ensure_default_schedules(session)
         for schedule in session.exec(select(ReportSchedule)).all():
             schedule.created_at = datetime.now(UTC) - timedelta(days=40)
             session.add(schedule)

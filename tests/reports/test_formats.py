@@ -19,14 +19,15 @@ from app.actions.workflow import Status
 from app.config import Settings
 from app.reports import builder, formats
 from app.reports.builder import build_report, current_week, stream_report
+from app.reports.document import ActionLine, ChangeLine, ReportFormat, ReportHead, StatusReport
 from app.reports.formats import csv as csv_format
 from app.reports.formats import html as html_format
 from app.reports.formats import json as json_format
 from app.reports.formats import md as md_format
 from app.reports.formats import xlsx as xlsx_format
 from app.reports.formats.table import local
-from app.reports.model import ActionLine, ChangeLine, Lang, Report, ReportFormat, ReportHead
 from app.seeding.schemas import SeedReport
+from app.spreadsheet import Lang
 
 pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 
@@ -145,7 +146,7 @@ def worked(session: Session, settings: Settings, seeded: SeedReport) -> date:
     return today
 
 
-def _build(session: Session, settings: Settings, lang: Lang) -> Report:
+def _build(session: Session, settings: Settings, lang: Lang) -> StatusReport:
     # The current week (2026-11-23 – 2026-11-29 when these tests were written): the seed's
     # actions are created now, so a week already past would show none of them.
     period = current_week(settings.now().date())
@@ -153,7 +154,7 @@ def _build(session: Session, settings: Settings, lang: Lang) -> Report:
 
 
 @pytest.fixture
-def report(session: Session, settings: Settings, worked: date) -> Report:
+def report(session: Session, settings: Settings, worked: date) -> StatusReport:
     """The Chinese report of the current week."""
     built = _build(session, settings, Lang.zh)
     assert len(built.actions) == 43 and len(built.overdue) == 2
@@ -162,13 +163,13 @@ def report(session: Session, settings: Settings, worked: date) -> Report:
 
 
 @pytest.fixture
-def english(session: Session, settings: Settings, worked: date) -> Report:
+def english(session: Session, settings: Settings, worked: date) -> StatusReport:
     """The same report, in English."""
     return _build(session, settings, Lang.en)
 
 
 @pytest.fixture
-def hostile(report: Report) -> Report:
+def hostile(report: StatusReport) -> StatusReport:
     """The real report with a first line and change whose every text is hostile input."""
     line = ActionLine(
         id=999,
@@ -201,14 +202,14 @@ def hostile(report: Report) -> Report:
     )
 
 
-def line_of(report: Report, action_id: int) -> ActionLine:
+def line_of(report: StatusReport, action_id: int) -> ActionLine:
     return next(line for line in report.actions if line.id == action_id)
 
 
 # ---------------------------------------------------------------- XLSX
 
 
-def open_xlsx(report: Report) -> Workbook:
+def open_xlsx(report: StatusReport) -> Workbook:
     return load_workbook(io.BytesIO(xlsx_format.render(report)))
 
 
@@ -227,7 +228,7 @@ def figures_of(sheet: Any) -> dict[str, Any]:
     return {row[0].value: row[1] for row in sheet.iter_rows(min_row=3) if row[0].value}
 
 
-def test_xlsx_sheets_in_order_with_frozen_headers_and_filters(report: Report) -> None:
+def test_xlsx_sheets_in_order_with_frozen_headers_and_filters(report: StatusReport) -> None:
     book = open_xlsx(report)
     assert book.sheetnames == ["概览", "排名", "明细", "逾期", "动态"]
     sizes = {
@@ -292,7 +293,7 @@ def test_xlsx_streamed_a_few_lines_at_a_time_is_the_whole_reports_workbook(
     assert book.sheetnames == (["明细"] if template else ["概览", "排名", "明细", "逾期", "动态"])
 
 
-def test_xlsx_action_cells_are_typed(report: Report) -> None:
+def test_xlsx_action_cells_are_typed(report: StatusReport) -> None:
     sheet = open_xlsx(report)["明细"]
     overdue = row_of(sheet, 2)
     expected = line_of(report, 2)
@@ -316,7 +317,7 @@ def test_xlsx_action_cells_are_typed(report: Report) -> None:
     assert completed["原文摘录"].value == line_of(report, 1).quote
 
 
-def test_xlsx_formula_like_text_stays_text(hostile: Report) -> None:
+def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
     book = open_xlsx(hostile)
     row = row_of(book["明细"], 999)
     for heading, text in [
@@ -339,7 +340,7 @@ def test_xlsx_formula_like_text_stays_text(hostile: Report) -> None:
     ]
 
 
-def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: Report) -> None:
+def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: StatusReport) -> None:
     sheet = open_xlsx(hostile)["明细"]
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
     assert set(widths) == set("ABCDEFGHIJKLMNO")
@@ -351,7 +352,7 @@ def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: Report) -> N
     assert max(len(c.value) for c in quotes) * 2 > 60 and widths["N"] == 60
 
 
-def test_xlsx_overview_has_headline_figures_and_a_chart(report: Report) -> None:
+def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) -> None:
     book = open_xlsx(report)
     sheet = book["概览"]
     assert sheet["A1"].value == report.title
@@ -384,7 +385,7 @@ def test_xlsx_overview_has_headline_figures_and_a_chart(report: Report) -> None:
     assert ranking["H2"].value > 0
 
 
-def test_xlsx_in_english(english: Report) -> None:
+def test_xlsx_in_english(english: StatusReport) -> None:
     book = open_xlsx(english)
     assert book.sheetnames == ["Overview", "Ranking", "Actions", "Overdue", "Changes"]
     assert header(book["Actions"]) == EN_SHEET_HEADERS
@@ -403,7 +404,7 @@ def read_csv(raw: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(raw.removeprefix(b"\xef\xbb\xbf").decode(), newline="")))
 
 
-def test_csv_is_excel_friendly_utf8_with_bom(report: Report) -> None:
+def test_csv_is_excel_friendly_utf8_with_bom(report: StatusReport) -> None:
     raw = csv_format.render(report)
     assert raw.startswith(b"\xef\xbb\xbf")
     assert b"\r\n" in raw and raw.count(b"\r\n") >= len(report.actions) + 1
@@ -420,7 +421,7 @@ def test_csv_is_excel_friendly_utf8_with_bom(report: Report) -> None:
     assert by_id["3"]["最新进展"] == SCRIPT + PIPE_NOTE  # the newline survives, quoted
 
 
-def test_csv_defuses_every_formula_like_cell(hostile: Report) -> None:
+def test_csv_defuses_every_formula_like_cell(hostile: StatusReport) -> None:
     rows = read_csv(csv_format.render(hostile))
     first = dict(zip(ZH_SHEET_HEADERS, rows[1], strict=True))
     assert first["事项"] == "'" + INJECTION
@@ -432,7 +433,7 @@ def test_csv_defuses_every_formula_like_cell(hostile: Report) -> None:
     assert risky == []
 
 
-def test_csv_in_english(english: Report) -> None:
+def test_csv_in_english(english: StatusReport) -> None:
     rows = read_csv(csv_format.render(english))
     assert rows[0] == EN_SHEET_HEADERS
     assert len(rows) == len(english.actions) + 1
@@ -484,7 +485,7 @@ def parse(raw: bytes) -> Page:
     return page
 
 
-def test_html_is_one_self_contained_printable_file(report: Report) -> None:
+def test_html_is_one_self_contained_printable_file(report: StatusReport) -> None:
     raw = html_format.render(report)
     page = parse(raw)
     assert raw.startswith(b"<!DOCTYPE html>")
@@ -504,7 +505,7 @@ def test_html_is_one_self_contained_printable_file(report: Report) -> None:
     assert report.title in page.text and "事项总数" in page.text
 
 
-def test_html_chart_draws_one_bar_per_unit(report: Report) -> None:
+def test_html_chart_draws_one_bar_per_unit(report: StatusReport) -> None:
     page = parse(html_format.render(report))
     assert page.tags.count("svg") == 1
     assert len(page.rects) == len(report.ranking) == 8
@@ -518,7 +519,7 @@ def test_html_chart_draws_one_bar_per_unit(report: Report) -> None:
     assert page.svg_text == [t for pair in zip(names, percents, strict=True) for t in pair]
 
 
-def test_html_escapes_user_text(hostile: Report) -> None:
+def test_html_escapes_user_text(hostile: StatusReport) -> None:
     raw = html_format.render(hostile).decode()
     page = parse(raw.encode())
     assert "<script" not in raw.lower() and "<img" not in raw.lower()
@@ -529,7 +530,7 @@ def test_html_escapes_user_text(hostile: Report) -> None:
     assert not [v for k, v in page.attributes if k in ("src", "href")]
 
 
-def test_html_in_english(english: Report) -> None:
+def test_html_in_english(english: StatusReport) -> None:
     page = parse(html_format.render(english))
     assert ("lang", "en") in page.attributes
     assert page.headings == [
@@ -560,7 +561,7 @@ def cells(line: str) -> int:
     return len(re.findall(r"(?<!\\)\|", line)) - 1
 
 
-def test_markdown_has_every_part(report: Report) -> None:
+def test_markdown_has_every_part(report: StatusReport) -> None:
     raw = md_format.render(report)
     assert raw.decode().startswith(f"# {report.title}\n")
     sections = md_sections(raw)
@@ -578,7 +579,7 @@ def test_markdown_has_every_part(report: Report) -> None:
     assert "截止日期：" in overdue[0]
 
 
-def test_markdown_escapes_pipes_newlines_and_markup(hostile: Report) -> None:
+def test_markdown_escapes_pipes_newlines_and_markup(hostile: StatusReport) -> None:
     sections = md_sections(md_format.render(hostile))
     actions = table_lines(sections["明细"])
     assert len(actions) == len(hostile.actions) + 2
@@ -592,7 +593,7 @@ def test_markdown_escapes_pipes_newlines_and_markup(hostile: Report) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| 标题" in changes[2]
 
 
-def test_markdown_in_english(english: Report) -> None:
+def test_markdown_in_english(english: StatusReport) -> None:
     sections = md_sections(md_format.render(english))
     assert list(sections) == ["Overview", "Ranking", "Overdue", "Changes", "Actions"]
     assert "- **Actions**: 43" in sections["Overview"]
@@ -602,14 +603,14 @@ def test_markdown_in_english(english: Report) -> None:
 # ---------------------------------------------------------------- JSON and dispatch
 
 
-def test_json_is_the_model_with_chinese_unescaped(hostile: Report) -> None:
+def test_json_is_the_model_with_chinese_unescaped(hostile: StatusReport) -> None:
     raw = json_format.render(hostile)
     assert json.loads(raw) == hostile.model_dump(mode="json")
     assert "事项推进情况报告".encode() in raw and b"\\u" not in raw
-    assert Report.model_validate_json(raw) == hostile
+    assert StatusReport.model_validate_json(raw) == hostile
 
 
-def test_render_dispatches_every_format(report: Report) -> None:
+def test_render_dispatches_every_format(report: StatusReport) -> None:
     assert set(formats.RENDERERS) == set(ReportFormat)
     assert formats.render(report, ReportFormat.md) == md_format.render(report)
     assert formats.render(report, ReportFormat.csv) == csv_format.render(report)
@@ -618,7 +619,7 @@ def test_render_dispatches_every_format(report: Report) -> None:
     assert formats.render(report, ReportFormat.xlsx).startswith(b"PK")
 
 
-def test_empty_report_renders_everywhere(report: Report) -> None:
+def test_empty_report_renders_everywhere(report: StatusReport) -> None:
     empty = report.model_copy(update={"actions": [], "overdue": [], "changes": [], "ranking": []})
     book = load_workbook(io.BytesIO(xlsx_format.render(empty)))
     assert book["明细"].max_row == 1 and book["概览"]._charts == []

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from time_machine import TimeMachineFixture
 
 from app.auth.models import Role
@@ -440,6 +440,25 @@ def test_the_five_schedules_exist_by_default_in_cadence_order(viewer: TestClient
     for schedule in page["items"]:
         assert schedule["formats"] == ["xlsx", "html"]
         assert (schedule["lang"], schedule["enabled"], schedule["filters"]) == ("zh", True, {})
+
+
+def test_listing_the_schedules_writes_nothing(app: FastAPI, viewer: TestClient) -> None:
+    viewer.get("/api/v1/me")  # a key's first use is recorded: a write of its own
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()[:2]).upper())
+
+    event.listen(app.state.engine, "before_cursor_execute", record)
+    try:
+        response = viewer.get("/api/v1/report-schedules")
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", record)
+
+    assert response.status_code == 200 and response.json()["total"] == 5
+    assert any(statement.startswith("SELECT") for statement in statements)
+    writes = ("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE")
+    assert [statement for statement in statements if statement.startswith(writes)] == []
 
 
 def test_admin_changes_a_schedule(client: TestClient) -> None:

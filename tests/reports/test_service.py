@@ -18,11 +18,13 @@ from time_machine import TimeMachineFixture
 
 from app.actions.models import Action
 from app.config import SEEDS_DIR, Settings
+from app.db import write_session
 from app.reports import service as report_service
-from app.reports.model import Lang, ReportFormat
+from app.reports.document import ReportFormat
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.reports.schemas import BodyFilters, ScheduleUpdate
 from app.seeding.service import seed_database
+from app.spreadsheet import Lang
 
 pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 
@@ -50,7 +52,6 @@ def shanghai(moment: str) -> datetime:
 def make_schedules(engine: Engine, created: str = CREATED) -> None:
     """The five default schedules, as if created at `created` (Shanghai time)."""
     with Session(engine) as session:
-        report_service.ensure_default_schedules(session)
         for schedule in session.exec(select(ReportSchedule)).all():
             schedule.created_at = shanghai(created)
             session.add(schedule)
@@ -207,7 +208,7 @@ def test_a_period_is_made_once_its_cron_time_has_come_in_the_deployment_zone(
 def test_a_period_still_running_is_not_made(engine: Engine, settings: Settings) -> None:
     make_schedules(engine)
     only(engine, "weekly")
-    with Session(engine) as session:  # due at any minute: only the period's end holds it back
+    with write_session(engine) as session:  # due at any minute: only the period's end holds it back
         report_service.update_schedule(
             session, "weekly", ScheduleUpdate(cron="* * * * *", formats=[ReportFormat.json])
         )
@@ -221,7 +222,7 @@ def test_a_period_still_running_is_not_made(engine: Engine, settings: Settings) 
 def test_an_edited_cron_decides_when_a_period_is_due(engine: Engine, settings: Settings) -> None:
     make_schedules(engine)
     only(engine, "weekly")
-    with Session(engine) as session:  # Friday 18:00 after the week ended
+    with write_session(engine) as session:  # Friday 18:00 after the week ended
         report_service.update_schedule(
             session, "weekly", ScheduleUpdate(cron="0 18 * * fri", formats=[ReportFormat.csv])
         )
@@ -234,7 +235,7 @@ def test_an_edited_cron_decides_when_a_period_is_due(engine: Engine, settings: S
 
 def test_a_disabled_schedule_makes_nothing(engine: Engine, settings: Settings) -> None:
     make_schedules(engine)
-    with Session(engine) as session:
+    with write_session(engine) as session:
         report_service.update_schedule(
             session,
             "weekly",
@@ -271,7 +272,7 @@ def test_a_schedule_reports_in_its_formats_language_and_filters_as_of_the_period
     assert 0 < owned < 43
     make_schedules(engine)
     only(engine, "weekly")
-    with Session(engine) as session:
+    with write_session(engine) as session:
         report_service.update_schedule(
             session,
             "weekly",
@@ -355,7 +356,7 @@ def test_concurrent_runs_claim_each_period_once(engine: Engine, settings: Settin
 def test_concurrent_first_runs_on_a_fresh_database_make_each_period_once(
     engine: Engine, settings: Settings
 ) -> None:
-    # no schedules yet: every process creates the defaults, then claims the due periods
+    # the schedules as migrated (at NOW), never run: every process claims the due periods
     now = datetime.now(UTC) + timedelta(days=40)
 
     made = run_together(engine, settings, now, threads=4)

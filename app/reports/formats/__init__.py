@@ -2,10 +2,10 @@
 
 from collections.abc import Callable
 
+from app.reports.document import ReportFormat, StatusReport, StreamedReport
 from app.reports.formats import csv, html, json, md, xlsx
-from app.reports.model import Report, ReportFormat, StreamedReport
 
-RENDERERS: dict[ReportFormat, Callable[[Report], bytes]] = {
+RENDERERS: dict[ReportFormat, Callable[[StatusReport], bytes]] = {
     ReportFormat.xlsx: xlsx.render,
     ReportFormat.csv: csv.render,
     ReportFormat.md: md.render,
@@ -14,7 +14,7 @@ RENDERERS: dict[ReportFormat, Callable[[Report], bytes]] = {
 }
 
 
-def render(report: Report, fmt: ReportFormat, *, template: bool = False) -> bytes:
+def render(report: StatusReport, fmt: ReportFormat, *, template: bool = False) -> bytes:
     """The report written in fmt; template: as a unit's fill-in form, which is a workbook."""
     if template:
         if fmt != ReportFormat.xlsx:

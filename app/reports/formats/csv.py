@@ -8,29 +8,21 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from app.reports.formats.table import (
-    MAYBE_GUARDED,
-    ROUND_TRIP_COLUMNS,
-    Column,
-    Kind,
-    Table,
-    Value,
-    guard,
-    text,
-)
-from app.reports.model import ActionLine, Lang, Report
+from app.reports.document import ActionLine, StatusReport
+from app.reports.formats.table import ROUND_TRIP_COLUMNS, Column, Kind, Table, Value, text
+from app.spreadsheet import ACTIONS_SHEET, MAYBE_GUARDED, Lang, guard
 
 BOM = "\ufeff"
 
 
-def render(report: Report) -> bytes:
+def render(report: StatusReport) -> bytes:
     """The 明细 table as CSV bytes."""
     return b"".join(stream([report.actions], report.lang))
 
 
 def stream(chunks: Iterable[Sequence[ActionLine]], lang: Lang) -> Iterator[bytes]:
     """The 明细 table as CSV bytes, a chunk of action lines at a time."""
-    table = Table("actions", ROUND_TRIP_COLUMNS, [])
+    table = Table(ACTIONS_SHEET, ROUND_TRIP_COLUMNS, [])
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer)  # the excel dialect: CRLF, quoting where needed

@@ -5,6 +5,7 @@ from html import escape
 from typing import Any
 
 from app.actions.stats import UnitStats
+from app.reports.document import StatusReport
 from app.reports.formats.table import (
     NUMERIC,
     Kind,
@@ -18,8 +19,7 @@ from app.reports.formats.table import (
     status_figures,
     text,
 )
-from app.reports.labels import label
-from app.reports.model import Lang, Report
+from app.spreadsheet import Lang, label
 
 CSS = """
 body { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
@@ -52,7 +52,7 @@ p.none { color: #666; }
 BAR_WIDTH, ROW_HEIGHT, BAR_HEIGHT, CHAR_WIDTH = 420, 26, 16, 7
 
 
-def render(report: Report) -> bytes:
+def render(report: StatusReport) -> bytes:
     """The report as UTF-8 HTML."""
     lang = report.lang
     body = [
@@ -80,7 +80,7 @@ def _section(heading: str, content: str, css_class: str = "") -> str:
     return f"<section{attribute}>\n<h2>{escape(heading)}</h2>\n{content}\n</section>"
 
 
-def _figures(report: Report) -> str:
+def _figures(report: StatusReport) -> str:
     rows = [(f.label, text(f.value, f.kind)) for f in figures(report)]
     statuses = (", " if report.lang == Lang.en else "，").join(
         f"{f.label} {f.value}" for f in status_figures(report)

@@ -7,6 +7,7 @@ import html
 import re
 from typing import Any
 
+from app.reports.document import ActionLine, StatusReport
 from app.reports.formats.table import (
     NUMERIC,
     Table,
@@ -17,14 +18,13 @@ from app.reports.formats.table import (
     status_figures,
     text,
 )
-from app.reports.labels import label
-from app.reports.model import ActionLine, Lang, Report
+from app.spreadsheet import Lang, label
 
 MARKUP = re.compile(r"([\\`*_\[\]|])")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def render(report: Report) -> bytes:
+def render(report: StatusReport) -> bytes:
     """The report as UTF-8 Markdown."""
     lang = report.lang
     parts = [
@@ -55,7 +55,7 @@ def _listed(items: list[str], lang: Lang) -> str:
     return ("，" if lang == Lang.zh else ", ").join(items)
 
 
-def _figures(report: Report) -> str:
+def _figures(report: StatusReport) -> str:
     colon = _colon(report.lang)
     lines = [
         f"- **{escape(f.label)}**{colon}{escape(text(f.value, f.kind))}" for f in figures(report)

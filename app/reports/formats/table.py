@@ -1,5 +1,5 @@
 """What every writer shares: the tables of a report (columns, headings, how a row's values are
-read), the headline figures, how values read as text, and the formula-injection guard."""
+read), the headline figures and how values read as text."""
 
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -10,15 +10,8 @@ from typing import Generic, TypeVar
 
 from app.actions.stats import UnitStats
 from app.actions.workflow import Status
-from app.reports.labels import label, status_label
-from app.reports.model import ActionLine, ChangeLine, Lang, Report, ReportHead
-
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MAYBE_GUARDED = (*FORMULA_STARTS, "'")
-# Ends the heading of a column a unit may fill in and upload back (/api/v1/imports); an
-# importer strips it to find the column's label.
-EDIT_MARK = " ✎"
+from app.reports.document import ActionLine, ChangeLine, ReportHead, StatusReport
+from app.spreadsheet import ACTIONS_SHEET, EDIT_MARK, EDITABLE_KEYS, Lang, label, status_label
 
 Value = str | int | float | date | datetime | None
 Row = TypeVar("Row")
@@ -94,9 +87,6 @@ ACTION_COLUMNS: tuple[Column[ActionLine], ...] = (
     Column("updated_at", lambda a, _: a.updated_at, Kind.datetime),
 )
 
-# The columns a unit fills in on a round trip (export, fill in, upload to /api/v1/imports);
-# id and version say which action, and which state of it, a row was filled in against.
-EDITABLE_KEYS = ("status", "progress", "assignee", "due_on", "new_note")
 NEW_NOTE: Column[ActionLine] = Column("new_note", lambda a, _: None, wrap=True, editable=True)
 
 
@@ -140,17 +130,18 @@ def ranking_table(report: ReportHead) -> Table[UnitStats]:
     return Table("ranking", RANKING_COLUMNS, report.ranking)
 
 
-def actions_table(report: Report, *, round_trip: bool = False) -> Table[ActionLine]:
+def actions_table(report: StatusReport, *, round_trip: bool = False) -> Table[ActionLine]:
     """The actions; round_trip: as a sheet to fill in and upload back (XLSX 明细, CSV), with
     the editable columns marked and an empty new_note column for this round's note."""
-    return Table("actions", ROUND_TRIP_COLUMNS if round_trip else ACTION_COLUMNS, report.actions)
+    columns = ROUND_TRIP_COLUMNS if round_trip else ACTION_COLUMNS
+    return Table(ACTIONS_SHEET, columns, report.actions)
 
 
-def overdue_table(report: Report) -> Table[ActionLine]:
+def overdue_table(report: StatusReport) -> Table[ActionLine]:
     return Table("overdue_sheet", ACTION_COLUMNS, report.overdue)
 
 
-def changes_table(report: Report) -> Table[ChangeLine]:
+def changes_table(report: StatusReport) -> Table[ChangeLine]:
     return Table("changes", CHANGE_COLUMNS, report.changes)
 
 
@@ -217,27 +208,6 @@ def text(value: Value, kind: Kind = Kind.text) -> str:
         if kind == Kind.rate:
             return f"{value * 100:.1f}%"
     return str(value)
-
-
-def is_formula_like(value: str) -> bool:
-    """Whether a spreadsheet would read this text as a formula."""
-    return value.startswith(FORMULA_STARTS)
-
-
-def guard(value: str) -> str:
-    """Text a spreadsheet shows as text (OWASP CSV injection): a leading quote before
-    formula-like text, and before text that only looks guarded ('=x becomes ''=x), so that
-    unguard gives every text back exactly."""
-    if not value.startswith(MAYBE_GUARDED):  # most text, answered without stripping quotes
-        return value
-    return f"'{value}" if is_formula_like(value.lstrip("'")) else value
-
-
-def unguard(value: str) -> str:
-    """The text guard was given: one leading quote off a guarded text. A quote a person
-    typed before a formula-like text is read the same way, as spreadsheets do."""
-    guarded = value.startswith("'") and is_formula_like(value.lstrip("'"))
-    return value[1:] if guarded else value
 
 
 def display_width(value: str) -> int:

@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from app.actions.workflow import Status
+from app.reports.document import ActionLine, ReportHead, StatusReport, StreamedReport
 from app.reports.formats.table import (
     ACTION_COLUMNS,
     CHANGE_COLUMNS,
@@ -43,8 +44,7 @@ from app.reports.formats.table import (
     status_figures,
     text,
 )
-from app.reports.labels import label, status_label
-from app.reports.model import ActionLine, Lang, Report, ReportHead, StreamedReport
+from app.spreadsheet import ACTIONS_SHEET, Lang, label, status_label
 
 Sheet = Any  # openpyxl's WriteOnlyWorksheet, which has no type hints
 
@@ -70,7 +70,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 A4 = 9  # paper size code
 
 
-def render(report: Report, *, template: bool = False) -> bytes:
+def render(report: StatusReport, *, template: bool = False) -> bytes:
     """The report as .xlsx bytes; template: a unit's fill-in form, the 明细 sheet alone with
     its status, progress and due-date entries validated and progress a whole number 0..100."""
     return render_streamed(StreamedReport.of(report), template=template)
@@ -85,7 +85,7 @@ def render_streamed(report: StreamedReport, *, template: bool = False) -> bytes:
     workbook = Workbook(write_only=True)
     lang = report.lang
     if template:
-        sheet = workbook.create_sheet(label("actions", lang))
+        sheet = workbook.create_sheet(label(ACTIONS_SHEET, lang))
         _write_lines(report.chunks, SheetWriter(sheet, ROUND_TRIP_COLUMNS, lang, template=True))
         return _saved(workbook)
     overview = workbook.create_sheet(label("overview", lang))

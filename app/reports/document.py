@@ -1,4 +1,5 @@
-"""The one report model every format is rendered from."""
+"""The status report as a document: the one model every format is rendered from. (A kept
+report file is a row of the table app.reports.models.Report.)"""
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -9,13 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.actions.stats import StatusCount, UnitStats
-
-
-class Lang(StrEnum):
-    """The language of headings and labels."""
-
-    zh = "zh"
-    en = "en"
+from app.spreadsheet import Lang
 
 
 class ReportFormat(StrEnum):
@@ -97,7 +92,7 @@ class ReportHead(BaseModel):
     ranking: list[UnitStats]
 
 
-class Report(ReportHead):
+class StatusReport(ReportHead):
     """A status report for a period and a set of filters, as of the period's end."""
 
     overdue: list[ActionLine]
@@ -117,6 +112,6 @@ class StreamedReport:
     head: Callable[[], ReportHead]
 
     @classmethod
-    def of(cls, report: Report) -> "StreamedReport":
+    def of(cls, report: StatusReport) -> "StreamedReport":
         """A report already built, its lines in one chunk."""
         return cls(report.lang, report.changes, iter([report.actions]), lambda: report)

@@ -1,8 +1,31 @@
-"""Headings and labels of reports, in Chinese (the default) and English."""
+"""The contract between the sheets Tashan writes and the sheets it reads back: reports (XLSX,
+CSV and the other formats) head their columns with these labels, in Chinese or English, mark
+the columns a unit may fill in and guard text against being read as a formula; an import
+finds the columns by the same labels, and takes the guard off again."""
+
+from enum import StrEnum
 
 from app.actions.workflow import STATUS_LABELS, Status
-from app.reports.model import Lang
 
+
+class Lang(StrEnum):
+    """The language of headings and labels."""
+
+    zh = "zh"
+    en = "en"
+
+
+# The sheet an import reads (明细 / Actions), by its label key.
+ACTIONS_SHEET = "actions"
+# The columns of a round trip (export, fill in, upload to /api/v1/imports), by label key: id
+# and version say which action, and which state of it, a row was filled in against; a unit
+# fills in the editable ones. A sheet may carry others (title, owner, …), which are ignored.
+IDENTITY_KEYS = ("id", "version")
+EDITABLE_KEYS = ("status", "progress", "assignee", "due_on", "new_note")
+# Ends the heading of an editable column; an import takes it off to find the column's label.
+EDIT_MARK = " ✎"
+
+# Every heading and label of a report, by key: (Chinese, English).
 _LABELS: dict[str, tuple[str, str]] = {
     # document and sheets
     "title": ("事项推进情况报告", "Action status report"),
@@ -103,3 +126,29 @@ def label(key: str, lang: Lang) -> str:
 def status_label(status: Status, lang: Lang) -> str:
     """A status as a reader of lang reads it."""
     return STATUS_LABELS[status] if lang == Lang.zh else ENGLISH_STATUS[status]
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAYBE_GUARDED = (*FORMULA_STARTS, "'")
+
+
+def is_formula_like(value: str) -> bool:
+    """Whether a spreadsheet would read this text as a formula."""
+    return value.startswith(FORMULA_STARTS)
+
+
+def guard(value: str) -> str:
+    """Text a spreadsheet shows as text (OWASP CSV injection): a leading quote before
+    formula-like text, and before text that only looks guarded ('=x becomes ''=x), so that
+    unguard gives every text back exactly."""
+    if not value.startswith(MAYBE_GUARDED):  # most text, answered without stripping quotes
+        return value
+    return f"'{value}" if is_formula_like(value.lstrip("'")) else value
+
+
+def unguard(value: str) -> str:
+    """The text guard was given: one leading quote off a guarded text. A quote a person
+    typed before a formula-like text is read the same way, as spreadsheets do."""
+    guarded = value.startswith("'") and is_formula_like(value.lstrip("'"))
+    return value[1:] if guarded else value
