@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
@@ -51,6 +51,22 @@ TAGS = [
 ]
 
 
+def api_router() -> APIRouter:
+    """Every domain's routes under /api/v1, the one place the API's version is spelled."""
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        actions_router,
+        stats_router,
+        sources_router,
+        units_router,
+        reports_router,
+        imports_router,
+        auth_router,
+    ):
+        api.include_router(router)
+    return api
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for settings (default: from the environment)."""
     settings = settings or get_settings()
@@ -81,19 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.head_revision = head_revision(settings.database_url)
+    app.include_router(api_router())
+    app.include_router(health.router)
     install_error_handlers(app)
     install_hardening(app, settings)
-    for router in (
-        actions_router,
-        stats_router,
-        sources_router,
-        units_router,
-        reports_router,
-        imports_router,
-        auth_router,
-        health.router,
-    ):
-        app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

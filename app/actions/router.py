@@ -33,8 +33,8 @@ from app.etags import (
 from app.fields import Date, Id
 from app.pagination import Page, PageDep, make_page, set_link_header, sort_pattern
 
-router = APIRouter(prefix="/api/v1/actions", tags=["actions"], responses=problem_responses(401))
-stats_router = APIRouter(prefix="/api/v1/stats", tags=["stats"], responses=problem_responses(401))
+router = APIRouter(prefix="/actions", tags=["actions"], responses=problem_responses(401))
+stats_router = APIRouter(prefix="/stats", tags=["stats"], responses=problem_responses(401))
 
 ActionId = Annotated[Id, Path(description="action id", examples=[1])]
 Filters = Annotated[ActionFilters, Query()]

@@ -12,7 +12,7 @@ from app.errors import problem_responses
 from app.fields import Id
 from app.pagination import Page, PageDep, make_page, set_link_header
 
-router = APIRouter(prefix="/api/v1", tags=["keys"])
+router = APIRouter(tags=["keys"])
 AUTH_ERRORS = problem_responses(401, 403)
 
 

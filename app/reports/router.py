@@ -20,7 +20,7 @@ from app.reports.models import ReportSchedule
 from app.reports.periods import CADENCE_LABELS, Cadence
 from app.reports.schemas import ReportCreate, ReportRead, ScheduleRead, ScheduleUpdate, check_period
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(tags=["reports"])
 READ_ERRORS = problem_responses(401, 403, 404, 422)
 
 

@@ -12,7 +12,7 @@ from app.pagination import Page, PageDep, make_page, set_link_header, sort_patte
 from app.sources import service as source_service
 from app.sources.schemas import AnnotatedSource, SourceCreate, SourceDetail, SourceRead
 
-router = APIRouter(prefix="/api/v1/sources", tags=["sources"], responses=problem_responses(401))
+router = APIRouter(prefix="/sources", tags=["sources"], responses=problem_responses(401))
 
 IdOrSlug = Annotated[
     str, Path(min_length=1, max_length=100, description="numeric id or slug", examples=["1"])

@@ -14,7 +14,7 @@ from app.units import service as unit_service
 from app.units.models import UnitKind
 from app.units.schemas import UnitCreate, UnitRead, UnitUpdate
 
-router = APIRouter(prefix="/api/v1/units", tags=["units"], responses=problem_responses(401))
+router = APIRouter(prefix="/units", tags=["units"], responses=problem_responses(401))
 
 
 @router.get("", summary="List units", responses=problem_responses(422))
