@@ -106,12 +106,13 @@ def create_action(
     data: ActionCreate,
     session: WriteSessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
 ) -> ActionRead:
     """Create a proposed action; the quote must occur in the source text (exactly once, or
     at quote_start)."""
     action = action_service.create_action(session, data, editor.name)
-    response.headers["Location"] = f"/api/v1/actions/{action.id}"
+    response.headers["Location"] = request.app.url_path_for("get_action", action_id=action.id)
     return _with_etag(response, ActionRead.of(action, settings.today()))
 
 

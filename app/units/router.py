@@ -43,11 +43,11 @@ def list_units(
     "", status_code=201, summary="Create a unit", responses=problem_responses(403, 409, 422)
 )
 def create_unit(
-    _: EditorDep, data: UnitCreate, session: WriteSessionDep, response: Response
+    _: EditorDep, data: UnitCreate, session: WriteSessionDep, request: Request, response: Response
 ) -> UnitRead:
     """Create a unit; names are unique."""
     unit = UnitRead.model_validate(unit_service.create_unit(session, data))
-    response.headers["Location"] = f"/api/v1/units/{unit.id}"
+    response.headers["Location"] = request.app.url_path_for("get_unit", unit_id=unit.id)
     response.headers["ETag"] = content_etag(unit)
     return unit
 
