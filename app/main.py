@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPIOffline(
         title="他山 Tashan",
-        version="1.0.0",
+        version=metadata.version("tashan"),
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
