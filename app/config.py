@@ -84,19 +84,16 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings."""
+    """The settings from the environment, for code outside a request (the CLI, the app
+    factory); request code takes SettingsDep, the settings its app was created with."""
     return Settings()
 
 
-def settings_of(request: Request) -> Settings:
+async def _app_settings(request: Request) -> Settings:
     """The settings the running app was created with."""
+    # async: a plain def dependency costs a hop through the thread pool on every request.
     settings: Settings = request.app.state.settings
     return settings
 
 
-async def _settings_dependency(request: Request) -> Settings:
-    # async: a plain def dependency costs a hop through the thread pool on every request.
-    return settings_of(request)
-
-
-SettingsDep = Annotated[Settings, Depends(_settings_dependency)]
+SettingsDep = Annotated[Settings, Depends(_app_settings)]

@@ -35,9 +35,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-IMPORTS_PATH = "/api/v1/imports"
-
-
 def _detail(limit: int) -> str:
     return f"the request body is larger than {limit} bytes"
 
@@ -47,16 +44,19 @@ class BodyLimit:
 
     FastAPI's own max_body_size answers a too-large Content-Length in plain text."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_import_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_import_bytes: int, import_path: str
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_import_bytes = max_import_bytes
+        self.import_path = import_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_import_bytes if scope["path"] == IMPORTS_PATH else self.max_bytes
+        limit = self.max_import_bytes if scope["path"] == self.import_path else self.max_bytes
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             response = problem_response(Request(scope), 413, _detail(limit), "body-too-large")
@@ -77,11 +77,13 @@ class BodyLimit:
 
 
 def install_hardening(app: FastAPI, settings: Settings) -> None:
-    """Add the body limit and header middleware, and CORS for the configured origins."""
+    """Add the body limit and header middleware, and CORS for the configured origins; after
+    the routes, whose paths it reads."""
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
+        import_path=app.url_path_for("import_progress_sheet"),
     )
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:

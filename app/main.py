@@ -2,8 +2,9 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
@@ -51,6 +52,22 @@ TAGS = [
 ]
 
 
+def api_router() -> APIRouter:
+    """Every domain's routes under /api/v1, the one place the API's version is spelled."""
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        actions_router,
+        stats_router,
+        sources_router,
+        units_router,
+        reports_router,
+        imports_router,
+        auth_router,
+    ):
+        api.include_router(router)
+    return api
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for settings (default: from the environment)."""
     settings = settings or get_settings()
@@ -72,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPIOffline(
         title="他山 Tashan",
-        version="1.0.0",
+        version=metadata.version("tashan"),
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
@@ -81,19 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.head_revision = head_revision(settings.database_url)
+    app.include_router(api_router())
+    app.include_router(health.router)
     install_error_handlers(app)
     install_hardening(app, settings)
-    for router in (
-        actions_router,
-        stats_router,
-        sources_router,
-        units_router,
-        reports_router,
-        imports_router,
-        auth_router,
-        health.router,
-    ):
-        app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

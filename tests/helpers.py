@@ -1,5 +1,6 @@
 """What the tests share: the frozen clock, keys, writes through the API, the `tashan` command
-as a subprocess, a live server, and the problem+json check."""
+as a subprocess, a live server, the problem+json check, and the check that every action
+agrees with its timeline."""
 
 import os
 import socket
@@ -17,7 +18,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
+from app.actions.models import Action, ActionEvent, EventKind
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.schemas import KeyCreate
@@ -147,3 +150,29 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert body["status"] == status
     assert "Traceback" not in response.text
     return body
+
+
+def assert_every_action_whole(engine: Engine) -> int:
+    """Each action has its created event and exactly one event per version step, and its
+    status, progress and assignee are those its timeline ends with; the actions checked."""
+    with Session(engine) as session:
+        actions = session.exec(select(Action)).all()
+        events = session.exec(select(ActionEvent).order_by(col(ActionEvent.id))).all()
+    by_action: dict[int, list[ActionEvent]] = {}
+    for event in events:
+        by_action.setdefault(event.action_id, []).append(event)
+    for action in actions:
+        assert action.id is not None
+        history = by_action[action.id]
+        assert history[0].kind == EventKind.created, action.id
+        assert len(history) == action.version, (action.id, action.version, len(history))
+        statuses = [e.to_status for e in history if e.to_status is not None]
+        assert action.status == statuses[-1], action.id
+        progresses = [e.progress for e in history if e.progress is not None]
+        assert action.progress == progresses[-1], action.id
+        assignees = [
+            e.changes["assignee"][1] for e in history if e.changes and "assignee" in e.changes
+        ]
+        if assignees:
+            assert action.assignee == assignees[-1], action.id
+    return len(actions)

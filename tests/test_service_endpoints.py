@@ -1,12 +1,13 @@
 """Probes, docs served offline, OpenAPI, and the problem+json shape of framework errors."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.config import PROJECT_DIR, Settings
 from app.main import create_app
 from app.migrations import head_revision
 from tests.helpers import assert_problem
@@ -90,6 +91,14 @@ def test_openapi_lists_paths_with_tags_and_summaries(client: TestClient) -> None
             assert operations[method].get("summary"), (path, method)
     tag_names = {tag["name"] for tag in spec["tags"]}
     assert {"units", "sources", "actions", "service"} <= tag_names
+
+
+def test_openapi_version_is_the_package_version(client: TestClient) -> None:
+    """pyproject.toml is the one place the version is written; a stale install fails here."""
+    pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8"))
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.json()["info"]["version"] == pyproject["project"]["version"]
 
 
 @pytest.mark.parametrize("path", ["/nope", "/api/v1/nope", "/api/v1/units/1/nope"])

@@ -33,8 +33,8 @@ from app.etags import (
 from app.fields import Date, Id
 from app.pagination import Page, PageDep, make_page, set_link_header, sort_pattern
 
-router = APIRouter(prefix="/api/v1/actions", tags=["actions"], responses=problem_responses(401))
-stats_router = APIRouter(prefix="/api/v1/stats", tags=["stats"], responses=problem_responses(401))
+router = APIRouter(prefix="/actions", tags=["actions"], responses=problem_responses(401))
+stats_router = APIRouter(prefix="/stats", tags=["stats"], responses=problem_responses(401))
 
 ActionId = Annotated[Id, Path(description="action id", examples=[1])]
 Filters = Annotated[ActionFilters, Query()]
@@ -106,12 +106,13 @@ def create_action(
     data: ActionCreate,
     session: WriteSessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
 ) -> ActionRead:
     """Create a proposed action; the quote must occur in the source text (exactly once, or
     at quote_start)."""
     action = action_service.create_action(session, data, editor.name)
-    response.headers["Location"] = f"/api/v1/actions/{action.id}"
+    response.headers["Location"] = request.app.url_path_for("get_action", action_id=action.id)
     return _with_etag(response, ActionRead.of(action, settings.today()))
 
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.schemas import Principal
-from app.config import settings_of
+from app.config import SettingsDep
 from app.errors import Forbidden, Unauthorized
 
 ANONYMOUS = "anonymous"
@@ -53,11 +53,11 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through callers whose role includes role."""
 
     async def dependency(  # async: it only compares, so it needs no thread-pool hop
-        request: Request,
         principal: Annotated[Principal | None, Depends(current_principal)],
+        settings: SettingsDep,
     ) -> Principal:
         if principal is None:
-            if role == Role.viewer and settings_of(request).anonymous_read:
+            if role == Role.viewer and settings.anonymous_read:
                 return Principal(name=ANONYMOUS, role=Role.viewer, key_id=None)
             raise Unauthorized(
                 "an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>"

@@ -12,7 +12,7 @@ from app.errors import problem_responses
 from app.fields import Id
 from app.pagination import Page, PageDep, make_page, set_link_header
 
-router = APIRouter(prefix="/api/v1", tags=["keys"])
+router = APIRouter(tags=["keys"])
 AUTH_ERRORS = problem_responses(401, 403)
 
 
@@ -39,11 +39,11 @@ def list_keys(
     responses={**AUTH_ERRORS, **problem_responses(409, 422)},
 )
 def create_key(
-    _: AdminDep, data: KeyCreate, session: WriteSessionDep, response: Response
+    _: AdminDep, data: KeyCreate, session: WriteSessionDep, request: Request, response: Response
 ) -> KeyCreated:
     """Create a key; the response carries its plaintext this once — only a hash is kept."""
     key, plaintext = auth_service.create_key(session, data)
-    response.headers["Location"] = f"/api/v1/keys/{key.id}"
+    response.headers["Location"] = request.app.url_path_for("revoke_key", key_id=key.id)
     response.headers["Cache-Control"] = "no-store"
     return KeyCreated(**KeyRead.model_validate(key).model_dump(), key=plaintext)
 

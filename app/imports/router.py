@@ -11,7 +11,7 @@ from app.imports import service as import_service
 from app.imports.reader import read_upload
 from app.imports.schemas import ImportResult
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+router = APIRouter(prefix="/imports", tags=["imports"])
 
 
 @router.post(

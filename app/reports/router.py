@@ -21,7 +21,7 @@ from app.reports.periods import CADENCE_LABELS, Cadence
 from app.reports.schemas import ReportCreate, ReportRead, ScheduleRead, ScheduleUpdate, check_period
 from app.spreadsheet import Lang
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(tags=["reports"])
 READ_ERRORS = problem_responses(401, 403, 404, 422)
 
 
@@ -105,11 +105,12 @@ def create_report(
     data: ReportCreate,
     session: WriteSessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
 ) -> ReportRead:
     """Generate a report now and keep it: in the database, and in the export folder."""
     report = report_service.create_report(session, settings, data, editor.name)
-    response.headers["Location"] = f"/api/v1/reports/{report.id}"
+    response.headers["Location"] = request.app.url_path_for("get_report", report_id=report.id)
     return ReportRead.model_validate(report)
 
 

@@ -12,7 +12,7 @@ from app.pagination import Page, PageDep, make_page, set_link_header, sort_patte
 from app.sources import service as source_service
 from app.sources.schemas import AnnotatedSource, SourceCreate, SourceDetail, SourceRead
 
-router = APIRouter(prefix="/api/v1/sources", tags=["sources"], responses=problem_responses(401))
+router = APIRouter(prefix="/sources", tags=["sources"], responses=problem_responses(401))
 
 IdOrSlug = Annotated[
     str, Path(min_length=1, max_length=100, description="numeric id or slug", examples=["1"])
@@ -44,11 +44,11 @@ def list_sources(
     "", status_code=201, summary="Create a source", responses=problem_responses(403, 409, 422)
 )
 def create_source(
-    _: EditorDep, data: SourceCreate, session: WriteSessionDep, response: Response
+    _: EditorDep, data: SourceCreate, session: WriteSessionDep, request: Request, response: Response
 ) -> SourceDetail:
     """Store a document verbatim with its speeches; its text never changes afterwards."""
     source = source_service.create_source(session, data)
-    response.headers["Location"] = f"/api/v1/sources/{source.id}"
+    response.headers["Location"] = request.app.url_path_for("get_source", id_or_slug=source.id)
     return source_service.source_detail(session, source)
 
 

@@ -14,7 +14,7 @@ from app.units import service as unit_service
 from app.units.models import UnitKind
 from app.units.schemas import UnitCreate, UnitRead, UnitUpdate
 
-router = APIRouter(prefix="/api/v1/units", tags=["units"], responses=problem_responses(401))
+router = APIRouter(prefix="/units", tags=["units"], responses=problem_responses(401))
 
 
 @router.get("", summary="List units", responses=problem_responses(422))
@@ -43,11 +43,11 @@ def list_units(
     "", status_code=201, summary="Create a unit", responses=problem_responses(403, 409, 422)
 )
 def create_unit(
-    _: EditorDep, data: UnitCreate, session: WriteSessionDep, response: Response
+    _: EditorDep, data: UnitCreate, session: WriteSessionDep, request: Request, response: Response
 ) -> UnitRead:
     """Create a unit; names are unique."""
     unit = UnitRead.model_validate(unit_service.create_unit(session, data))
-    response.headers["Location"] = f"/api/v1/units/{unit.id}"
+    response.headers["Location"] = request.app.url_path_for("get_unit", unit_id=unit.id)
     response.headers["ETag"] = content_etag(unit)
     return unit
 

@@ -5,6 +5,7 @@ $TASHAN_TEST_ARTIFACTS/browser/<database> (default: var/test-artifacts in the pr
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,38 +96,44 @@ def operations_in_schema(base_url: str) -> set[tuple[str, str]]:
     }
 
 
+# The button that opens an operation is named "get /api/v1/actions"; Playwright hands the
+# pattern to the browser as a JavaScript regex literal, so its slashes are escaped.
+OPERATION_BUTTON = re.compile(rf"^(?:{'|'.join(sorted(HTTP_METHODS))}) \/")
+
+
 def operations_shown(page: Page) -> set[tuple[str, str]]:
-    shown: list[list[str]] = page.eval_on_selector_all(
-        ".opblock .opblock-summary",
-        """summaries => summaries.map(s => [
-            s.querySelector('.opblock-summary-method').textContent.trim(),
-            s.querySelector('.opblock-summary-path').dataset.path])""",
-    )
-    return {(method, path) for method, path in shown}
+    """(METHOD, path) of every operation the docs page lists."""
+    names = [
+        # Swagger UI puts zero-width spaces after the path's slashes, to wrap long paths
+        (button.get_attribute("aria-label") or "").replace("\u200b", "")
+        for button in page.get_by_role("button", name=OPERATION_BUTTON).all()
+    ]
+    return {(method.upper(), path) for method, path in (name.split(" ", 1) for name in names)}
 
 
 def authorize_with_api_key(page: Page, key: str) -> None:
     """Paste key into the X-API-Key scheme of the Authorize dialog, apply it, close."""
-    page.click(".auth-wrapper button.authorize")
-    scheme = page.locator(".auth-container").filter(has=page.locator("code", has_text="X-API-Key"))
-    scheme.locator("input").fill(key)
-    scheme.locator("button.authorize").click()
+    page.get_by_role("button", name="Authorize", exact=True).click()
+    dialog = page.get_by_role("heading", name="Available authorizations")
+    scheme = page.locator("form").filter(has=page.get_by_text("X-API-Key", exact=True))
+    scheme.get_by_label("Value:", exact=True).fill(key)
+    scheme.get_by_role("button", name="Apply credentials").click()
     scheme.get_by_role("button", name="Remove authorization").wait_for()  # Logout
-    scheme.locator("button.btn-done").click()
-    page.locator(".modal-ux").wait_for(state="detached")
+    scheme.get_by_role("button", name="Close").click()
+    dialog.wait_for(state="detached")
 
 
 def execute_list_actions(page: Page) -> str:
     """Try it out → Execute on GET /api/v1/actions; the response body Swagger UI shows."""
-    operation = page.locator(".opblock-get").filter(
-        has=page.locator('.opblock-summary-path[data-path="/api/v1/actions"]')
+    page.get_by_role("button", name="get /api/v1/actions", exact=True).click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    # the server's answer, not the table of documented responses
+    response = page.get_by_role("table").filter(
+        has=page.get_by_role("heading", name="Response body")
     )
-    operation.locator(".opblock-summary-control").click()
-    operation.locator("button.try-out__btn").click()
-    operation.locator("button.execute").click()
-    response = operation.locator(".live-responses-table .response")
-    response.locator(".response-col_status", has_text="200").wait_for()
-    body = response.locator(".response-col_description pre").first
+    response.get_by_role("cell", name="200", exact=True).wait_for()
+    body = response.get_by_role("code").first
     body.scroll_into_view_if_needed()
     return body.inner_text()
 
@@ -142,7 +149,7 @@ def test_docs_work_offline_list_every_operation_and_run_one_with_a_key(
     context, blocked = offline_context(browser, allowed=(f"{live_server}/",))
     page = context.new_page()
     page.goto(f"{live_server}/docs")
-    page.locator(".opblock").first.wait_for()
+    page.get_by_role("button", name=OPERATION_BUTTON).first.wait_for()
 
     assert operations_shown(page) == operations_in_schema(live_server)
     page.screenshot(path=artifacts / "docs.png", full_page=True)
@@ -204,7 +211,7 @@ def test_html_report_draws_its_chart(
     download.save_as(report)
     page.goto(report.as_uri())
 
-    chart = page.locator('svg[aria-label="各单位完成率"]')
+    chart = page.get_by_role("img", name="各单位完成率")
     chart.wait_for()
     labels = chart.locator("text[text-anchor=end]").all_text_contents()
     bars = [bar.bounding_box() for bar in chart.locator("rect").all()]

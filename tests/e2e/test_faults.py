@@ -12,12 +12,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
-from app.actions.models import Action, ActionEvent, EventKind
 from app.config import SEEDS_DIR
 from app.seeding.service import seed_database
-from tests.helpers import tashan_process
+from tests.helpers import assert_every_action_whole, tashan_process
 
 WRITERS = 6
 KILL_AFTER_ACKS = 60  # the server is killed once this many writes have been acknowledged
@@ -154,32 +152,6 @@ def landed_markers(client: httpx.Client, writes: list[Write]) -> Counter[str]:
         assert events[0]["kind"] == "created", events
         seen[action["title"]] += 1
     return seen
-
-
-def assert_every_action_whole(engine: Engine) -> int:
-    """Each action has its created event and exactly one event per version step, and its
-    status, progress and assignee are those its timeline ends with; the actions checked."""
-    with Session(engine) as session:
-        actions = session.exec(select(Action)).all()
-        events = session.exec(select(ActionEvent).order_by(col(ActionEvent.id))).all()
-    by_action: dict[int, list[ActionEvent]] = {}
-    for event in events:
-        by_action.setdefault(event.action_id, []).append(event)
-    for action in actions:
-        assert action.id is not None
-        history = by_action[action.id]
-        assert history[0].kind == EventKind.created, action.id
-        assert len(history) == action.version, (action.id, action.version, len(history))
-        statuses = [e.to_status for e in history if e.to_status is not None]
-        assert action.status == statuses[-1], action.id
-        progresses = [e.progress for e in history if e.progress is not None]
-        assert action.progress == progresses[-1], action.id
-        assignees = [
-            e.changes["assignee"][1] for e in history if e.changes and "assignee" in e.changes
-        ]
-        if assignees:
-            assert action.assignee == assignees[-1], action.id
-    return len(actions)
 
 
 def test_kill_9_during_writes_keeps_every_acknowledged_write_whole(

@@ -32,8 +32,14 @@ from app.auth.models import Role
 from app.config import SEEDS_DIR
 from app.db import create_db_engine
 from app.seeding.service import seed_database
-from tests.e2e.test_faults import assert_every_action_whole
-from tests.helpers import POSTGRES_URL, assert_problem, free_port, make_key, tashan_process
+from tests.helpers import (
+    POSTGRES_URL,
+    assert_every_action_whole,
+    assert_problem,
+    free_port,
+    make_key,
+    tashan_process,
+)
 
 LOADERS = 3
 
