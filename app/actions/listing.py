@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased, subqueryload
 from sqlmodel import Session, col, select
 
 from app.actions import search
+from app.actions.derived import overdue_sql
 from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
@@ -111,13 +112,9 @@ def moment_for(settings: Settings, as_of: date | None) -> Moment:
     return Moment(now=end_of_day, as_of=as_of, stale_days=settings.stale_days)
 
 
-def overdue_clause(moment: Moment) -> ColumnElement[bool]:
-    """SQL for: due before the moment's day and still open."""
-    return and_(
-        col(Action.due_on).is_not(None),
-        col(Action.due_on) < moment.today,
-        moment.status().not_in(list(CLOSED)),
-    )
+def _overdue(moment: Moment) -> ColumnElement[bool]:
+    due_on = cast(ColumnElement[Any], col(Action.due_on))
+    return overdue_sql(due_on, moment.status(), moment.today)
 
 
 def stale_clause(moment: Moment) -> ColumnElement[bool]:
@@ -149,7 +146,7 @@ def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement
                 .where(Theme.name == filters.theme)
             )
         )
-    for flag, clause in ((filters.overdue, overdue_clause), (filters.stale, stale_clause)):
+    for flag, clause in ((filters.overdue, _overdue), (filters.stale, stale_clause)):
         if flag is not None:
             clauses.append(clause(moment) if flag else not_(clause(moment)))
     if filters.due_before is not None:

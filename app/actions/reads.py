@@ -35,13 +35,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.actions import listing
+from app.actions.derived import is_overdue
 from app.actions.listing import Moment
 from app.actions.models import Action, ActionTheme, Theme
-from app.actions.schemas import (
-    COPIED_FROM_ACTION,
-    ActionFilters,
-    is_overdue,
-)
+from app.actions.schemas import COPIED_FROM_ACTION, ActionFilters
 from app.actions.workflow import (
     KIND_LABELS,
     PRIORITY_LABELS,

@@ -14,9 +14,9 @@ from pydantic import (
     field_validator,
 )
 
+from app.actions.derived import is_overdue
 from app.actions.models import Action, EventKind
 from app.actions.workflow import (
-    CLOSED,
     KIND_LABELS,
     PRIORITY_LABELS,
     STATUS_LABELS,
@@ -208,11 +208,6 @@ COPIED_FROM_ACTION = (
     *("quote_end", "assignee", "priority", "due_on", "completed_at"),
     *("created_at", "updated_at", "version", "archived", "seed_key"),
 )
-
-
-def is_overdue(due_on: date | None, status: Status, today: date) -> bool:
-    """Due before today and still open."""
-    return due_on is not None and due_on < today and status not in CLOSED
 
 
 class EventRead(BaseModel):

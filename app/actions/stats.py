@@ -5,14 +5,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.actions.derived import overdue_sql
 from app.actions.listing import Moment, filter_clauses, stale_clause
 from app.actions.models import Action, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
-from app.actions.workflow import CLOSED, STATUS_LABELS, Status
+from app.actions.workflow import STATUS_LABELS, Status
 from app.units.models import Unit
 
 RANK_RULE = (
@@ -153,11 +154,7 @@ def _tallies(
         .cte("selected")
         .prefix_with("MATERIALIZED")
     )
-    overdue = and_(
-        rows.c.due_on.is_not(None),
-        rows.c.due_on < moment.today,
-        rows.c.status.not_in(list(CLOSED)),
-    )
+    overdue = overdue_sql(rows.c.due_on, rows.c.status, moment.today)
     tallies: dict[int, _Tally] = defaultdict(_Tally)
     for owner_id, status, count, progress, overdue_count in session.execute(
         sa_select(
