@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from app.actions import listing
 from app.actions.derived import is_overdue
@@ -74,22 +74,6 @@ def select_reads() -> Select[Any]:
         .outerjoin(Speech, col(Speech.id) == col(Action.speech_id))
         .outerjoin(_speech_unit, col(_speech_unit.id) == col(Speech.unit_id))
     )
-
-
-def themes_of(session: Session, action_ids: Sequence[int]) -> dict[int, list[str]]:
-    """The theme names of each action, by name."""
-    themes: dict[int, list[str]] = defaultdict(list)
-    if not action_ids:
-        return themes
-    rows = session.execute(
-        select(col(ActionTheme.action_id), col(Theme.name))
-        .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
-        .where(col(ActionTheme.action_id).in_(action_ids))
-        .order_by(col(Theme.name))
-    )
-    for action_id, name in rows:
-        themes[action_id].append(name)
-    return themes
 
 
 def _read(row: dict[str, Any], themes: list[str], today: date) -> dict[str, Any]:
@@ -196,23 +180,18 @@ def page_body(
     engine: Engine, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
 ) -> tuple[bytes, int]:
     """The JSON of a page of the actions filters select at the moment, and their total."""
-    query = listing.selecting(
-        select(
-            col(Action.id), moment.status().label("status"), moment.progress().label("progress")
-        ),
-        filters,
-        sort,
-        moment,
-        page,
+    # PostgreSQL reads every row a search matches from the table (its GIN index cannot count
+    # them; a common word matches thousands on thousands of pages): counted as the page is
+    # picked, not read again for the total. SQLite counts from its FTS table and the archived
+    # index, and stops a page at its last row.
+    counted = bool(filters.q and filters.q.strip()) and engine.dialect.name == "postgresql"
+    columns = select(
+        col(Action.id), moment.status().label("status"), moment.progress().label("progress")
     )
+    query = listing.selecting(columns, filters, sort, moment, page, reads_every_match=counted)
+    if counted:
+        query = query.add_columns(func.count().over().label("total"))
     with engine.connect() as connection:
-        counted = bool(filters.q and filters.q.strip()) and connection.dialect.name == "postgresql"
-        if counted:
-            # PostgreSQL reads every row a search matches from the table (its GIN index
-            # cannot count them; a common word matches thousands on thousands of pages):
-            # counted as the page is picked, not read again for the total. SQLite counts
-            # from its FTS table and the archived index, and stops a page at its last row.
-            query = query.add_columns(func.count().over().label("total"))
         connection.begin()  # the page and its total read one snapshot
         picked = connection.execute(query).all()
         reads = _reads_of(connection, [row.id for row in picked], moment.today)
