@@ -14,12 +14,8 @@ from pydantic import (
     field_validator,
 )
 
-from app.actions.derived import is_overdue
-from app.actions.models import Action, EventKind
+from app.actions.models import EventKind
 from app.actions.workflow import (
-    KIND_LABELS,
-    PRIORITY_LABELS,
-    STATUS_LABELS,
     ActionKind,
     Priority,
     Status,
@@ -137,6 +133,8 @@ class ProposerRead(BaseModel):
     unit_name: str | None
 
 
+# reads.action_read gives each field its value (this class only documents and checks the
+# shape): a new field goes in both, in the same order.
 class ActionRead(BaseModel):
     """An action as the API shows it."""
 
@@ -167,47 +165,6 @@ class ActionRead(BaseModel):
     version: int
     archived: bool
     seed_key: str | None
-
-    @classmethod
-    def of(
-        cls,
-        action: Action,
-        today: date,
-        status: Status | None = None,
-        progress: int | None = None,
-    ) -> "ActionRead":
-        """The read shape of action, with overdue judged against today; status and progress
-        may be given as they were at an earlier moment."""
-        assert action.id is not None
-        status = action.status if status is None else status
-        progress = action.progress if progress is None else progress
-        speech = action.speech
-        proposer = None
-        if speech is not None:
-            proposer = ProposerRead(
-                speaker=speech.speaker,
-                unit_id=speech.unit_id,
-                unit_name=speech.unit.name if speech.unit else None,
-            )
-        return cls(
-            **{field: getattr(action, field) for field in COPIED_FROM_ACTION},
-            status=status,
-            progress=progress,
-            kind_label=KIND_LABELS[action.kind],
-            themes=[theme.name for theme in action.themes],
-            proposer=proposer,
-            owner=OwnerRead(id=action.owner.id or 0, name=action.owner.name),
-            status_label=STATUS_LABELS[status],
-            priority_label=PRIORITY_LABELS[action.priority],
-            overdue=is_overdue(action.due_on, status, today),
-        )
-
-
-COPIED_FROM_ACTION = (
-    *("id", "title", "detail", "kind", "source_id", "speech_id", "quote", "quote_start"),
-    *("quote_end", "assignee", "priority", "due_on", "completed_at"),
-    *("created_at", "updated_at", "version", "archived", "seed_key"),
-)
 
 
 class EventRead(BaseModel):

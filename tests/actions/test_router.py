@@ -8,16 +8,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.actions.models import Action
 from app.actions.schemas import ActionRead
 from app.actions.workflow import Status
-from app.config import Settings
 from app.pagination import Page
 from app.seeding.schemas import SeedReport
-from tests.helpers import ARTICLE, PROBLEM_JSON, write_action
+from tests.helpers import ARTICLE, PROBLEM_JSON
 
 ACTIONS = "/api/v1/actions"
 STANDARD_LAND = "建议我区加快“标准地”改革，实现工程项目拿地即开工。"
@@ -1114,27 +1112,46 @@ def test_a_body_that_is_not_utf8_json_is_422(
     assert client.get("/api/v1/actions/1").json()["version"] == 1
 
 
-def test_list_and_get_write_exactly_what_action_read_writes(
-    client: TestClient, engine: Engine, settings: Settings, seeded: SeedReport
-) -> None:
-    # The list and the get write their JSON from database values, without building ActionRead
-    # models: byte for byte it must be what the models give, for every kind of action.
-    write_action(client, 1, "transitions", {"to": "accepted"})
-    write_action(client, 1, "transitions", {"to": "in_progress"})
-    write_action(client, 1, "transitions", {"to": "completed"})  # completed_at set
-    write_action(client, 2, "patch", {"due_on": "2020-01-01", "assignee": "张明"})  # overdue
-    write_action(client, 3, "archive", {})
+def test_every_answer_is_what_action_read_writes(client: TestClient, seeded: SeedReport) -> None:
+    # The API writes an action's JSON straight from database values, without building an
+    # ActionRead: byte for byte it must be what ActionRead, strictly validating it, writes
+    # back; for every kind of action and every route that answers with one.
+    answers = [
+        write_answer(client, 1, "transitions", {"to": "accepted"}),
+        write_answer(client, 1, "transitions", {"to": "in_progress"}),
+        write_answer(client, 1, "updates", {"note": "进展", "progress": 30}),
+        write_answer(client, 1, "transitions", {"to": "completed"}),  # completed_at set
+        write_answer(client, 2, "patch", {"due_on": "2020-01-01", "assignee": "张明"}),  # overdue
+        write_answer(client, 3, "archive", {}),
+    ]
     source = create_source(client, "no-speeches", "建议推进“一网通办”改革。")
-    created(client, source_id=source["id"], quote="推进“一网通办”改革", themes=["数字政府"])
-    today = settings.now().date()
-    with Session(engine) as session:
-        actions = session.exec(select(Action).order_by(col(Action.id))).all()
-        expected = [ActionRead.of(action, today) for action in actions]
-    assert any(read.proposer is None for read in expected)
-    assert any(read.proposer is not None for read in expected)
+    answers.append(create_action(client, source_id=source["id"], quote="推进“一网通办”改革"))
+    listed = client.get(ACTIONS, params={"include_archived": True, "limit": 200})
+    gets = [client.get(f"{ACTIONS}/{item['id']}") for item in listed.json()["items"]]
+    for response in answers + gets:
+        assert response.status_code in (200, 201), response.text
+        assert as_action_read_writes(response.content) == response.content
+    page = Page[ActionRead].model_validate_json(listed.content, strict=True)
+    assert page.model_dump_json().encode() == listed.content
+    assert {item.proposer is None for item in page.items} == {True, False}
+    assert all(item.created_at.tzinfo and item.updated_at.tzinfo for item in page.items)
+    assert answers[-2].content == client.get(f"{ACTIONS}/3").content
 
-    for read in expected:
-        assert client.get(f"/api/v1/actions/{read.id}").content == read.model_dump_json().encode()
-    page = Page[ActionRead](items=expected, total=len(expected), limit=200, offset=0)
-    listed = client.get("/api/v1/actions", params={"include_archived": True, "limit": 200})
-    assert listed.content == page.model_dump_json().encode()
+
+def as_action_read_writes(body: bytes) -> bytes:
+    """body read strictly into an ActionRead and written back."""
+    return ActionRead.model_validate_json(body, strict=True).model_dump_json().encode()
+
+
+def write_answer(
+    client: TestClient, action_id: int, path: str, body: dict[str, Any]
+) -> httpx.Response:
+    """The answer to one write to an action at its current ETag; path as write_action's."""
+    version = get_action(client, action_id)["version"]
+    headers = {"If-Match": f'W/"{version}"'}
+    url = f"{ACTIONS}/{action_id}"
+    if path == "patch":
+        return client.patch(url, json=body, headers=headers)
+    if path == "archive":
+        return client.delete(url, headers=headers)
+    return client.post(f"{url}/{path}", json=body, headers=headers)
