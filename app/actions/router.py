@@ -1,4 +1,7 @@
-"""HTTP layer of actions, their timeline and the statistics over them."""
+"""The HTTP layer of actions, their timeline and /stats: parameters, roles, ETags and status
+codes; the work is done by service.py (writes), reads.py (the JSON of actions, for reads
+and for every write's answer alike) and stats.py. A new filter needs nothing here: the
+list and /stats take every field of schemas.ActionFilters as query parameters."""
 
 from dataclasses import replace
 from typing import Annotated

@@ -1,4 +1,11 @@
-"""API shapes of actions and their events."""
+"""The API's shapes of actions and their events: what a client writes (ActionCreate,
+ActionUpdate, TransitionCreate, ProgressUpdateCreate), what it reads (ActionRead, EventRead)
+and which actions a list, /stats or a report covers (ActionFilters).
+
+These classes validate input and document the API. ActionRead is not built on the read
+path: reads.action_read writes its fields straight from database rows (a new field goes in
+both). A new filter is a field of ActionFilters here and its clause in
+listing.filter_clauses."""
 
 from datetime import date, datetime
 from typing import Annotated, Any

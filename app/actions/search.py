@@ -1,4 +1,6 @@
-"""Search over an action's title, detail and quote that finds words of any length.
+"""Search over an action's title, detail and quote that finds words of any length: the index
+and the clause that reads it (`contains`, the q filter of listing.filter_clauses). A field
+to search besides title, detail and quote changes what is indexed (see the end).
 
 Chinese has no spaces and its words are often two or three characters (党建, 孵化器), so an
 index of words or of trigrams alone misses most queries. Here an action is indexed by the set
@@ -11,6 +13,9 @@ checks positions (PostgreSQL's GIN index holds none).
 - PostgreSQL: a GIN expression index over the SQL function action_grams (migrations 0005 and
   0007), which computes the same words as `grams`; the database keeps it in step itself, and
   the actions' own rows are what a search reads, not a second wide table.
+
+The caller says whether its query reads every match (a count, a page that counts them all)
+or stops at a page: PostgreSQL is then asked to read its index in the way that suits each.
 
 Changing `grams` (or action_grams) changes what is indexed: a migration must then replace
 both and call `reindex_all`.

@@ -1,4 +1,7 @@
-"""Counts by status and theme, and the per-unit ranking used for 一季一排名."""
+"""/stats: counts by status and theme, overdue and stale totals, and the per-unit figures
+and ranking used for 一季一排名, over the actions listing.filter_clauses selects at a moment.
+Counted in the database; a rule over an action's fields (overdue) comes from derived.py.
+The reports take their headline and ranking from here too."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
