@@ -11,10 +11,11 @@ from sqlalchemy import Date, Engine, String, literal, select
 from sqlmodel import Session
 
 from app.actions.derived import is_overdue, overdue_sql
-from app.actions.models import Action
 from app.actions.workflow import Status
 from app.seeding.schemas import SeedReport
-from tests.helpers import TODAY, write_action
+from tests.helpers import TODAY, set_status, write_action
+
+pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 
 DUE_DATES = [None, TODAY - timedelta(days=1), TODAY, TODAY + timedelta(days=1)]
 
@@ -37,14 +38,6 @@ def test_overdue_is_due_before_today_and_still_open() -> None:
     assert not is_overdue(yesterday, Status.completed, TODAY)
     assert not is_overdue(yesterday, Status.declined, TODAY)
     assert not is_overdue(None, Status.blocked, TODAY)
-
-
-def set_status(session: Session, action_id: int, status: Status) -> None:
-    action = session.get(Action, action_id)
-    assert action is not None
-    action.status = status
-    session.add(action)
-    session.commit()
 
 
 def test_every_surface_counts_the_same_actions_overdue(

@@ -9,9 +9,7 @@ from app.actions import service as action_service
 from app.actions.models import Action, ActionEvent, EventKind
 from app.errors import InvalidInput
 from app.seeding.schemas import SeedReport
-from tests.helpers import ARTICLE
-
-STANDARD_LAND = "建议我区加快“标准地”改革，实现工程项目拿地即开工。"
+from tests.helpers import ARTICLE, STANDARD_LAND
 
 
 def error_locs(error: InvalidInput) -> list[list[str | int]]:
