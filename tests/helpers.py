@@ -1,14 +1,15 @@
 """What the tests share: the frozen clock, keys, writes through the API, the `tashan` command
-as a subprocess, a live server, the problem+json check, and the check that every action
-agrees with its timeline."""
+as a subprocess, a live server, the problem+json check, the check that every action
+agrees with its timeline, and the actions API's requests."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.actions.models import Action, ActionEvent, EventKind
+from app.actions.workflow import Status
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.schemas import KeyCreate
@@ -176,3 +178,130 @@ def assert_every_action_whole(engine: Engine) -> int:
         if assignees:
             assert action.assignee == assignees[-1], action.id
     return len(actions)
+
+
+# ---------------------------------------------------------------- actions through the API
+
+ACTIONS = "/api/v1/actions"
+STANDARD_LAND = "建议我区加快“标准地”改革，实现工程项目拿地即开工。"  # once in ARTICLE
+SEEDED_TOTAL = 43  # actions in the project's seed data
+PAST = "2020-01-01"  # a due date long before TODAY
+
+
+def unit_id(client: TestClient, name: str) -> int:
+    """The id of the unit called name."""
+    response = client.get("/api/v1/units", params={"limit": 200})
+    assert response.status_code == 200
+    ids = [unit["id"] for unit in response.json()["items"] if unit["name"] == name]
+    assert len(ids) == 1, f"no unit {name}"
+    return int(ids[0])
+
+
+def create_action(client: TestClient, **overrides: Any) -> httpx.Response:
+    """POST a valid action against the seeded source (id 1), with overrides applied."""
+    body: dict[str, Any] = {
+        "source_id": 1,
+        "quote": STANDARD_LAND,
+        "title": "测试事项：推行标准地改革",
+        "kind": "recommendation",
+        "owner_id": overrides.pop("owner_id", None) or unit_id(client, "区经济发展局"),
+        **overrides,
+    }
+    return client.post(ACTIONS, json=body)
+
+
+def created_action(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    """Create an action that must succeed; its body."""
+    response = create_action(client, **overrides)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def create_source(client: TestClient, slug: str, text: str) -> dict[str, Any]:
+    """POST a small source with text (no speeches); its body."""
+    response = client.post(
+        "/api/v1/sources", json={"slug": slug, "title": f"测试来源 {slug}", "text": text}
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def get_action(client: TestClient, action_id: int) -> dict[str, Any]:
+    """GET one action that must exist."""
+    response = client.get(f"{ACTIONS}/{action_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def patch_action(
+    client: TestClient, action_id: int, body: dict[str, Any], version: int | None
+) -> httpx.Response:
+    """PATCH an action, with If-Match W/"version" unless version is None."""
+    headers = {} if version is None else {"If-Match": f'W/"{version}"'}
+    return client.patch(f"{ACTIONS}/{action_id}", json=body, headers=headers)
+
+
+def patched_action(client: TestClient, action_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """PATCH an action at its current version; must succeed."""
+    version = get_action(client, action_id)["version"]
+    response = patch_action(client, action_id, body, version)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def listed_actions(client: TestClient, **params: Any) -> list[dict[str, Any]]:
+    """Every action a list request returns (must fit in one page of 200)."""
+    response = client.get(ACTIONS, params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == len(body["items"])
+    items: list[dict[str, Any]] = body["items"]
+    return items
+
+
+def listed_ids(client: TestClient, **params: Any) -> list[int]:
+    """Ids of the actions a list request returns, in order."""
+    return [item["id"] for item in listed_actions(client, **params)]
+
+
+def events_of(client: TestClient, action_id: int) -> list[dict[str, Any]]:
+    """An action's whole timeline."""
+    response = client.get(f"{ACTIONS}/{action_id}/events", params={"limit": 200})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def assert_explained_problem(
+    response: httpx.Response, status: int, loc: Sequence[str | int] | None = None
+) -> dict[str, Any]:
+    """assert_problem, whose detail says what is wrong, and (given loc) with an error at loc;
+    its body."""
+    body = assert_problem(response, status)
+    assert isinstance(body["detail"], str) and body["detail"] and body["title"], body
+    if loc is not None:
+        assert list(loc) in [error["loc"] for error in body["errors"]], body
+    return body
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The rel="next" URL of a list response, if any."""
+    header = response.headers.get("link")
+    if header is None:
+        return None
+    match = re.search(r'<([^>]+)>;\s*rel="next"', header)
+    assert match is not None, header
+    return match.group(1)
+
+
+def set_status(session: Session, action_id: int, status: Status) -> None:
+    """Put an action into status directly (the workflow endpoint is tested elsewhere)."""
+    action = session.get(Action, action_id)
+    assert action is not None
+    action.status = status
+    session.add(action)
+    session.commit()

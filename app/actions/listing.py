@@ -1,6 +1,18 @@
-"""Reading many actions: the moment they are read at (now, or as of the end of a past day,
-rebuilt from their timelines), the filters, and the sort order."""
+"""Building the queries that select many actions: which ones (the filters), in what order
+(the sort), and at what moment (now, or as of the end of a past day, with status, progress
+and archiving rebuilt from the timelines). The list, /stats and the reports all select
+through here, so a filter or sort field added here works in each of them.
 
+- A new filter: a field of ActionFilters (schemas.py) and its clause in filter_clauses;
+  a filter on a column of the same name only needs its name in EQUALITY_FILTERS.
+- A new sort field: one entry in _SORTABLE.
+- A rule worked out from several fields (overdue, …): its SQL form in derived.py.
+- The search filter (q) is built by search.py, which owns the index it reads.
+
+Running the queries and shaping their rows is for the callers: reads.py (the API's list
+and get), stats.py, app/reports/builder.py."""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar, cast
@@ -8,13 +20,14 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, not_
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased, subqueryload
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
 
 from app.actions import search
+from app.actions.derived import overdue_sql
 from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
 from app.actions.schemas import ActionFilters
-from app.actions.workflow import CLOSED, TRANSITIONS, Priority, Status
+from app.actions.workflow import CLOSED, TRANSITIONS, Priority
 from app.config import Settings
 from app.errors import InvalidInput
 from app.pagination import PageParams, order_by
@@ -111,104 +124,103 @@ def moment_for(settings: Settings, as_of: date | None) -> Moment:
     return Moment(now=end_of_day, as_of=as_of, stale_days=settings.stale_days)
 
 
-def overdue_clause(moment: Moment) -> ColumnElement[bool]:
-    """SQL for: due before the moment's day and still open."""
-    return and_(
-        col(Action.due_on).is_not(None),
-        col(Action.due_on) < moment.today,
-        moment.status().not_in(list(CLOSED)),
+# Filters that select the actions whose column of the same name has the value given.
+EQUALITY_FILTERS = ("owner_id", "kind", "priority", "source_id", "speech_id")
+
+
+def filter_clauses(
+    filters: ActionFilters, moment: Moment, *, reads_every_match: bool = True
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses selecting the actions that filters describe, at the moment.
+    reads_every_match=False for a query that stops at a page of them (see search.contains)."""
+    clauses = _existing_clauses(filters, moment)
+    if filters.status:
+        clauses.append(moment.status().in_(filters.status))
+    for name in EQUALITY_FILTERS:
+        if (value := getattr(filters, name)) is not None:
+            clauses.append(getattr(Action, name) == value)
+    if filters.theme is not None:
+        clauses.append(_has_theme(filters.theme))
+    for flag, clause in ((filters.overdue, overdue_clause), (filters.stale, stale_clause)):
+        if flag is not None:
+            clauses.append(clause(moment) if flag else not_(clause(moment)))
+    clauses += _date_clauses(filters, moment)
+    if filters.q and filters.q.strip():
+        clauses.append(search.contains(filters.q.strip(), reads_every_match=reads_every_match))
+    return clauses
+
+
+def _existing_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement[bool]]:
+    """The actions that existed at the moment, and were not archived unless asked for."""
+    clauses: list[ColumnElement[bool]] = []
+    if moment.as_of is not None:
+        clauses.append(moment.existing())
+    if not filters.include_archived:
+        clauses.append(moment.not_archived())
+    return clauses
+
+
+def _has_theme(name: str) -> ColumnElement[bool]:
+    return col(Action.id).in_(
+        select(ActionTheme.action_id)
+        .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
+        .where(Theme.name == name)
     )
 
 
+def _date_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement[bool]]:
+    """due_before, due_after and updated_since (an instant without an offset is read in the
+    deployment time zone)."""
+    clauses: list[ColumnElement[bool]] = []
+    if filters.due_before is not None:
+        clauses.append(col(Action.due_on) < filters.due_before)
+    if filters.due_after is not None:
+        clauses.append(col(Action.due_on) > filters.due_after)
+    if (since := filters.updated_since) is not None:
+        since = since if since.tzinfo else since.replace(tzinfo=moment.now.tzinfo)
+        clauses.append(col(Action.updated_at) >= since)
+    return clauses
+
+
+def overdue_clause(moment: Moment) -> ColumnElement[bool]:
+    """SQL for: overdue on the moment's day (derived.is_overdue), by the moment's status."""
+    due_on = cast(ColumnElement[Any], col(Action.due_on))
+    return overdue_sql(due_on, moment.status(), moment.today)
+
+
 def stale_clause(moment: Moment) -> ColumnElement[bool]:
-    """SQL for: open, and no event in the last stale_days."""
+    """SQL for: open, and no event in the stale_days before the moment."""
     return and_(
         moment.status().not_in(list(CLOSED)),
         moment.last_event_at() < moment.now - timedelta(days=moment.stale_days),
     )
 
 
-def filter_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElement[bool]]:
-    """WHERE clauses selecting the actions that filters describe, at the moment."""
-    clauses: list[ColumnElement[bool]] = []
-    if moment.as_of is not None:
-        clauses.append(moment.existing())
-    if not filters.include_archived:
-        clauses.append(moment.not_archived())
-    if filters.status:
-        clauses.append(moment.status().in_(filters.status))
-    for field in ("owner_id", "kind", "priority", "source_id", "speech_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            clauses.append(getattr(Action, field) == value)
-    if filters.theme is not None:
-        clauses.append(
-            col(Action.id).in_(
-                select(ActionTheme.action_id)
-                .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
-                .where(Theme.name == filters.theme)
-            )
-        )
-    for flag, clause in ((filters.overdue, overdue_clause), (filters.stale, stale_clause)):
-        if flag is not None:
-            clauses.append(clause(moment) if flag else not_(clause(moment)))
-    if filters.due_before is not None:
-        clauses.append(col(Action.due_on) < filters.due_before)
-    if filters.due_after is not None:
-        clauses.append(col(Action.due_on) > filters.due_after)
-    if filters.updated_since is not None:
-        since = filters.updated_since
-        since = since if since.tzinfo else since.replace(tzinfo=moment.now.tzinfo)
-        clauses.append(col(Action.updated_at) >= since)
-    if filters.q and filters.q.strip():
-        clauses.append(search.contains(filters.q.strip()))
-    return clauses
-
-
-SORT_FIELDS = (
-    *("id", "title", "status", "priority", "progress", "due_on", "owner_id", "source_id"),
-    *("quote_start", "created_at", "updated_at"),
-)
+# What each sort field sorts by: status in workflow order, priority low → high (so
+# sort=-priority puts the most important first).
+_SORTABLE: dict[str, Callable[[Moment], Any]] = {
+    "id": lambda _: col(Action.id),
+    "title": lambda _: col(Action.title),
+    "status": lambda moment: case(
+        {status.value: rank for rank, status in enumerate(TRANSITIONS)}, value=moment.status()
+    ),
+    "priority": lambda _: case(
+        {p.value: rank for rank, p in enumerate(reversed(Priority))}, value=Action.priority
+    ),
+    "progress": lambda moment: moment.progress(),
+    "due_on": lambda _: col(Action.due_on),
+    "owner_id": lambda _: col(Action.owner_id),
+    "source_id": lambda _: col(Action.source_id),
+    "quote_start": lambda _: col(Action.quote_start),
+    "created_at": lambda _: col(Action.created_at),
+    "updated_at": lambda _: col(Action.updated_at),
+}
+SORT_FIELDS = tuple(_SORTABLE)
 
 
 def sortable(moment: Moment) -> dict[str, Any]:
-    """The fields a list can be sorted by; status in workflow order, priority low → high
-    (so sort=-priority puts the most important first)."""
-    return {
-        "id": col(Action.id),
-        "title": col(Action.title),
-        "status": case(
-            {status.value: rank for rank, status in enumerate(TRANSITIONS)},
-            value=moment.status(),
-        ),
-        "priority": case(
-            {p.value: rank for rank, p in enumerate(reversed(Priority))}, value=Action.priority
-        ),
-        "progress": moment.progress(),
-        "due_on": col(Action.due_on),
-        "owner_id": col(Action.owner_id),
-        "source_id": col(Action.source_id),
-        "quote_start": col(Action.quote_start),
-        "created_at": col(Action.created_at),
-        "updated_at": col(Action.updated_at),
-    }
-
-
-def list_actions(
-    session: Session, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
-) -> tuple[list[tuple[Action, Status, int]], int]:
-    """A page of (action, status, progress) at the moment, in a total order, and the total."""
-    rows = all_actions(session, filters, sort, moment, page)
-    return rows, count_actions(session, filters, moment)
-
-
-def count_actions(session: Session | Connection, filters: ActionFilters, moment: Moment) -> int:
-    """How many actions filters select at the moment."""
-    where = filter_clauses(filters, moment)
-    count: int = session.execute(
-        sa_select(func.count()).select_from(Action).where(*where)
-    ).scalar_one()
-    return count
+    """The column each sort field sorts by, at the moment."""
+    return {name: column(moment) for name, column in _SORTABLE.items()}
 
 
 def selecting(
@@ -217,32 +229,25 @@ def selecting(
     sort: str | None,
     moment: Moment,
     page: PageParams | None = None,
+    *,
+    reads_every_match: bool = False,
 ) -> AnySelect:
-    """query narrowed to the actions filters select, in a total order, or to a page of them."""
+    """query narrowed to the actions filters select, in a total order, or to a page of them.
+    Such a query usually stops at a page or a chunk; reads_every_match=True when it also
+    counts every match (count(*) OVER ()), see search.contains."""
     # The sortable columns only when asked for: building them costs more than a page read.
     columns = sortable(moment) if sort else {}
-    query = query.where(*filter_clauses(filters, moment)).order_by(
-        *order_by(sort, columns, col(Action.id))
-    )
+    where = filter_clauses(filters, moment, reads_every_match=reads_every_match)
+    query = query.where(*where).order_by(*order_by(sort, columns, col(Action.id)))
     if page is not None:
         query = query.offset(page.offset).limit(page.limit)
     return query
 
 
-def all_actions(
-    session: Session,
-    filters: ActionFilters,
-    sort: str | None,
-    moment: Moment,
-    page: PageParams | None = None,
-) -> list[tuple[Action, Status, int]]:
-    """(action, status, progress) at the moment for every action filters select (or a page)."""
-    columns = sa_select(Action, moment.status(), moment.progress())
-    query = selecting(columns, filters, sort, moment, page)
-    if page is None:
-        # selectin would load the themes of every action in chunks of 500 ids, a statement
-        # per 500 actions; one subquery load is a single statement however many there are.
-        query = query.options(subqueryload(Action.themes))  # type: ignore[arg-type]
-    return [
-        (action, Status(status), progress) for action, status, progress in session.execute(query)
-    ]
+def count_actions(connection: Connection, filters: ActionFilters, moment: Moment) -> int:
+    """How many actions filters select at the moment."""
+    where = filter_clauses(filters, moment)
+    count: int = connection.execute(
+        sa_select(func.count()).select_from(Action).where(*where)
+    ).scalar_one()
+    return count

@@ -1,4 +1,10 @@
-"""Actions, their themes and their append-only event timeline."""
+"""The tables of actions: the action itself, its themes and its append-only event timeline.
+
+A new stored field of an action is a column of Action here, with an Alembic migration
+(migrations/versions); how the API shows it is decided in schemas.ActionRead and
+reads.action_read, and whether clients may write it in schemas.ActionCreate / ActionUpdate.
+Every change to an action is written with an ActionEvent saying who, when, before and
+after (service.record)."""
 
 from datetime import date, datetime
 from enum import StrEnum

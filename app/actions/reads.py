@@ -1,12 +1,20 @@
-"""The hot reads of actions (the list, the get) in their API shape, as JSON bytes.
+"""Actions as the API shows them (ActionRead), written as JSON bytes: the list, the get, and
+the answer of every write. action_read is the one place that turns an action's row into
+ActionRead's fields.
 
-Each runs whole in one thread-pool call (page_body, action_body) on one connection. A list
-picks its page's ids with the filtered, sorted Core query (listing.selecting), then reads
-those actions (owner and proposer joined in) and their themes with two statements compiled
-once per dialect and run on the DBAPI cursor (app.db.DriverQuery); the get runs the same two.
-The values come out of the column types already as ActionRead has them, and pydantic_core's
-to_json writes them as ActionRead would. ORM objects, SQLAlchemy's per-statement work and
-validating each ActionRead again each cost more than the queries themselves."""
+A new field of ActionRead: declare it in schemas.ActionRead, then give it its value in
+action_read, in ActionRead's order (the JSON keeps it). A column of actions is selected
+already; a value from another table joins in _select_reads (one per action) or is read
+beside the themes (a list per action); a value worked out from others (overdue, …) comes
+from derived.py.
+
+Why it is built this way: a list picks its page's ids with the filtered, sorted query of
+listing.py, then reads those actions (owner and proposer joined in) and their themes with
+two statements compiled once per dialect and run on the DBAPI cursor (app.db.DriverQuery);
+the get and the writes' answers run the same two. The values come out of the column types
+already as ActionRead has them, so pydantic_core's to_json writes them as ActionRead would
+(tests/actions/test_read.py holds it to that, byte for byte). ORM objects, SQLAlchemy's
+per-statement work and validating each ActionRead again each cost more than the queries."""
 
 import json
 from collections import defaultdict
@@ -27,95 +35,44 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    inspect,
     literal_column,
     select,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from app.actions import listing
+from app.actions.derived import is_overdue
 from app.actions.listing import Moment
 from app.actions.models import Action, ActionTheme, Theme
-from app.actions.schemas import (
-    COPIED_FROM_ACTION,
-    ActionFilters,
-    is_overdue,
-)
-from app.actions.workflow import (
-    KIND_LABELS,
-    PRIORITY_LABELS,
-    STATUS_LABELS,
-    Status,
-)
+from app.actions.schemas import ActionFilters
+from app.actions.workflow import KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from app.db import DriverQuery, driver_cursor
 from app.errors import NotFound
 from app.pagination import PageParams
 from app.sources.models import Speech
 from app.units.models import Unit
 
-_speech_unit = aliased(Unit)
+Row = dict[str, Any]
 
 
-@cache
-def select_reads() -> Select[Any]:
-    """The columns of ActionRead as the actions are now, with their owner and proposer."""
-    columns = [cast(ColumnElement[Any], getattr(Action, name)) for name in COPIED_FROM_ACTION]
-    return (
-        select(
-            *columns,
-            col(Action.status),
-            col(Action.progress),
-            col(Action.owner_id),
-            col(Unit.name).label("owner_name"),
-            col(Speech.id).label("proposer_speech_id"),
-            col(Speech.speaker).label("speaker"),
-            col(Speech.unit_id).label("speaker_unit_id"),
-            col(_speech_unit.name).label("speaker_unit_name"),
-        )
-        .join(Unit, col(Unit.id) == col(Action.owner_id))
-        .outerjoin(Speech, col(Speech.id) == col(Action.speech_id))
-        .outerjoin(_speech_unit, col(_speech_unit.id) == col(Speech.unit_id))
-    )
-
-
-def themes_of(session: Session, action_ids: Sequence[int]) -> dict[int, list[str]]:
-    """The theme names of each action, by name."""
-    themes: dict[int, list[str]] = defaultdict(list)
-    if not action_ids:
-        return themes
-    rows = session.execute(
-        select(col(ActionTheme.action_id), col(Theme.name))
-        .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
-        .where(col(ActionTheme.action_id).in_(action_ids))
-        .order_by(col(Theme.name))
-    )
-    for action_id, name in rows:
-        themes[action_id].append(name)
-    return themes
-
-
-def _read(row: dict[str, Any], themes: list[str], today: date) -> dict[str, Any]:
-    """The ActionRead fields of a row of select_reads, in ActionRead's order (JSON keeps it)."""
-    proposer = None
-    if row["proposer_speech_id"] is not None:
-        proposer = {
-            "speaker": row["speaker"],
-            "unit_id": row["speaker_unit_id"],
-            "unit_name": row["speaker_unit_name"],
-        }
-    status = row["status"]
+def action_read(row: Row, themes: list[str], today: date) -> Row:
+    """The ActionRead fields of a row of _select_reads and the action's theme names, with
+    overdue judged against today."""
     # The label maps are keyed by StrEnums, which hash and compare as their text.
+    status, kind, priority = row["status"], row["kind"], row["priority"]
     return {
         "id": row["id"],
         "title": row["title"],
         "detail": row["detail"],
-        "kind": row["kind"],
-        "kind_label": KIND_LABELS[row["kind"]],
+        "kind": kind,
+        "kind_label": KIND_LABELS[kind],
         "themes": themes,
         "source_id": row["source_id"],
         "speech_id": row["speech_id"],
-        "proposer": proposer,
+        "proposer": _proposer(row),
         "quote": row["quote"],
         "quote_start": row["quote_start"],
         "quote_end": row["quote_end"],
@@ -123,11 +80,11 @@ def _read(row: dict[str, Any], themes: list[str], today: date) -> dict[str, Any]
         "assignee": row["assignee"],
         "status": status,
         "status_label": STATUS_LABELS[status],
-        "priority": row["priority"],
-        "priority_label": PRIORITY_LABELS[row["priority"]],
+        "priority": priority,
+        "priority_label": PRIORITY_LABELS[priority],
         "progress": row["progress"],
         "due_on": row["due_on"],
-        "overdue": is_overdue(row["due_on"], Status(status), today),
+        "overdue": is_overdue(row["due_on"], status, today),
         "completed_at": row["completed_at"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -135,6 +92,35 @@ def _read(row: dict[str, Any], themes: list[str], today: date) -> dict[str, Any]
         "archived": row["archived"],
         "seed_key": row["seed_key"],
     }
+
+
+def _proposer(row: Row) -> Row | None:
+    """Who proposed the action: the speaker of its speech, if it lies in one."""
+    if row["proposer_speech_id"] is None:
+        return None
+    return {
+        "speaker": row["speaker"],
+        "unit_id": row["speaker_unit_id"],
+        "unit_name": row["speaker_unit_name"],
+    }
+
+
+def _select_reads() -> Select[Any]:
+    """Every column of actions, with what action_read needs of its owner and its proposer."""
+    speech_unit = aliased(Unit)
+    return (
+        select(
+            *inspect(Action).local_table.columns,
+            col(Unit.name).label("owner_name"),
+            col(Speech.id).label("proposer_speech_id"),
+            col(Speech.speaker).label("speaker"),
+            col(Speech.unit_id).label("speaker_unit_id"),
+            col(speech_unit.name).label("speaker_unit_name"),
+        )
+        .join(Unit, col(Unit.id) == col(Action.owner_id))
+        .outerjoin(Speech, col(Speech.id) == col(Action.speech_id))
+        .outerjoin(speech_unit, col(speech_unit.id) == col(Speech.unit_id))
+    )
 
 
 def _is_one_of_ids(column: Any, dialect: Dialect) -> ColumnElement[bool]:
@@ -154,7 +140,7 @@ def _ids(ids: Sequence[int], dialect: Dialect) -> Any:
 
 @dataclass(frozen=True)
 class _Queries:
-    rows: DriverQuery  # the reads of the actions with the given ids
+    rows: DriverQuery  # the rows of the actions with the given ids
     themes: DriverQuery  # their theme names, by name
 
 
@@ -166,14 +152,15 @@ def _queries(dialect: Dialect) -> _Queries:
         .where(_is_one_of_ids(col(ActionTheme.action_id), dialect))
         .order_by(col(Theme.name))
     )
-    rows = select_reads().where(_is_one_of_ids(col(Action.id), dialect))
+    rows = _select_reads().where(_is_one_of_ids(col(Action.id), dialect))
     return _Queries(DriverQuery.of(rows, dialect), DriverQuery.of(themes, dialect))
 
 
-def _reads_of(connection: Connection, ids: Sequence[int], today: date) -> list[dict[str, Any]]:
-    """The ActionRead fields of the actions with ids, in that order. Values straight from the
-    database, already of ActionRead's types: pydantic's to_json writes them as ActionRead
-    would, without validating each again (that cost more than the whole rest of a list)."""
+def _reads_of(
+    connection: Connection, ids: Sequence[int], today: date, states: Sequence[Row] | None = None
+) -> list[Row]:
+    """The ActionRead fields of the actions with ids, in that order; states, when given,
+    are the status and progress of each as of an earlier moment."""
     queries = _queries(connection.dialect)
     with driver_cursor(connection) as cursor:
         rows = queries.rows.rows(cursor, ids=_ids(ids, connection.dialect))
@@ -181,61 +168,54 @@ def _reads_of(connection: Connection, ids: Sequence[int], today: date) -> list[d
         for theme in queries.themes.rows(cursor, ids=_ids(ids, connection.dialect)):
             themes[theme["action_id"]].append(theme["name"])
     by_id = {row["id"]: row for row in rows}
-    return [_read(by_id[i], themes.get(i, []), today) for i in ids if i in by_id]
+    if states is not None:
+        for action_id, state in zip(ids, states, strict=True):
+            by_id[action_id] |= state
+    return [action_read(by_id[i], themes.get(i, []), today) for i in ids if i in by_id]
 
 
-def action_body(engine: Engine, action_id: int, today: date) -> tuple[bytes, int]:
-    """The JSON of the action with action_id (archived ones too) now, and its version; or
-    NotFound."""
-    with engine.connect() as connection:
-        connection.begin()  # its two statements read one snapshot
-        found = _reads_of(connection, [action_id], today)
+def action_body(connection: Connection, action_id: int, today: date) -> tuple[bytes, int]:
+    """The JSON of the action with action_id (archived ones too) and its version, read in
+    connection's transaction; or NotFound."""
+    found = _reads_of(connection, [action_id], today)
     if not found:
         raise NotFound(f"action {action_id} does not exist")
     return to_json(found[0]), found[0]["version"]
+
+
+def get_action_body(engine: Engine, action_id: int, today: date) -> tuple[bytes, int]:
+    """action_body on a connection of its own."""
+    with engine.connect() as connection:
+        connection.begin()  # its two statements read one snapshot
+        return action_body(connection, action_id, today)
 
 
 def page_body(
     engine: Engine, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
 ) -> tuple[bytes, int]:
     """The JSON of a page of the actions filters select at the moment, and their total."""
-    query = listing.selecting(
-        select(
-            col(Action.id), moment.status().label("status"), moment.progress().label("progress")
-        ),
-        filters,
-        sort,
-        moment,
-        page,
+    # PostgreSQL reads every row a search matches from the table (its GIN index cannot count
+    # them; a common word matches thousands on thousands of pages): counted as the page is
+    # picked, not read again for the total. SQLite counts from its FTS table and the archived
+    # index, and stops a page at its last row.
+    counted = bool(filters.q and filters.q.strip()) and engine.dialect.name == "postgresql"
+    columns = select(
+        col(Action.id), moment.status().label("status"), moment.progress().label("progress")
     )
+    query = listing.selecting(columns, filters, sort, moment, page, reads_every_match=counted)
+    if counted:
+        query = query.add_columns(func.count().over().label("total"))
     with engine.connect() as connection:
-        counted = bool(filters.q and filters.q.strip()) and connection.dialect.name == "postgresql"
-        if counted:
-            # PostgreSQL reads every row a search matches from the table (its GIN index
-            # cannot count them; a common word matches thousands on thousands of pages):
-            # counted as the page is picked, not read again for the total. SQLite counts
-            # from its FTS table and the archived index, and stops a page at its last row.
-            query = query.add_columns(func.count().over().label("total"))
         connection.begin()  # the page and its total read one snapshot
         picked = connection.execute(query).all()
-        reads = _reads_of(connection, [row.id for row in picked], moment.today)
+        ids = [row.id for row in picked]
+        states = None
+        if moment.as_of is not None:
+            states = [{"status": row.status, "progress": row.progress} for row in picked]
+        reads = _reads_of(connection, ids, moment.today, states)
         if counted and picked:
             total = picked[0].total
         else:
             total = listing.count_actions(connection, filters, moment)
-    for read, row in zip(reads, picked, strict=True):
-        if moment.as_of is not None:
-            read |= _status_and_progress(row.status, row.progress, read["due_on"], moment.today)
     body = {"items": reads, "total": total, "limit": page.limit, "offset": page.offset}
     return to_json(body), total
-
-
-def _status_and_progress(
-    status: str, progress: int, due_on: date | None, today: date
-) -> dict[str, Any]:
-    return {
-        "status": status,
-        "status_label": STATUS_LABELS[Status(status)],
-        "progress": progress,
-        "overdue": is_overdue(due_on, Status(status), today),
-    }

@@ -1,9 +1,13 @@
-"""HTTP layer of actions, their timeline and the statistics over them."""
+"""The HTTP layer of actions, their timeline and /stats: parameters, roles, ETags and status
+codes; the work is done by service.py (writes), reads.py (the JSON of actions, for reads
+and for every write's answer alike) and stats.py. A new filter needs nothing here: the
+list and /stats take every field of schemas.ActionFilters as query parameters."""
 
 from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.actions import reads
@@ -20,7 +24,7 @@ from app.actions.schemas import (
 )
 from app.actions.stats import Stats, compute_stats
 from app.auth.dependencies import AdminDep, EditorDep, ViewerDep
-from app.config import SettingsDep
+from app.config import Settings, SettingsDep
 from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
 from app.etags import (
@@ -41,8 +45,7 @@ Filters = Annotated[ActionFilters, Query()]
 Sort = Annotated[
     str | None,
     Query(
-        description="comma list of fields, - for descending: id, title, status, priority, "
-        "progress, due_on, owner_id, source_id, quote_start, created_at, updated_at",
+        description=f"comma list of fields, - for descending: {', '.join(SORT_FIELDS)}",
         examples=["-updated_at,id"],
         json_schema_extra={"pattern": sort_pattern(SORT_FIELDS)},
     ),
@@ -68,9 +71,14 @@ async def read_moment(
 MomentDep = Annotated[Moment, Depends(read_moment)]
 
 
-def _with_etag(response: Response, action: ActionRead) -> ActionRead:
-    response.headers["ETag"] = version_etag(action.version)
-    return action
+def _written(
+    session: Session, action_id: int, settings: Settings, status_code: int = 200
+) -> Response:
+    """The answer to a write: the action as it is now, with its ETag, read in the write's
+    session the way the get reads it."""
+    body, version = reads.action_body(session.connection(), action_id, settings.today())
+    headers = {"ETag": version_etag(version)}
+    return Response(body, status_code, headers, media_type="application/json")
 
 
 @router.get(
@@ -99,7 +107,11 @@ async def list_actions(
 
 
 @router.post(
-    "", status_code=201, summary="Create an action", responses=problem_responses(403, 409, 422)
+    "",
+    status_code=201,
+    response_model=ActionRead,
+    summary="Create an action",
+    responses=problem_responses(403, 409, 422),
 )
 def create_action(
     editor: EditorDep,
@@ -107,13 +119,14 @@ def create_action(
     session: WriteSessionDep,
     settings: SettingsDep,
     request: Request,
-    response: Response,
-) -> ActionRead:
+) -> Response:
     """Create a proposed action; the quote must occur in the source text (exactly once, or
     at quote_start)."""
     action = action_service.create_action(session, data, editor.name)
+    assert action.id is not None
+    response = _written(session, action.id, settings, status_code=201)
     response.headers["Location"] = request.app.url_path_for("get_action", action_id=action.id)
-    return _with_etag(response, ActionRead.of(action, settings.today()))
+    return response
 
 
 @router.get(
@@ -131,7 +144,7 @@ async def get_action(
     """One action, archived or not, with ETag W/"<version>"; If-None-Match gives 304."""
     today = settings.today()
     engine = request.app.state.engine
-    body, version = await run_in_threadpool(reads.action_body, engine, action_id, today)
+    body, version = await run_in_threadpool(reads.get_action_body, engine, action_id, today)
     etag = version_etag(version)
     if not_modified(request, etag):
         return not_modified_response(etag)
@@ -140,6 +153,7 @@ async def get_action(
 
 @router.patch(
     "/{action_id}",
+    response_model=ActionRead,
     summary="Update an action",
     responses=WRITE_ERRORS,
     openapi_extra=IF_MATCH_REQUIRED,
@@ -151,15 +165,15 @@ def update_action(
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    response: Response,
-) -> ActionRead:
+) -> Response:
     """Change any field but status, quote and offsets; needs If-Match with the current ETag."""
-    action = action_service.update_action(session, action_id, data, expected_version, editor.name)
-    return _with_etag(response, ActionRead.of(action, settings.today()))
+    action_service.update_action(session, action_id, data, expected_version, editor.name)
+    return _written(session, action_id, settings)
 
 
 @router.delete(
     "/{action_id}",
+    response_model=ActionRead,
     summary="Archive an action",
     responses=WRITE_ERRORS,
     openapi_extra=IF_MATCH_REQUIRED,
@@ -170,15 +184,15 @@ def archive_action(
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    response: Response,
-) -> ActionRead:
+) -> Response:
     """Archive: hidden from lists unless include_archived=true; nothing is hard-deleted."""
-    action = action_service.archive_action(session, action_id, expected_version, admin.name)
-    return _with_etag(response, ActionRead.of(action, settings.today()))
+    action_service.archive_action(session, action_id, expected_version, admin.name)
+    return _written(session, action_id, settings)
 
 
 @router.post(
     "/{action_id}/transitions",
+    response_model=ActionRead,
     summary="Move an action to another status",
     responses=problem_responses(403, 404, 409, 412, 422, 428),
     openapi_extra=IF_MATCH_REQUIRED,
@@ -190,16 +204,16 @@ def change_status(
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    response: Response,
-) -> ActionRead:
+) -> Response:
     """Follow the workflow (proposed → accepted → in_progress → completed, …); an illegal
     move is 409 naming the allowed targets. Needs If-Match."""
-    action = action_service.change_status(session, action_id, data, expected_version, editor.name)
-    return _with_etag(response, ActionRead.of(action, settings.today()))
+    action_service.change_status(session, action_id, data, expected_version, editor.name)
+    return _written(session, action_id, settings)
 
 
 @router.post(
     "/{action_id}/updates",
+    response_model=ActionRead,
     summary="Report progress on an action",
     responses=problem_responses(403, 404, 409, 412, 422, 428),
     openapi_extra=IF_MATCH_REQUIRED,
@@ -211,14 +225,11 @@ def add_progress_update(
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
-    response: Response,
-) -> ActionRead:
+) -> Response:
     """Add a note to the timeline, optionally with new progress (0..100) and evidence.
     Needs If-Match."""
-    action = action_service.add_progress_update(
-        session, action_id, data, expected_version, editor.name
-    )
-    return _with_etag(response, ActionRead.of(action, settings.today()))
+    action_service.add_progress_update(session, action_id, data, expected_version, editor.name)
+    return _written(session, action_id, settings)
 
 
 @router.get(

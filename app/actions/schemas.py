@@ -1,4 +1,11 @@
-"""API shapes of actions and their events."""
+"""The API's shapes of actions and their events: what a client writes (ActionCreate,
+ActionUpdate, TransitionCreate, ProgressUpdateCreate), what it reads (ActionRead, EventRead)
+and which actions a list, /stats or a report covers (ActionFilters).
+
+These classes validate input and document the API. ActionRead is not built on the read
+path: reads.action_read writes its fields straight from database rows (a new field goes in
+both). A new filter is a field of ActionFilters here and its clause in
+listing.filter_clauses."""
 
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -14,12 +21,8 @@ from pydantic import (
     field_validator,
 )
 
-from app.actions.models import Action, EventKind
+from app.actions.models import EventKind
 from app.actions.workflow import (
-    CLOSED,
-    KIND_LABELS,
-    PRIORITY_LABELS,
-    STATUS_LABELS,
     ActionKind,
     Priority,
     Status,
@@ -137,6 +140,8 @@ class ProposerRead(BaseModel):
     unit_name: str | None
 
 
+# reads.action_read gives each field its value (this class only documents and checks the
+# shape): a new field goes in both, in the same order.
 class ActionRead(BaseModel):
     """An action as the API shows it."""
 
@@ -167,52 +172,6 @@ class ActionRead(BaseModel):
     version: int
     archived: bool
     seed_key: str | None
-
-    @classmethod
-    def of(
-        cls,
-        action: Action,
-        today: date,
-        status: Status | None = None,
-        progress: int | None = None,
-    ) -> "ActionRead":
-        """The read shape of action, with overdue judged against today; status and progress
-        may be given as they were at an earlier moment."""
-        assert action.id is not None
-        status = action.status if status is None else status
-        progress = action.progress if progress is None else progress
-        speech = action.speech
-        proposer = None
-        if speech is not None:
-            proposer = ProposerRead(
-                speaker=speech.speaker,
-                unit_id=speech.unit_id,
-                unit_name=speech.unit.name if speech.unit else None,
-            )
-        return cls(
-            **{field: getattr(action, field) for field in COPIED_FROM_ACTION},
-            status=status,
-            progress=progress,
-            kind_label=KIND_LABELS[action.kind],
-            themes=[theme.name for theme in action.themes],
-            proposer=proposer,
-            owner=OwnerRead(id=action.owner.id or 0, name=action.owner.name),
-            status_label=STATUS_LABELS[status],
-            priority_label=PRIORITY_LABELS[action.priority],
-            overdue=is_overdue(action.due_on, status, today),
-        )
-
-
-COPIED_FROM_ACTION = (
-    *("id", "title", "detail", "kind", "source_id", "speech_id", "quote", "quote_start"),
-    *("quote_end", "assignee", "priority", "due_on", "completed_at"),
-    *("created_at", "updated_at", "version", "archived", "seed_key"),
-)
-
-
-def is_overdue(due_on: date | None, status: Status, today: date) -> bool:
-    """Due before today and still open."""
-    return due_on is not None and due_on < today and status not in CLOSED
 
 
 class EventRead(BaseModel):

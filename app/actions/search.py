@@ -1,4 +1,6 @@
-"""Search over an action's title, detail and quote that finds words of any length.
+"""Search over an action's title, detail and quote that finds words of any length: the index
+and the clause that reads it (`contains`, the q filter of listing.filter_clauses). A field
+to search besides title, detail and quote changes what is indexed (see the end).
 
 Chinese has no spaces and its words are often two or three characters (党建, 孵化器), so an
 index of words or of trigrams alone misses most queries. Here an action is indexed by the set
@@ -12,6 +14,9 @@ checks positions (PostgreSQL's GIN index holds none).
   0007), which computes the same words as `grams`; the database keeps it in step itself, and
   the actions' own rows are what a search reads, not a second wide table.
 
+The caller says whether its query reads every match (a count, a page that counts them all)
+or stops at a page: PostgreSQL is then asked to read its index in the way that suits each.
+
 Changing `grams` (or action_grams) changes what is indexed: a migration must then replace
 both and call `reindex_all`.
 """
@@ -24,6 +29,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    ScalarSelect,
     Select,
     and_,
     cast,
@@ -37,7 +43,6 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import Over
 from sqlalchemy.sql.functions import FunctionElement, func
 from sqlmodel import col
 
@@ -72,7 +77,8 @@ def _term_grams(run: str) -> list[str]:
 
 class _Matches(FunctionElement[bool]):
     """SQL for: the action's index holds every word of a space-separated list (which both
-    FTS5 and plainto_tsquery read as "all of these"). Compiled per dialect.
+    FTS5 and plainto_tsquery read as "all of these"), in a query that reads every match (a
+    count, a whole read, a page that also counts every match). Compiled per dialect.
 
     Untyped on purpose: as a Boolean, SQLite would get "IN (...) = 1", which cannot use
     the index."""
@@ -81,33 +87,39 @@ class _Matches(FunctionElement[bool]):
     inherit_cache = True
 
 
-@compiles(_Matches, "postgresql")
-def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
+class _PageMatches(_Matches):
+    """_Matches in a query that stops at a page (or a chunk) of the matches. A class of its
+    own, not a flag, so that SQLAlchemy caches the two compiled forms apart."""
+
+    inherit_cache = True
+
+
+def _tsquery(element: _Matches) -> ScalarSelect[Any]:
     # The words are letters and digits only, so "a b" → "a & b" is a valid tsquery. They
     # come as a subquery, which the planner cannot see into: had it counted a common word's
     # many rows, it would read actions in id order and compute action_grams for each until a
     # page is full, rather than take the rows the index names.
-    query = select(cast(func.replace(*element.clauses, " ", " & "), TSQUERY)).scalar_subquery()
-    if _reads_every_match(compiler.statement):  # read the matching rows once, from the index
-        indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
-        return compiler.process(indexed.op("@@")(query), **kw)
-    # A page: the ids of every match, then the rows (and their joins) of the page's only.
+    return select(cast(func.replace(*element.clauses, " ", " & "), TSQUERY)).scalar_subquery()
+
+
+@compiles(_Matches, "postgresql")
+def _compile_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    # Every match is read anyway: once, straight from the index.
+    indexed = func.action_grams(Action.title, Action.detail, Action.quote)  # as indexed
+    return compiler.process(indexed.op("@@")(_tsquery(element)), **kw)
+
+
+@compiles(_PageMatches, "postgresql")
+def _compile_postgresql_page(element: _PageMatches, compiler: SQLCompiler, **kw: Any) -> str:
+    # The ids of every match, then the rows (and their joins) of the page's only.
     found = aliased(Action)
     indexed = func.action_grams(found.title, found.detail, found.quote)
-    ids = select(col(found.id)).where(indexed.op("@@")(query))
+    ids = select(col(found.id)).where(indexed.op("@@")(_tsquery(element)))
     return compiler.process(col(Action.id).in_(ids), **kw)
 
 
-def _reads_every_match(statement: Any) -> bool:
-    """Whether statement reads every match: it has no LIMIT (a count, a full read), or it is
-    a page that also counts every match (count(*) OVER (), see reads.page_body)."""
-    if getattr(statement, "_limit_clause", None) is None:
-        return True
-    columns = getattr(statement, "selected_columns", [])
-    return any(isinstance(getattr(column, "element", column), Over) for column in columns)
-
-
 @compiles(_Matches, "sqlite")
+@compiles(_PageMatches, "sqlite")
 def _compile_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
     ids: Select[Any] = (
         select(literal_column("rowid"))
@@ -117,13 +129,15 @@ def _compile_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(col(Action.id).in_(ids), **kw)
 
 
-def contains(term: str) -> ColumnElement[bool]:
-    """SQL for: title, detail or quote contain term, case-insensitively."""
+def contains(term: str, *, reads_every_match: bool) -> ColumnElement[bool]:
+    """SQL for: title, detail or quote contain term, case-insensitively. reads_every_match:
+    whether the query reads every match (a count, a whole read, a page that also counts every
+    match) rather than stopping at a page; PostgreSQL reads the index differently for each."""
     runs = RUN.findall(term.lower())
     clauses: list[ColumnElement[bool]] = []
     if runs:
-        words = sorted({gram for run in runs for gram in _term_grams(run)})
-        clauses.append(_Matches(" ".join(words)))
+        words = " ".join(sorted({gram for run in runs for gram in _term_grams(run)}))
+        clauses.append(_Matches(words) if reads_every_match else _PageMatches(words))
     if not (len(runs) == 1 and runs[0] == term.lower() and len(runs[0]) <= LONGEST):
         # The index found candidates; only the term as a whole says which contain it.
         pattern = f"%{_escape_like(term)}%"

@@ -1,4 +1,10 @@
-"""Use cases of actions: anchoring quotes, listing, creating, editing, archiving."""
+"""The use cases that change actions: anchoring a quote in its source, creating, editing,
+moving along the workflow, reporting progress, archiving; and the timeline page. No HTTP
+here: problems are raised as AppErrors. Each change is recorded with its event in the
+caller's transaction (record) and keeps the search index in step (search.index).
+
+Reading actions is elsewhere: reads.py (the API's shape), listing.py (the queries over
+many)."""
 
 from collections.abc import Sequence
 from datetime import date, datetime

@@ -1,18 +1,22 @@
-"""Counts by status and theme, and the per-unit ranking used for 一季一排名."""
+"""/stats: counts by status and theme, overdue and stale totals, and the per-unit figures
+and ranking used for 一季一排名, over the actions listing.filter_clauses selects at a moment.
+Counted in the database; a rule over an action's fields (overdue) comes from derived.py.
+The reports take their headline and ranking from here too."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.actions.derived import overdue_sql
 from app.actions.listing import Moment, filter_clauses, stale_clause
 from app.actions.models import Action, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
-from app.actions.workflow import CLOSED, STATUS_LABELS, Status
+from app.actions.workflow import STATUS_LABELS, Status
 from app.units.models import Unit
 
 RANK_RULE = (
@@ -153,11 +157,7 @@ def _tallies(
         .cte("selected")
         .prefix_with("MATERIALIZED")
     )
-    overdue = and_(
-        rows.c.due_on.is_not(None),
-        rows.c.due_on < moment.today,
-        rows.c.status.not_in(list(CLOSED)),
-    )
+    overdue = overdue_sql(rows.c.due_on, rows.c.status, moment.today)
     tallies: dict[int, _UnitCounts] = defaultdict(_UnitCounts)
     for owner_id, status, count, progress, overdue_count in session.execute(
         sa_select(

@@ -1,4 +1,6 @@
-"""Statuses, kinds and priorities of actions with their Chinese labels, and the workflow table."""
+"""Statuses, kinds and priorities of actions with their Chinese labels, and the workflow
+table: which status may move to which, and which moves need a note. A new status, kind or
+priority goes here with its label; the service enforces the table (service.apply_transition)."""
 
 from enum import StrEnum
 

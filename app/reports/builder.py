@@ -12,9 +12,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.actions import listing
+from app.actions.derived import is_overdue
 from app.actions.listing import Moment, moment_for
 from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
-from app.actions.schemas import ActionFilters, is_overdue
+from app.actions.schemas import ActionFilters
 from app.actions.stats import Stats, compute_stats
 from app.actions.workflow import Status
 from app.config import Settings

@@ -32,8 +32,6 @@ from app.units.models import Unit
 SEED_ACTOR = "seed"
 # Fields the seed file owns: they follow the file unless a user changed them through the API.
 SEED_OWNED = ("title", "detail", "kind", "themes")
-# Fields users cannot edit, so the file always decides them.
-ANCHOR_FIELDS = ("quote", "quote_start", "quote_end", "speech_id")
 SOURCE_METADATA = (
     "title",
     "publisher",

@@ -1,5 +1,6 @@
-"""The timeline is append-only: no route edits or deletes an event, and the database itself
-refuses UPDATE and DELETE on the events table (triggers on SQLite and PostgreSQL)."""
+"""GET /api/v1/actions/{id}/events: the timeline of an action, oldest first and paged; and
+it is append-only: no route edits or deletes an event, and the database itself refuses
+UPDATE and DELETE on the events table (triggers on SQLite and PostgreSQL)."""
 
 import pytest
 from fastapi.testclient import TestClient
@@ -7,6 +8,68 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from app.seeding.schemas import SeedReport
+from tests.helpers import (
+    ACTIONS,
+    assert_explained_problem,
+    created_action,
+    next_link,
+    patched_action,
+)
+
+
+def test_events_of_a_new_action_start_with_created(client: TestClient, seeded: SeedReport) -> None:
+    action = created_action(client)
+    patched_action(client, action["id"], {"progress": 10})
+    patched_action(client, action["id"], {"progress": 20})
+    response = client.get(f"{ACTIONS}/{action['id']}/events")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["total"], body["limit"], body["offset"]) == (3, 50, 0)
+    items = body["items"]
+    assert [e["kind"] for e in items] == ["created", "updated", "updated"]
+    first = items[0]
+    assert first["actor"] == "test-admin"  # the key the client sends
+    assert first["to_status"] == "proposed"
+    assert first["from_status"] is None
+    assert first["progress"] == 0
+    assert [e["changes"] for e in items[1:]] == [{"progress": [0, 10]}, {"progress": [10, 20]}]
+    assert [e["id"] for e in items] == sorted(e["id"] for e in items)
+    assert [e["at"] for e in items] == sorted(e["at"] for e in items)
+    assert set(first) >= {
+        "id",
+        "at",
+        "actor",
+        "kind",
+        "from_status",
+        "to_status",
+        "changes",
+        "note",
+        "progress",
+    }
+
+
+def test_events_are_paginated(client: TestClient, seeded: SeedReport) -> None:
+    patched_action(client, 16, {"progress": 10})
+    patched_action(client, 16, {"progress": 20})
+    first = client.get(f"{ACTIONS}/16/events", params={"limit": 2})
+    assert first.status_code == 200
+    assert [e["kind"] for e in first.json()["items"]] == ["created", "updated"]
+    assert first.json()["total"] == 3
+    url = next_link(first)
+    assert url is not None
+    second = client.get(url)
+    assert second.status_code == 200
+    assert [e["changes"] for e in second.json()["items"]] == [{"progress": [10, 20]}]
+    assert next_link(second) is None
+    assert_explained_problem(
+        client.get(f"{ACTIONS}/16/events", params={"limit": 0}), 422, ["query", "limit"]
+    )
+
+
+def test_events_of_a_missing_action_is_404(client: TestClient, seeded: SeedReport) -> None:
+    body = assert_explained_problem(client.get(f"{ACTIONS}/999/events"), 404)
+    assert "999" in body["detail"]
+    assert_explained_problem(client.get(f"{ACTIONS}/0/events"), 422, ["path", "action_id"])
 
 
 @pytest.mark.parametrize(

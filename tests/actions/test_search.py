@@ -6,6 +6,7 @@ import random
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from app.actions import listing, search
@@ -16,7 +17,6 @@ from app.actions.schemas import ActionCreate, ActionFilters
 from app.actions.workflow import ActionKind
 from app.config import Settings
 from app.db import write_session
-from app.pagination import PageParams
 from app.sources import service as source_service
 from app.sources.schemas import SourceCreate
 from app.units import service as unit_service
@@ -28,20 +28,18 @@ SEPARATORS = "，。 %_"
 
 
 def found(session: Session, settings: Settings, term: str) -> set[int]:
-    """Ids the list finds for q=term, every page."""
-    ids: set[int] = set()
-    for offset in range(0, 10_000, 200):
-        rows, total = listing.list_actions(
-            session,
-            ActionFilters(q=term, include_archived=True),
-            PageParams(limit=200, offset=offset),
-            None,
-            moment_for(settings, None),
-        )
-        ids |= {action.id for action, _, _ in rows if action.id is not None}
-        if offset + 200 >= total:
-            return ids
-    raise AssertionError("too many pages")
+    """Ids the list's query finds for q=term, archived ones too: the same whether the query
+    stops at a page or reads every match (PostgreSQL reads its index differently for each),
+    and as many as it counts."""
+    filters, moment = ActionFilters(q=term, include_archived=True), moment_for(settings, None)
+    forms = [
+        listing.selecting(select(col(Action.id)), filters, None, moment, reads_every_match=every)
+        for every in (False, True)
+    ]
+    page_form, every_match_form = (set(session.exec(query).all()) for query in forms)
+    assert page_form == every_match_form, term
+    assert listing.count_actions(session.connection(), filters, moment) == len(page_form), term
+    return page_form
 
 
 def expected(session: Session, term: str) -> set[int]:
@@ -184,3 +182,14 @@ def test_reindex_all_rebuilds_the_same_index(
 def test_grams_are_substrings_of_one_to_three_characters_within_runs() -> None:
     assert search.grams("招商 ab", None, "AB。1") == "1 a ab b 商 招 招商"
     assert search.grams("孵化器x") == "x 化 化器 化器x 器 器x 孵 孵化 孵化器"
+
+
+def test_postgresql_reads_the_index_as_the_query_needs() -> None:
+    def compiled(reads_every_match: bool) -> str:
+        clause = search.contains("招商", reads_every_match=reads_every_match)
+        return str(select(col(Action.id)).where(clause).compile(dialect=postgresql.dialect()))
+
+    # A page: the ids of every match first, then the page's rows; every match: at once.
+    assert "actions.id IN (SELECT actions_1.id" in compiled(reads_every_match=False)
+    assert "IN (SELECT" not in compiled(reads_every_match=True)
+    assert "action_grams(actions.title" in compiled(reads_every_match=True)

@@ -1,43 +1,20 @@
-"""Service-level tests of actions: anchoring quotes, filtering and recording changes."""
+"""Service-level tests of actions: anchoring quotes and recording changes."""
 
 from datetime import date, datetime
 
 import pytest
 from sqlmodel import Session, col, select
 
-from app.actions import listing
 from app.actions import service as action_service
-from app.actions.listing import moment_for
 from app.actions.models import Action, ActionEvent, EventKind
-from app.actions.schemas import ActionFilters
-from app.config import Settings
 from app.errors import InvalidInput
-from app.pagination import PageParams
 from app.seeding.schemas import SeedReport
-from tests.helpers import ARTICLE
-
-ALL = PageParams(limit=200, offset=0)
-STANDARD_LAND = "建议我区加快“标准地”改革，实现工程项目拿地即开工。"
+from tests.helpers import ARTICLE, STANDARD_LAND
 
 
 def error_locs(error: InvalidInput) -> list[list[str | int]]:
     """The locations an InvalidInput names."""
     return [entry["loc"] for entry in error.extra["errors"]]
-
-
-def listed_ids(
-    session: Session, settings: Settings, filters: ActionFilters, sort: str | None = None
-) -> list[int]:
-    """Ids list_actions returns for filters (one page of up to 200), in order."""
-    rows, total = listing.list_actions(session, filters, ALL, sort, moment_for(settings, None))
-    ids = [action.id for action, _, _ in rows]
-    assert total == len(ids)
-    return [i for i in ids if i is not None]
-
-
-def all_actions(session: Session) -> list[Action]:
-    """Every action in the database, archived ones too, by id."""
-    return list(session.exec(select(Action).order_by(col(Action.id))).all())
 
 
 # ---------------------------------------------------------------- quote_occurrences
@@ -141,103 +118,6 @@ def test_locate_quote_does_not_find_half_width_variant(text: str, half_width: st
     with pytest.raises(InvalidInput) as raised:
         action_service.locate_quote(text, half_width, None)
     assert error_locs(raised.value) == [["body", "quote"]]
-
-
-# ---------------------------------------------------------------- filter_clauses / list_actions
-
-
-def test_filter_clauses_hide_archived_unless_asked(settings: Settings) -> None:
-    now = moment_for(settings, None)
-    assert len(listing.filter_clauses(ActionFilters(), now)) == 1
-    assert listing.filter_clauses(ActionFilters(include_archived=True), now) == []
-    assert listing.filter_clauses(ActionFilters(include_archived=True, q="   "), now) == []
-    assert len(listing.filter_clauses(ActionFilters(q="招商", owner_id=5), now)) == 3
-
-
-def test_list_actions_without_filters_lists_every_seeded_action(
-    session: Session, settings: Settings, seeded: SeedReport
-) -> None:
-    ids = listed_ids(session, settings, ActionFilters())
-    assert ids == [a.id for a in all_actions(session)]
-    assert len(ids) == seeded.actions.created == 43
-
-
-def test_list_actions_filters_by_owner_kind_and_priority(
-    session: Session, settings: Settings, seeded: SeedReport
-) -> None:
-    actions = all_actions(session)
-    got = listed_ids(session, settings, ActionFilters(owner_id=5, kind="recommendation"))
-    expected = [a.id for a in actions if a.owner_id == 5 and a.kind == "recommendation"]
-    assert got == expected
-    assert got
-    got = listed_ids(session, settings, ActionFilters(priority="high"))
-    assert got == [a.id for a in actions if a.priority == "high"]
-    assert 0 < len(got) < 43
-
-
-def test_list_actions_filters_by_theme(
-    session: Session, settings: Settings, seeded: SeedReport
-) -> None:
-    expected = [
-        a.id for a in all_actions(session) if "党建引领" in [theme.name for theme in a.themes]
-    ]
-    assert listed_ids(session, settings, ActionFilters(theme="党建引领")) == expected
-    assert len(expected) == 4
-    assert listed_ids(session, settings, ActionFilters(theme="没有这个主题")) == []
-
-
-@pytest.mark.parametrize("term", ["招", "招商", "党建", "孵化器", "标准地"])
-def test_list_actions_q_finds_every_match(
-    session: Session, settings: Settings, seeded: SeedReport, term: str
-) -> None:
-    expected = [
-        a.id
-        for a in all_actions(session)
-        if term in a.title or term in (a.detail or "") or term in a.quote
-    ]
-    assert expected
-    assert listed_ids(session, settings, ActionFilters(q=term)) == expected
-
-
-def test_list_actions_q_treats_like_wildcards_literally(
-    session: Session, settings: Settings, seeded: SeedReport
-) -> None:
-    assert listed_ids(session, settings, ActionFilters(q="_")) == []
-    assert listed_ids(session, settings, ActionFilters(q="%%")) == []
-    expected = [a.id for a in all_actions(session) if "%" in a.quote + a.title + (a.detail or "")]
-    assert listed_ids(session, settings, ActionFilters(q="%")) == expected
-
-
-def test_list_actions_combines_filters_and_excludes_archived(
-    session: Session, settings: Settings, seeded: SeedReport
-) -> None:
-    action = session.get(Action, 22)
-    assert action is not None
-    action.archived = True
-    session.add(action)
-    session.commit()
-    filters = ActionFilters(q="招商", owner_id=5)
-    got = listed_ids(session, settings, filters)
-    expected_with_archived = [
-        a.id
-        for a in all_actions(session)
-        if a.owner_id == 5
-        and ("招商" in a.title or "招商" in (a.detail or "") or "招商" in a.quote)
-    ]
-    assert 22 in expected_with_archived
-    assert got == [i for i in expected_with_archived if i != 22]
-    with_archived = ActionFilters(q="招商", owner_id=5, include_archived=True)
-    assert listed_ids(session, settings, with_archived) == expected_with_archived
-
-
-def test_list_actions_sorts_with_id_as_tiebreak(
-    session: Session, settings: Settings, seeded: SeedReport
-) -> None:
-    rank = {"low": 0, "medium": 1, "high": 2}  # ascending priority is low → high
-    actions = all_actions(session)
-    got = listed_ids(session, settings, ActionFilters(), sort="-priority")
-    expected = sorted(actions, key=lambda a: (-rank[a.priority], a.id))
-    assert got == [a.id for a in expected]
 
 
 # ---------------------------------------------------------------- apply_changes
