@@ -1,6 +1,7 @@
 """The one clock: TASHAN_CLOCK_START moves a process's "now", an offset-less instant is read
 in the deployment time zone, and a real `tashan` process dates its work by it."""
 
+import ast
 import json
 import subprocess
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app import clock
-from app.config import Settings
+from app.config import PROJECT_DIR, Settings
 from tests.helpers import SHANGHAI, TASHAN, cli_env
 
 pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
@@ -72,3 +73,37 @@ def test_a_tashan_process_dates_its_report_by_the_moved_clock(
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["generated_at"].startswith("2031-06-15T12:00")
     assert report["period_start"] == "2031-06-09" and report["period_end"] == "2031-06-15"
+
+
+# The scheduler's own timing is APScheduler's, by the machine's clock; what is due is read
+# from Tashan's clock inside run_due.
+MACHINE_CLOCK_ALLOWED = {"app/clock.py", "app/reports/scheduler.py"}
+WALL_CLOCK_CALLS = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("date", "today"),
+    ("time", "time"),
+}
+
+
+def wall_clock_calls(path: Path) -> list[str]:
+    """Where a module calls datetime.now, date.today, time.time and the like."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+            if (name, node.func.attr) in WALL_CLOCK_CALLS:
+                found.append(f"{path}:{node.lineno} {name}.{node.func.attr}()")
+    return found
+
+
+def test_nothing_in_app_reads_the_machine_clock_but_the_clock_module() -> None:
+    modules = [
+        path
+        for path in (PROJECT_DIR / "app").rglob("*.py")
+        if str(path.relative_to(PROJECT_DIR)) not in MACHINE_CLOCK_ALLOWED
+    ]
+
+    assert modules and [call for path in modules for call in wall_clock_calls(path)] == []
+    assert wall_clock_calls(PROJECT_DIR / "app/clock.py"), "the check finds such calls"

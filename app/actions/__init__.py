@@ -24,7 +24,7 @@ if it is worked out from other fields, its rule in derived.py.
 A new filter: a field of schemas.ActionFilters and its clause in listing.filter_clauses;
 the list, /stats and reports then all have it.
 
-A new report column: app/reports (ActionLine in model.py, its value in builder.py, a Column
-in formats/table.py, its heading in labels.py); a value the API also shows takes its rule
-from derived.py, so that the two agree.
+A new report column: app/reports (ActionLine in document.py, its value in builder.py, a
+Column in formats/table.py, its heading in app/spreadsheet.py); a value the API also shows
+takes its rule from derived.py, so that the two agree.
 """
