@@ -50,7 +50,7 @@ def make_key(engine: Engine, role: Role, name: str | None = None) -> str:
 
 
 def write_action(
-    client: TestClient, action_id: int, path: str, body: dict[str, Any] | None = None
+    client: httpx.Client, action_id: int, path: str, body: dict[str, Any] | None = None
 ) -> None:
     """One write to an action with its current ETag: path is patch, archive, transitions
     or updates."""

@@ -26,7 +26,7 @@ def machine_clock_after() -> Iterator[None]:
 
 def test_the_clock_starts_at_the_instant_given_and_goes_on(database_url: str) -> None:
     start = datetime(2031, 6, 15, 23, 59, 59, tzinfo=SHANGHAI)
-    settings = Settings(database_url=database_url, clock_start=start, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, clock_start=start, _env_file=None)
 
     settings.start_clock()
 
@@ -39,7 +39,7 @@ def test_the_clock_starts_at_the_instant_given_and_goes_on(database_url: str) ->
 def test_an_instant_without_an_offset_is_read_in_the_deployment_time_zone(
     database_url: str,
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         database_url=database_url, clock_start="2028-02-29T00:00:30", _env_file=None
     )
 
@@ -50,8 +50,8 @@ def test_an_instant_without_an_offset_is_read_in_the_deployment_time_zone(
 
 
 def test_unset_it_is_the_machine_clock(database_url: str) -> None:
-    Settings(database_url=database_url, clock_start=datetime(2031, 1, 1, tzinfo=UTC)).start_clock()  # type: ignore[call-arg]
-    Settings(database_url=database_url, _env_file=None).start_clock()  # type: ignore[call-arg]
+    Settings(database_url=database_url, clock_start=datetime(2031, 1, 1, tzinfo=UTC)).start_clock()
+    Settings(database_url=database_url, _env_file=None).start_clock()
 
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
 

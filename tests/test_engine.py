@@ -14,7 +14,7 @@ from tests.helpers import POSTGRES_URL, assert_problem
 
 
 def settings_for(database_url: str, **values: Any) -> Settings:
-    return Settings(database_url=database_url, _env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(database_url=database_url, _env_file=None, **values)
 
 
 def test_the_servers_pool_is_the_configured_size(database_url: str) -> None:

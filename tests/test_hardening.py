@@ -44,7 +44,7 @@ def client_for(settings: Settings, key: str | None) -> TestClient:
 
 @pytest.fixture
 def small_limit_client(database_url: str, admin_key: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, max_body_bytes=1000, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, max_body_bytes=1000, _env_file=None)
     with client_for(settings, admin_key) as test_client:
         yield test_client
 
@@ -91,7 +91,7 @@ def test_streamed_body_over_the_limit_is_413_and_nothing_stored(
 
 
 def test_body_limit_applies_before_the_key_check(database_url: str, engine: Engine) -> None:
-    settings = Settings(database_url=database_url, max_body_bytes=1000, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, max_body_bytes=1000, _env_file=None)
     with client_for(settings, None) as anonymous:
         response = anonymous.post(SOURCES, content=source_body("x-big", 400), headers=JSON_HEADERS)
     assert_problem(response, 413)
@@ -173,7 +173,7 @@ def test_cors_is_off_by_default(client: TestClient) -> None:
 
 @pytest.fixture
 def cors_client(database_url: str, admin_key: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, cors_origins=[ALLOWED_ORIGIN], _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, cors_origins=[ALLOWED_ORIGIN], _env_file=None)
     with client_for(settings, admin_key) as test_client:
         yield test_client
 

@@ -2,6 +2,8 @@
 select, in which order, and that the count agrees. The API's list is tested through HTTP in
 test_list.py; as-of moments in test_as_of.py."""
 
+from typing import cast
+
 import pytest
 from sqlmodel import Session, col, select
 
@@ -19,7 +21,7 @@ def selected_ids(
     """Ids of the actions filters select now, in order; count_actions must agree."""
     moment = moment_for(settings, None)
     query = listing.selecting(select(col(Action.id)), filters, sort, moment)
-    ids = list(session.exec(query).all())
+    ids = cast(list[int], list(session.exec(query).all()))  # Action.id: None only before insert
     assert listing.count_actions(session.connection(), filters, moment) == len(ids)
     return ids
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Role
@@ -18,7 +18,7 @@ HOW_TO_MAKE_MORE = "tashan keys create --name NAME --role viewer|editor|admin"
 
 def all_keys(engine: Engine) -> list[ApiKey]:
     with Session(engine) as db_session:
-        return list(db_session.exec(select(ApiKey).order_by(ApiKey.id)).all())  # type: ignore[arg-type]
+        return list(db_session.exec(select(ApiKey).order_by(col(ApiKey.id))).all())
 
 
 def key_named(engine: Engine, name: str) -> ApiKey:

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from time_machine import TimeMachineFixture
 
 from app import clock
@@ -89,7 +89,7 @@ def key_count(engine: Engine) -> int:
 
 def set_key_columns(engine: Engine, name: str, **values: Any) -> None:
     with write_session(engine) as db_session:
-        db_session.execute(update(ApiKey).where(ApiKey.name == name).values(**values))  # type: ignore[arg-type]
+        db_session.execute(update(ApiKey).where(col(ApiKey.name) == name).values(**values))
 
 
 def sha256_hex(value: str) -> str:
@@ -125,7 +125,7 @@ def concrete_path(path: str, params: dict[str, str]) -> str:
 
 
 def call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> Any:
-    body = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+    body: dict[str, Any] = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
     return client.request(method, path, headers=headers, **body)
 
 
@@ -609,7 +609,7 @@ def test_key_name_is_the_actor_of_every_change(
 
 @pytest.fixture
 def anonymous_read_client(database_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, anonymous_read=True, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, anonymous_read=True, _env_file=None)
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
 

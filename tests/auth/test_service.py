@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, inspect, make_url, text, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import clock
 from app.auth import service as auth_service
@@ -41,7 +41,7 @@ def stored_key(engine: Engine, name: str) -> ApiKey:
 
 def set_columns(engine: Engine, name: str, **values: Any) -> None:
     with write_session(engine) as db_session:
-        db_session.execute(update(ApiKey).where(ApiKey.name == name).values(**values))  # type: ignore[arg-type]
+        db_session.execute(update(ApiKey).where(col(ApiKey.name) == name).values(**values))
 
 
 def sha256_hex(value: str) -> str:
@@ -139,9 +139,9 @@ def test_database_never_holds_a_plaintext_key(engine: Engine, database_url: str)
         raw = raw_bytes_of(Path(db_path), Path(db_path + "-wal"))
         assert len(raw) > 0
         for plaintext in plaintexts:
-            secret = secret_of(plaintext).encode()
+            encoded_secret = secret_of(plaintext).encode()
             assert plaintext.encode() not in raw
-            assert secret not in raw
+            assert encoded_secret not in raw
             assert sha256_hex(plaintext).encode() in raw
     else:
         assert engine.dialect.name == "postgresql"

@@ -4,14 +4,14 @@ find the same actions and events there, the append-only triggers included: SQLit
 
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy import Engine, Row, create_engine, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.config import SEEDS_DIR
@@ -20,7 +20,7 @@ from app.seeding.service import seed_database
 from tests.helpers import run_tashan, serve_tashan, write_action
 
 
-def table_rows(engine: Engine) -> dict[str, list[Any]]:
+def table_rows(engine: Engine) -> dict[str, Sequence[Row[Any]]]:
     """Every row of every table, in primary-key order."""
     with engine.connect() as connection:
         return {

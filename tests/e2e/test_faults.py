@@ -90,7 +90,7 @@ class Writer(threading.Thread):
         if write.kind == "patch":
             return self.client.patch(url, json={"assignee": write.marker}, headers=headers)
         if write.kind == "transition":
-            body = {"to": NEXT_STATUS[status], "note": write.marker}
+            body: dict[str, Any] = {"to": NEXT_STATUS[status], "note": write.marker}
             return self.client.post(f"{url}/transitions", json=body, headers=headers)
         body = {"note": write.marker, "progress": len(self.writes) % 100}
         return self.client.post(f"{url}/updates", json=body, headers=headers)

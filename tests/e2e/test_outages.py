@@ -437,7 +437,7 @@ def test_full_disk_refuses_writes_with_503_keeps_acknowledged_ones_and_recovers(
 
 def write_until_refused(client: httpx.Client) -> list[str]:
     """PATCH action 1 until a write is refused; the assignees of the acknowledged ones."""
-    acknowledged = []
+    acknowledged: list[str] = []
     for n in range(1000):
         response = patch(client, 1, f"fill-{n}")
         if response.status_code != 200:

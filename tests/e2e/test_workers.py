@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -152,7 +152,7 @@ def backdated_disabled_schedules(engine: Engine, days: int) -> dict[str, str]:
         return {s.name: s.cron for s in session.exec(select(ReportSchedule)).all()}
 
 
-def due_now(engine: Engine, settings: Settings) -> set[tuple[str, object]]:
+def due_now(engine: Engine, settings: Settings) -> set[tuple[str, date]]:
     """Every (schedule, period start) due now; fewer than MAX_CATCH_UP per schedule (the cap
     of one run), so one run makes them all."""
     with Session(engine) as session:

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -568,7 +569,11 @@ def test_markdown_has_every_part(report: StatusReport) -> None:
     assert list(sections) == ["概览", "排名", "逾期", "动态", "明细"]
     assert "- **事项总数**：43" in sections["概览"]
     assert "待研究 41" in sections["概览"]
-    for name, rows in [("排名", report.ranking), ("动态", report.changes)]:
+    tables: list[tuple[str, Sequence[object]]] = [
+        ("排名", report.ranking),
+        ("动态", report.changes),
+    ]
+    for name, rows in tables:
         assert len(table_lines(sections[name])) == len(rows) + 2
     actions = table_lines(sections["明细"])
     assert len(actions) == len(report.actions) + 2

@@ -35,7 +35,8 @@ def _check_timeline(action: dict[str, Any], events: list[dict[str, Any]]) -> Non
     assert action["created_at"] == events[0]["at"]
     assert action["updated_at"] == events[-1]["at"]
     assert [e["at"] for e in events] == sorted(e["at"] for e in events)
-    status, fields = Status.proposed, {}
+    status = Status.proposed
+    fields: dict[str, Any] = {}
     for event in events[1:]:
         if event["kind"] == "transition":
             assert event["from_status"] == status
