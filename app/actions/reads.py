@@ -199,23 +199,29 @@ def page_body(
     # picked, not read again for the total. SQLite counts from its FTS table and the archived
     # index, and stops a page at its last row.
     counted = bool(filters.q and filters.q.strip()) and engine.dialect.name == "postgresql"
-    columns = select(
-        col(Action.id), moment.status().label("status"), moment.progress().label("progress")
-    )
-    query = listing.selecting(columns, filters, sort, moment, page, reads_every_match=counted)
-    if counted:
-        query = query.add_columns(func.count().over().label("total"))
+    query = _page_query(filters, page, sort, moment, counted)
     with engine.connect() as connection:
         connection.begin()  # the page and its total read one snapshot
         picked = connection.execute(query).all()
-        ids = [row.id for row in picked]
         states = None
         if moment.as_of is not None:
             states = [{"status": row.status, "progress": row.progress} for row in picked]
-        reads = _reads_of(connection, ids, moment.today, states)
+        reads = _reads_of(connection, [row.id for row in picked], moment.today, states)
         if counted and picked:
             total = picked[0].total
         else:
             total = listing.count_actions(connection, filters, moment)
     body = {"items": reads, "total": total, "limit": page.limit, "offset": page.offset}
     return to_json(body), total
+
+
+def _page_query(
+    filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment, counted: bool
+) -> Select[Any]:
+    """The ids of a page's actions with their status and progress at the moment; counted:
+    with the number of every match beside each."""
+    columns = select(
+        col(Action.id), moment.status().label("status"), moment.progress().label("progress")
+    )
+    query = listing.selecting(columns, filters, sort, moment, page, reads_every_match=counted)
+    return query.add_columns(func.count().over().label("total")) if counted else query

@@ -22,11 +22,7 @@ from pydantic import (
 )
 
 from app.actions.models import EventKind
-from app.actions.workflow import (
-    ActionKind,
-    Priority,
-    Status,
-)
+from app.actions.workflow import ActionKind, Priority, Status
 from app.fields import (
     EXCERPT_PATTERN,
     PROSE_PATTERN,
