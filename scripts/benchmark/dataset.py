@@ -90,7 +90,9 @@ STEPS: dict[str, list[tuple[float, str, str]]] = {
 REASONS: dict[tuple[str, str] | str, list[str]] = {
     "blocked": words.BLOCK_REASONS,
     "declined": words.DECLINE_REASONS,
+    "submitted": words.SUBMIT_NOTES,
     ("completed", "in_progress"): words.REOPEN_REASONS,
+    ("submitted", "in_progress"): words.SEND_BACK_REASONS,
     ("declined", "proposed"): words.RECONSIDER_REASONS,
 }
 # Notes of the other moves, which may have none.
