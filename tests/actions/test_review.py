@@ -233,9 +233,8 @@ def test_an_import_obeys_the_review_rules_for_the_importing_key(
 
 @pytest.fixture
 def evidence_client(database_url: str, admin_key: str) -> Iterator[TestClient]:
-    settings = Settings(  # type: ignore[call-arg]
-        database_url=database_url, review_needs_evidence=True, _env_file=None
-    )
+    settings = Settings(database_url=database_url, _env_file=None)
+    settings.review_needs_evidence = True
     app: FastAPI = create_app(settings)
     with TestClient(app, headers={"X-API-Key": admin_key}) as test_client:
         yield test_client
