@@ -16,6 +16,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from app import capacity, clock, migrations
 from app.actions.schemas import ActionFilters
+from app.actions.service import Mover
 from app.actions.workflow import Status
 from app.auth import service as auth_service
 from app.auth.models import Role
@@ -141,7 +142,7 @@ def serve(
             "No API key existed, so an admin key named 'bootstrap' was created. It is shown "
             f"only this once; keep it safe:\n\n    {bootstrap_key}\n\n"
             "Use it as  Authorization: Bearer <key>  or  X-API-Key: <key>. Make more with:\n"
-            "    tashan keys create --name NAME --role viewer|editor|admin\n"
+            "    tashan keys create --name NAME --role viewer|editor|supervisor|admin\n"
         )
     uvicorn.run(
         "app.main:create_app",
@@ -194,7 +195,7 @@ def _log_config() -> dict[str, Any]:
 @keys_cli.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="who the key is for; the actor in timelines")],
-    role: Annotated[Role, typer.Option(help="viewer, editor or admin")],
+    role: Annotated[Role, typer.Option(help="viewer, editor, supervisor (督查) or admin")],
     expires_in_days: Annotated[
         int | None, typer.Option(min=1, help="expire after this many days (default: never)")
     ] = None,
@@ -229,7 +230,7 @@ def keys_list() -> None:
     finally:
         engine.dispose()
     now = clock.now()
-    typer.echo(f"{'id':>4}  {'name':<20} {'role':<7} {'prefix':<9} {'state':<8} last used")
+    typer.echo(f"{'id':>4}  {'name':<20} {'role':<10} {'prefix':<9} {'state':<8} last used")
     for key in keys:
         state = (
             "active"
@@ -237,7 +238,7 @@ def keys_list() -> None:
             else ("revoked" if key.revoked_at else "expired")
         )
         used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "never"
-        typer.echo(f"{key.id:>4}  {key.name:<20} {key.role:<7} {key.prefix:<9} {state:<8} {used}")
+        typer.echo(f"{key.id:>4}  {key.name:<20} {key.role:<10} {key.prefix:<9} {state:<8} {used}")
 
 
 @keys_cli.command("revoke")
@@ -328,8 +329,16 @@ def import_sheet(
     apply: Annotated[bool, typer.Option(help="apply the valid rows (default: a dry run)")] = False,
     all_or_nothing: Annotated[bool, typer.Option(help="apply nothing if a row is refused")] = False,
     actor: Annotated[str, typer.Option("--as", help="the name recorded on the timeline")] = "cli",
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="the role whose workflow rules apply: an editor submits for review, only a "
+            "supervisor or admin completes, sends back or reopens"
+        ),
+    ] = Role.editor,
 ) -> None:
-    """Check a filled-in progress sheet against the actions and, with --apply, apply it."""
+    """Check a filled-in progress sheet against the actions and, with --apply, apply it, as a
+    key of --role would through the API."""
     try:
         sheet = read_upload(file.read_bytes(), file.name)
     except (OSError, AppError) as exc:
@@ -341,7 +350,7 @@ def import_sheet(
             result = import_service.import_sheet(
                 session,
                 sheet,
-                actor,
+                Mover(actor, role, get_settings().review_needs_evidence),
                 file_name=file.name,
                 dry_run=not apply,
                 all_or_nothing=all_or_nothing,

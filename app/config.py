@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     # Uploaded progress sheets may be larger (10,000 rows of quotes and notes).
     max_import_bytes: int = 20 * 1024 * 1024
+    # Submitting an action for review (to: submitted) needs at least one evidence file on it.
+    # Off until evidence files exist: on, every submission is refused (422) for want of one.
+    # The evidence issue turns it on by default, as API.md has it.
+    review_needs_evidence: bool = False
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: list[str] = []
     # Kept reports are also written here, for people who collect files from a folder.

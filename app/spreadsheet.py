@@ -94,6 +94,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rank": ("排名", "Rank"),
     "unit": ("单位", "Unit"),
     "in_progress": ("推进中", "In progress"),
+    "submitted": ("待审核", "Submitted"),
     "blocked": ("受阻", "Blocked"),
     # changes
     "at": ("时间", "When"),
@@ -111,6 +112,7 @@ ENGLISH_STATUS = {
     Status.proposed: "Proposed",
     Status.accepted: "Accepted",
     Status.in_progress: "In progress",
+    Status.submitted: "Submitted",
     Status.blocked: "Blocked",
     Status.completed: "Completed",
     Status.declined: "Declined",

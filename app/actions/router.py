@@ -205,9 +205,12 @@ def change_status(
     session: WriteSessionDep,
     settings: SettingsDep,
 ) -> Response:
-    """Follow the workflow (proposed → accepted → in_progress → completed, …); an illegal
-    move is 409 naming the allowed targets. Needs If-Match."""
-    action_service.change_status(session, action_id, data, expected_version, editor.name)
+    """Follow the workflow (proposed → accepted → in_progress → submitted → completed, …); an
+    illegal move is 409 naming the allowed targets. Approving, sending back (with a note),
+    completing directly and reopening need the supervisor role (403 names the way open to
+    an editor: submit for review). Needs If-Match."""
+    mover = action_service.Mover(editor.name, editor.role, settings.review_needs_evidence)
+    action_service.change_status(session, action_id, data, expected_version, mover)
     return _written(session, action_id, settings)
 
 

@@ -7,6 +7,7 @@ Reading actions is elsewhere: reads.py (the API's shape), listing.py (the querie
 many)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -22,8 +23,9 @@ from app.actions.schemas import (
     ProgressUpdateCreate,
     TransitionCreate,
 )
-from app.actions.workflow import TRANSITIONS, Status, note_required
-from app.errors import AppError, Conflict, InvalidInput, NotFound
+from app.actions.workflow import TRANSITIONS, Status, note_required, open_way, role_needed
+from app.auth.models import Role
+from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from app.etags import ExpectedVersion, check_version
 from app.pagination import PageParams
 from app.sources.models import Source, Speech
@@ -292,22 +294,36 @@ def list_events(
     return rows, total
 
 
+@dataclass(frozen=True)
+class Mover:
+    """Who moves an action along the workflow: the name on the event, the role that decides
+    which moves are open, and whether submitting needs evidence (the deployment's
+    TASHAN_REVIEW_NEEDS_EVIDENCE)."""
+
+    actor: str
+    role: Role
+    needs_evidence: bool = False
+
+
 def change_status(
     session: Session,
     action_id: int,
     data: TransitionCreate,
     expected_version: ExpectedVersion,
-    actor: str,
+    mover: Mover,
 ) -> Action:
     """Move an action along the workflow table, recording a transition event."""
     action = get_action(session, action_id)
     check_version(action.version, expected_version)
-    apply_transition(session, action, data.to, data.note, actor)
+    apply_transition(session, action, data.to, data.note, mover)
     return _stored(session, action)
 
 
-def transition_problem(current: Status, target: Status, note: str | None) -> AppError | None:
-    """Why the move is refused (409 not in the table, 422 a note missing), or None."""
+def transition_problem(
+    current: Status, target: Status, note: str | None, mover: Mover
+) -> AppError | None:
+    """Why the move is refused (409 not in the table, 403 the role may not make it, 422 a
+    note or evidence missing), or None."""
     allowed = TRANSITIONS[current]
     if target not in allowed:
         return Conflict(
@@ -315,18 +331,33 @@ def transition_problem(current: Status, target: Status, note: str | None) -> App
             current_status=current,
             allowed=list(allowed),
         )
+    needed = role_needed(current, target)
+    if not mover.role.includes(needed):
+        return Forbidden(
+            f"moving from {current} to {target} needs the {needed} role; you have the "
+            f"{mover.role} role: {open_way(current, target)}",
+            current_status=current,
+        )
     if not (note or "").strip() and note_required(current, target):
         return InvalidInput(
             f"moving from {current} to {target} needs a note saying why", ["body", "note"]
+        )
+    if target == Status.submitted and mover.needs_evidence:
+        # No evidence files exist yet, so none is ever attached; the evidence issue counts them.
+        return InvalidInput(
+            "submitting for review needs at least one evidence file on the action "
+            "(TASHAN_REVIEW_NEEDS_EVIDENCE is on); attach evidence first",
+            ["body", "to"],
         )
     return None
 
 
 def apply_transition(
-    session: Session, action: Action, target: Status, note: str | None, actor: str
+    session: Session, action: Action, target: Status, note: str | None, mover: Mover
 ) -> None:
-    """Move action to target with its transition event, in the caller's transaction."""
-    problem = transition_problem(action.status, target, note)
+    """Move action to target with its transition event, in the caller's transaction. The
+    event's actor is the reviewer of an approval (submitted → completed)."""
+    problem = transition_problem(action.status, target, note, mover)
     if problem is not None:
         raise problem
     now = clock.now()
@@ -340,7 +371,7 @@ def apply_transition(
     record(
         session,
         action,
-        actor,
+        mover.actor,
         now,
         EventKind.transition,
         from_status=before["status"],

@@ -49,6 +49,7 @@ class UnitStats(BaseModel):
     total: int
     completed: int
     in_progress: int
+    submitted: int = Field(description="submitted for review (待审核), not yet approved")
     blocked: int
     overdue: int
     completion_rate: float = Field(description="completed ÷ actions not declined, 0..1")
@@ -90,6 +91,7 @@ def _unit_stats(unit: Unit, tally: _UnitCounts) -> UnitStats:
         total=statuses.total(),
         completed=statuses[Status.completed],
         in_progress=statuses[Status.in_progress],
+        submitted=statuses[Status.submitted],
         blocked=statuses[Status.blocked],
         overdue=tally.overdue,
         completion_rate=round(statuses[Status.completed] / counted, 4) if counted else 0.0,

@@ -73,4 +73,5 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
 
 ViewerDep = Annotated[Principal, Depends(require(Role.viewer))]
 EditorDep = Annotated[Principal, Depends(require(Role.editor))]
+SupervisorDep = Annotated[Principal, Depends(require(Role.supervisor))]
 AdminDep = Annotated[Principal, Depends(require(Role.admin))]

@@ -15,6 +15,7 @@ class Role(StrEnum):
 
     viewer = "viewer"  # read
     editor = "editor"  # read, and write actions, sources and units
+    supervisor = "supervisor"  # 督查: also review completions (approve, send back, reopen)
     admin = "admin"  # everything, including keys and archiving
 
     def includes(self, other: "Role") -> bool:

@@ -52,16 +52,17 @@ class RowPlan:
 def import_sheet(
     session: Session,
     sheet: UploadedSheet,
-    actor: str,
+    mover: action_service.Mover,
     *,
     file_name: str | None,
     dry_run: bool = True,
     all_or_nothing: bool = False,
 ) -> ImportResult:
     """Check every row; unless dry_run, apply the valid rows (none if all_or_nothing and any
-    row is refused) in the caller's transaction, each event with actor and a note naming the
-    file."""
-    plans = _plan(session, sheet)
+    row is refused) in the caller's transaction, each event with the mover's name and a note
+    naming the file. A status change obeys the workflow as the API does for the mover's role
+    (an editor's sheet submits for review; only a supervisor's completes)."""
+    plans = _plan(session, sheet, mover)
     refused = any(plan.errors for plan in plans)
     apply = not dry_run and not (all_or_nothing and refused)
     source_note = f"导入 {file_name or '表格'}"
@@ -70,7 +71,7 @@ def import_sheet(
         outcome = _outcome(plan, applied=apply)
         changes = plan.changes() if plan.action and not plan.errors else {}  # before applying
         if apply and outcome == Outcome.updated:
-            _apply(session, plan, actor, source_note)
+            _apply(session, plan, mover, source_note)
         results.append(
             RowResult(
                 row=plan.row.number,
@@ -99,7 +100,7 @@ def _outcome(plan: RowPlan, applied: bool) -> Outcome:
     return Outcome.updated if applied else Outcome.will_update
 
 
-def _plan(session: Session, sheet: UploadedSheet) -> list[RowPlan]:
+def _plan(session: Session, sheet: UploadedSheet, mover: action_service.Mover) -> list[RowPlan]:
     """Read every row's cells and check them against the actions they name."""
     plans = [RowPlan(row=row) for row in sheet.rows]
     ids = [_whole_number(plan, "id") for plan in plans]
@@ -126,7 +127,7 @@ def _plan(session: Session, sheet: UploadedSheet) -> list[RowPlan]:
             continue
         _read_cells(plan, sheet.columns)
         if not plan.errors:
-            _check(plan)
+            _check(plan, mover)
     return plans
 
 
@@ -217,13 +218,14 @@ def _read_due_date(plan: RowPlan) -> None:
             )
 
 
-def _check(plan: RowPlan) -> None:
-    """Refuse what the API would refuse: illegal moves, missing notes, progress rules."""
+def _check(plan: RowPlan, mover: action_service.Mover) -> None:
+    """Refuse what the API would refuse: illegal moves, moves the role may not make, missing
+    notes, progress rules."""
     action = plan.action
     assert action is not None
     status = plan.status if plan.status is not None else action.status
     if status != action.status:
-        problem = action_service.transition_problem(action.status, status, plan.note)
+        problem = action_service.transition_problem(action.status, status, plan.note, mover)
         if problem is not None:
             plan.errors.append(RowError(column="status", reason=problem.detail))
             return
@@ -234,16 +236,17 @@ def _check(plan: RowPlan) -> None:
         plan.errors.append(RowError(column="progress", reason=problem.detail))
 
 
-def _apply(session: Session, plan: RowPlan, actor: str, source_note: str) -> None:
+def _apply(session: Session, plan: RowPlan, mover: action_service.Mover, source_note: str) -> None:
     """Write the row's changes through the action services, in the caller's transaction."""
     action = plan.action
     assert action is not None
     note = f"{plan.note}（{source_note}）" if plan.note else source_note
+    actor = mover.actor
     action_service.apply_changes(session, action, plan.fields, actor, note=source_note)
     moved = plan.status is not None and plan.status != action.status
     if moved:
         assert plan.status is not None
-        action_service.apply_transition(session, action, plan.status, note, actor)
+        action_service.apply_transition(session, action, plan.status, note, mover)
     progress = plan.progress if plan.progress != action.progress else None
     if progress is not None or (plan.note and not moved):
         action_service.apply_progress_update(session, action, note, progress, actor)

@@ -76,8 +76,12 @@ STEPS: dict[str, list[tuple[float, str, str]]] = {
         *((0.65, "move", "declined"), (0.85, "report", ""), (1.0, "edit", "")),
     ],
     "in_progress": [
-        *((0.62, "report", ""), (0.72, "move", "completed")),
+        *((0.62, "report", ""), (0.69, "move", "submitted"), (0.72, "move", "completed")),
         *((0.77, "move", "blocked"), (1.0, "edit", "")),
+    ],
+    "submitted": [
+        *((0.5, "move", "completed"), (0.65, "move", "in_progress")),
+        *((0.85, "report", ""), (1.0, "edit", "")),
     ],
     "blocked": [
         *((0.45, "move", "in_progress"), (0.52, "move", "declined")),
@@ -90,7 +94,9 @@ STEPS: dict[str, list[tuple[float, str, str]]] = {
 REASONS: dict[tuple[str, str] | str, list[str]] = {
     "blocked": words.BLOCK_REASONS,
     "declined": words.DECLINE_REASONS,
+    "submitted": words.SUBMIT_NOTES,
     ("completed", "in_progress"): words.REOPEN_REASONS,
+    ("submitted", "in_progress"): words.SEND_BACK_REASONS,
     ("declined", "proposed"): words.RECONSIDER_REASONS,
 }
 # Notes of the other moves, which may have none.

@@ -13,7 +13,7 @@ from app.auth.models import ApiKey, Role
 from tests.helpers import make_key, run_tashan, serve_tashan
 
 KEY_IN_TEXT = re.compile(r"tsk_[A-Za-z0-9_-]+")
-HOW_TO_MAKE_MORE = "tashan keys create --name NAME --role viewer|editor|admin"
+HOW_TO_MAKE_MORE = "tashan keys create --name NAME --role viewer|editor|supervisor|admin"
 
 
 def all_keys(engine: Engine) -> list[ApiKey]:

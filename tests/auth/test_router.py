@@ -66,7 +66,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/readyz"): OPEN,
 }
 # The test's own ranking of roles (not the app's), so the expectation is independent of it.
-RANK = {Role.viewer: 1, Role.editor: 2, Role.admin: 3}
+RANK = {Role.viewer: 1, Role.editor: 2, Role.supervisor: 3, Role.admin: 4}
 # Served outside the OpenAPI schema, open to all.
 OPEN_OUTSIDE_SCHEMA = ("/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
 
@@ -132,6 +132,7 @@ def call(client: TestClient, method: str, path: str, headers: dict[str, str]) ->
 def test_role_matrix_covers_every_operation(
     app: FastAPI, engine: Engine, seeded: SeedReport, role_keys: dict[Role, str]
 ) -> None:
+    assert set(RANK) == set(Role), f"roles without a rank in this test: {set(Role) - set(RANK)}"
     operations = operations_of(app)
     assert operations == set(EXPECTED), (
         f"routes without an entry: {sorted(operations - set(EXPECTED))}; "
@@ -178,7 +179,7 @@ def test_role_matrix_covers_every_operation(
     opened = sum(1 for required in EXPECTED.values() if required == OPEN)
     print(
         f"\nrole matrix: {len(EXPECTED)} operations ({opened} open) x {callers} callers "
-        f"(no key, viewer, editor, admin) = {sum(tally.values())} requests: "
+        f"(no key, {', '.join(Role)}) = {sum(tally.values())} requests: "
         f"{tally['401']} x 401, {tally['403']} x 403, {tally['allowed']} let through"
     )
 
@@ -188,7 +189,7 @@ def test_admin_only_routes_leave_nothing_changed_for_lower_roles(
 ) -> None:
     admin_id = key_row(engine, "test-admin").id
     before = key_count(engine)
-    for role in (Role.viewer, Role.editor):
+    for role in (Role.viewer, Role.editor, Role.supervisor):
         headers = {"X-API-Key": role_keys[role]}
         assert_problem(client.get(KEYS, headers=headers), 403)
         created = client.post(

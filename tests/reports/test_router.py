@@ -579,6 +579,7 @@ def test_a_past_period_shows_the_state_at_its_end(client: TestClient) -> None:
         "proposed": 41,
         "accepted": 1,
         "in_progress": 1,
+        "submitted": 0,
         "blocked": 0,
         "completed": 0,
         "declined": 0,

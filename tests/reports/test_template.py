@@ -23,8 +23,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OWNER = 5
 MARKED_ZH = ["状态 ✎", "进度 ✎", "截止日期 ✎", "责任人 ✎", "本次进展 ✎"]
 MARKED_EN = ["Status ✎", "Progress ✎", "Due ✎", "Assignee ✎", "New note ✎"]
-STATUSES_ZH = ["待研究", "已采纳", "推进中", "受阻", "已完成", "不采纳"]
-STATUSES_EN = ["Proposed", "Accepted", "In progress", "Blocked", "Completed", "Declined"]
+STATUSES_ZH = ["待研究", "已采纳", "推进中", "待审核", "受阻", "已完成", "不采纳"]
+STATUSES_EN = [
+    "Proposed",
+    "Accepted",
+    "In progress",
+    "Submitted",
+    "Blocked",
+    "Completed",
+    "Declined",
+]
 EDITABLE_FILL = "FFF2CC"
 
 

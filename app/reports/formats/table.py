@@ -108,12 +108,13 @@ RANKING_COLUMNS: tuple[Column[UnitStats], ...] = (
     Column("total", lambda u, _: u.total, Kind.number),
     Column("completed", lambda u, _: u.completed, Kind.number),
     Column("in_progress", lambda u, _: u.in_progress, Kind.number),
+    Column("submitted", lambda u, _: u.submitted, Kind.number),
     Column("blocked", lambda u, _: u.blocked, Kind.number),
     Column("overdue", lambda u, _: u.overdue, Kind.number),
     Column("completion_rate", lambda u, _: u.completion_rate, Kind.rate),
     Column("average_progress", lambda u, _: u.average_progress, Kind.average),
 )
-RATE_COLUMN = 8  # 1-based position of completion_rate, charted by unit (column 2)
+RATE_COLUMN = 9  # 1-based position of completion_rate, charted by unit (column 2)
 
 CHANGE_COLUMNS: tuple[Column[ChangeLine], ...] = (
     Column("at", lambda c, _: c.at, Kind.datetime),
