@@ -343,6 +343,7 @@ def import_sheet(
                 sheet,
                 actor,
                 file_name=file.name,
+                today=get_settings().today(),
                 dry_run=not apply,
                 all_or_nothing=all_or_nothing,
             )

@@ -98,6 +98,10 @@ class Action(SQLModel, table=True):
     archived: bool = Field(default=False, index=True)
 
     owner: Unit = Relationship(sa_relationship_kwargs={"lazy": "joined", "innerjoin": True})
+    co_owners: list[Unit] = Relationship(
+        link_model=ActionCoOwner,
+        sa_relationship_kwargs={"lazy": "selectin", "order_by": "Unit.name, Unit.id"},
+    )
     speech: Speech | None = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
     themes: list[Theme] = Relationship(
         link_model=ActionTheme,

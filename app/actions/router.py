@@ -207,7 +207,9 @@ def change_status(
 ) -> Response:
     """Follow the workflow (proposed → accepted → in_progress → completed, …); an illegal
     move is 409 naming the allowed targets. Needs If-Match."""
-    action_service.change_status(session, action_id, data, expected_version, editor.name)
+    action_service.change_status(
+        session, action_id, data, expected_version, editor.name, today=settings.today()
+    )
     return _written(session, action_id, settings)
 
 

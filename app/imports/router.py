@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile
 
 from app.auth.dependencies import EditorDep
+from app.config import SettingsDep
 from app.db import WriteSessionDep
 from app.errors import problem_responses
 from app.imports import service as import_service
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 def import_progress_sheet(
     editor: EditorDep,
     session: WriteSessionDep,
+    settings: SettingsDep,
     file: Annotated[UploadFile, File(description="the exported XLSX (sheet 明细) or CSV")],
     dry_run: Annotated[bool, Query(description="only say what would change")] = True,
     all_or_nothing: Annotated[
@@ -40,6 +42,7 @@ def import_progress_sheet(
         sheet,
         editor.name,
         file_name=file.filename,
+        today=settings.today(),
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
     )

@@ -28,6 +28,7 @@ from app.reports.formats import xlsx as xlsx_format
 from app.reports.formats.table import local
 from app.seeding.schemas import SeedReport
 from app.spreadsheet import Lang
+from tests.helpers import TODAY
 
 pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 
@@ -118,7 +119,7 @@ def _move(session: Session, action_id: int, *steps: Status) -> None:
     for step in steps:
         data = TransitionCreate(to=step, note="理由")
         version = _version(session, action_id)
-        action_service.change_status(session, action_id, data, version, ACTOR)
+        action_service.change_status(session, action_id, data, version, ACTOR, today=TODAY)
 
 
 def _note(session: Session, action_id: int, note: str, progress: int | None = None) -> None:
