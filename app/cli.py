@@ -352,6 +352,7 @@ def import_sheet(
                 sheet,
                 Mover(actor, role, get_settings().review_needs_evidence),
                 file_name=file.name,
+                today=get_settings().today(),
                 dry_run=not apply,
                 all_or_nothing=all_or_nothing,
             )

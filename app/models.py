@@ -1,6 +1,6 @@
 """Every table model, imported once so the metadata is complete (Alembic, tests)."""
 
-from app.actions.models import Action, ActionEvent, ActionTheme, Theme
+from app.actions.models import Action, ActionCoOwner, ActionEvent, ActionTheme, Theme
 from app.auth.models import ApiKey
 from app.db import metadata
 from app.reports.models import Report, ReportRun, ReportSchedule
@@ -9,6 +9,7 @@ from app.units.models import Unit
 
 __all__ = [
     "Action",
+    "ActionCoOwner",
     "ActionEvent",
     "ActionTheme",
     "ApiKey",

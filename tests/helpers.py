@@ -305,3 +305,23 @@ def set_status(session: Session, action_id: int, status: Status) -> None:
     action.status = status
     session.add(action)
     session.commit()
+
+
+def transitioned(
+    client: TestClient, action_id: int, to: str, note: str | None = None
+) -> dict[str, Any]:
+    """Move an action to status to at its current version; must succeed. Its body."""
+    version = get_action(client, action_id)["version"]
+    response = client.post(
+        f"{ACTIONS}/{action_id}/transitions",
+        json={"to": to, "note": note},
+        headers={"If-Match": f'W/"{version}"'},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def units_named(client: TestClient, *names: str) -> list[dict[str, Any]]:
+    """The units called names, as {"id", "name"}, in that order."""
+    return [{"id": unit_id(client, name), "name": name} for name in names]

@@ -288,3 +288,42 @@ def test_search_index_covers_the_actions_there_before_it(fresh_url: str) -> None
         assert index_holds(fresh_url, "孵化器")
         assert found_by_search(fresh_url) == {term: [1] for term in TERMS}
         migrations.downgrade(fresh_url, "0006")
+
+
+def test_0010_keeps_existing_actions_and_downgrades(fresh_url: str) -> None:
+    """Actions made before 0010 read with one owner, no co-owners, leader or start date; the
+    downgrade drops the link table and the two columns and keeps the actions."""
+    add_action_before_the_search_index(fresh_url)
+    migrations.upgrade(fresh_url, "0009")
+    migrations.upgrade(fresh_url, "0010")
+    engine = create_engine(fresh_url)
+    try:
+        with engine.begin() as connection:
+            row = connection.execute(
+                text("SELECT owner_id, leader, start_on FROM actions WHERE id = 1")
+            ).one()
+            assert tuple(row) == (1, None, None)
+            assert connection.execute(text("SELECT count(*) FROM action_co_owners")).scalar() == 0
+            connection.execute(
+                text("INSERT INTO units (id, name, kind, created_at) VALUES (2, 'v', 'park', :n)"),
+                {"n": "2026-12-10 10:00:00+08:00"},
+            )
+            connection.execute(text("INSERT INTO action_co_owners VALUES (1, 2)"))
+            connection.execute(
+                text("UPDATE actions SET leader = '张三', start_on = '2026-12-01' WHERE id = 1")
+            )
+    finally:
+        engine.dispose()
+
+    migrations.downgrade(fresh_url, "0009")
+    assert "action_co_owners" not in tables(fresh_url)
+    engine = create_engine(fresh_url)
+    try:
+        columns = {column["name"] for column in inspect(engine).get_columns("actions")}
+        assert {"leader", "start_on"}.isdisjoint(columns) and "owner_id" in columns
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM actions")).scalar() == 1
+    finally:
+        engine.dispose()
+    migrations.upgrade(fresh_url)
+    assert current(fresh_url) == migrations.head_revision(fresh_url)

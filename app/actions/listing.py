@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, not_
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, not_, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
@@ -25,7 +25,7 @@ from sqlmodel import col, select
 
 from app.actions import search
 from app.actions.derived import overdue_sql
-from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
+from app.actions.models import Action, ActionCoOwner, ActionEvent, ActionTheme, EventKind, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import CLOSED, TRANSITIONS, Priority
 from app.config import Settings
@@ -141,6 +141,11 @@ def filter_clauses(
             clauses.append(getattr(Action, name) == value)
     if filters.theme is not None:
         clauses.append(_has_theme(filters.theme))
+    if filters.co_owner_id is not None:
+        clauses.append(_has_co_owner(filters.co_owner_id))
+    if filters.unit_id is not None:
+        unit = filters.unit_id
+        clauses.append(or_(col(Action.owner_id) == unit, _has_co_owner(unit)))
     for flag, clause in ((filters.overdue, overdue_clause), (filters.stale, stale_clause)):
         if flag is not None:
             clauses.append(clause(moment) if flag else not_(clause(moment)))
@@ -158,6 +163,13 @@ def _existing_clauses(filters: ActionFilters, moment: Moment) -> list[ColumnElem
     if not filters.include_archived:
         clauses.append(moment.not_archived())
     return clauses
+
+
+def _has_co_owner(unit_id: int) -> ColumnElement[bool]:
+    """The unit cooperates on the action (配合单位); current co-owners, also as of a past day."""
+    return col(Action.id).in_(
+        select(ActionCoOwner.action_id).where(ActionCoOwner.unit_id == unit_id)
+    )
 
 
 def _has_theme(name: str) -> ColumnElement[bool]:

@@ -41,6 +41,15 @@ class ActionTheme(SQLModel, table=True):
     theme_id: int = Field(foreign_key="themes.id", primary_key=True, index=True)
 
 
+class ActionCoOwner(SQLModel, table=True):
+    """Links an action to a cooperating unit (配合单位); never its lead unit (owner_id)."""
+
+    __tablename__ = "action_co_owners"
+
+    action_id: int = Field(foreign_key="actions.id", primary_key=True, ondelete="CASCADE")
+    unit_id: int = Field(foreign_key="units.id", primary_key=True, index=True)
+
+
 class Theme(SQLModel, table=True):
     """A theme tag such as 招商引资."""
 
@@ -76,10 +85,12 @@ class Action(SQLModel, table=True):
     quote_end: int
     owner_id: int = Field(foreign_key="units.id", index=True)
     assignee: str | None = Field(default=None, sa_type=String(200))
+    leader: str | None = Field(default=None, sa_type=Text)
     status: Status = Field(default=Status.proposed, sa_type=String(20), index=True)
     priority: Priority = Field(default=Priority.medium, sa_type=String(10))
     progress: int = 0
     due_on: date | None = Field(default=None, index=True)
+    start_on: date | None = None
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, index=True)
@@ -87,6 +98,10 @@ class Action(SQLModel, table=True):
     archived: bool = Field(default=False, index=True)
 
     owner: Unit = Relationship(sa_relationship_kwargs={"lazy": "joined", "innerjoin": True})
+    co_owners: list[Unit] = Relationship(
+        link_model=ActionCoOwner,
+        sa_relationship_kwargs={"lazy": "selectin", "order_by": "Unit.name, Unit.id"},
+    )
     speech: Speech | None = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
     themes: list[Theme] = Relationship(
         link_model=ActionTheme,

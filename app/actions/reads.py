@@ -9,12 +9,13 @@ beside the themes (a list per action); a value worked out from others (overdue, 
 from derived.py.
 
 Why it is built this way: a list picks its page's ids with the filtered, sorted query of
-listing.py, then reads those actions (owner and proposer joined in) and their themes with
-two statements compiled once per dialect and run on the DBAPI cursor (app.db.DriverQuery);
-the get and the writes' answers run the same two. The values come out of the column types
-already as ActionRead has them, so pydantic_core's to_json writes them as ActionRead would
-(tests/actions/test_read.py holds it to that, byte for byte). ORM objects, SQLAlchemy's
-per-statement work and validating each ActionRead again each cost more than the queries."""
+listing.py, then reads those actions (owner and proposer joined in) and, in one statement,
+their themes and cooperating units: two statements compiled once per dialect and run on the
+DBAPI cursor (app.db.DriverQuery); the get and the writes' answers run the same two. The
+values come out of the column types already as ActionRead has them, so pydantic_core's
+to_json writes them as ActionRead would (tests/actions/test_read.py holds it to that, byte
+for byte). ORM objects, SQLAlchemy's per-statement work and validating each ActionRead again
+each cost more than the queries."""
 
 import json
 from collections import defaultdict
@@ -37,7 +38,9 @@ from sqlalchemy import (
     func,
     inspect,
     literal_column,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
@@ -46,7 +49,7 @@ from sqlmodel import col
 from app.actions import listing
 from app.actions.derived import is_overdue
 from app.actions.listing import Moment
-from app.actions.models import Action, ActionTheme, Theme
+from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from app.db import DriverQuery, driver_cursor
@@ -58,9 +61,9 @@ from app.units.models import Unit
 Row = dict[str, Any]
 
 
-def action_read(row: Row, themes: list[str], today: date) -> Row:
-    """The ActionRead fields of a row of _select_reads and the action's theme names, with
-    overdue judged against today."""
+def action_read(row: Row, themes: list[str], co_owners: list[Row], today: date) -> Row:
+    """The ActionRead fields of a row of _select_reads, the action's theme names and its
+    cooperating units ({"id", "name"}), with overdue judged against today."""
     # The label maps are keyed by StrEnums, which hash and compare as their text.
     status, kind, priority = row["status"], row["kind"], row["priority"]
     return {
@@ -77,7 +80,9 @@ def action_read(row: Row, themes: list[str], today: date) -> Row:
         "quote_start": row["quote_start"],
         "quote_end": row["quote_end"],
         "owner": {"id": row["owner_id"], "name": row["owner_name"]},
+        "co_owners": co_owners,
         "assignee": row["assignee"],
+        "leader": row["leader"],
         "status": status,
         "status_label": STATUS_LABELS[status],
         "priority": priority,
@@ -85,6 +90,7 @@ def action_read(row: Row, themes: list[str], today: date) -> Row:
         "progress": row["progress"],
         "due_on": row["due_on"],
         "overdue": is_overdue(row["due_on"], status, today),
+        "start_on": row["start_on"],
         "completed_at": row["completed_at"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -141,19 +147,34 @@ def _ids(ids: Sequence[int], dialect: Dialect) -> Any:
 @dataclass(frozen=True)
 class _Queries:
     rows: DriverQuery  # the rows of the actions with the given ids
-    themes: DriverQuery  # their theme names, by name
+    lists: DriverQuery  # their theme names and cooperating units, by name
 
 
 @cache
 def _queries(dialect: Dialect) -> _Queries:
-    themes = (
-        select(col(ActionTheme.action_id), col(Theme.name))
+    # One statement for both lists of an action: a theme's row has no unit_id.
+    themes: Select[*tuple[Any, ...]] = (
+        select(
+            col(ActionTheme.action_id).label("action_id"),
+            null().cast(Integer).label("unit_id"),
+            col(Theme.name).label("name"),
+        )
         .join(Theme, col(Theme.id) == col(ActionTheme.theme_id))
         .where(_is_one_of_ids(col(ActionTheme.action_id), dialect))
-        .order_by(col(Theme.name))
     )
+    co_owners: Select[*tuple[Any, ...]] = (
+        select(
+            col(ActionCoOwner.action_id).label("action_id"),
+            col(Unit.id).label("unit_id"),
+            col(Unit.name).label("name"),
+        )
+        .join(Unit, col(Unit.id) == col(ActionCoOwner.unit_id))
+        .where(_is_one_of_ids(col(ActionCoOwner.action_id), dialect))
+    )
+    both = union_all(themes, co_owners).subquery()
+    lists = select(both).order_by(both.c.name, both.c.unit_id)
     rows = _select_reads().where(_is_one_of_ids(col(Action.id), dialect))
-    return _Queries(DriverQuery.of(rows, dialect), DriverQuery.of(themes, dialect))
+    return _Queries(DriverQuery.of(rows, dialect), DriverQuery.of(lists, dialect))
 
 
 def _reads_of(
@@ -165,13 +186,22 @@ def _reads_of(
     with driver_cursor(connection) as cursor:
         rows = queries.rows.rows(cursor, ids=_ids(ids, connection.dialect))
         themes: dict[int, list[str]] = defaultdict(list)
-        for theme in queries.themes.rows(cursor, ids=_ids(ids, connection.dialect)):
-            themes[theme["action_id"]].append(theme["name"])
+        co_owners: dict[int, list[Row]] = defaultdict(list)
+        for item in queries.lists.rows(cursor, ids=_ids(ids, connection.dialect)):
+            if item["unit_id"] is None:
+                themes[item["action_id"]].append(item["name"])
+            else:
+                unit = {"id": item["unit_id"], "name": item["name"]}
+                co_owners[item["action_id"]].append(unit)
     by_id = {row["id"]: row for row in rows}
     if states is not None:
         for action_id, state in zip(ids, states, strict=True):
             by_id[action_id] |= state
-    return [action_read(by_id[i], themes.get(i, []), today) for i in ids if i in by_id]
+    return [
+        action_read(by_id[i], themes.get(i, []), co_owners.get(i, []), today)
+        for i in ids
+        if i in by_id
+    ]
 
 
 def action_body(connection: Connection, action_id: int, today: date) -> tuple[bytes, int]:

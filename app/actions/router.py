@@ -210,7 +210,9 @@ def change_status(
     completing directly and reopening need the supervisor role (403 names the way open to
     an editor: submit for review). Needs If-Match."""
     mover = action_service.Mover(editor.name, editor.role, settings.review_needs_evidence)
-    action_service.change_status(session, action_id, data, expected_version, mover)
+    action_service.change_status(
+        session, action_id, data, expected_version, mover, today=settings.today()
+    )
     return _written(session, action_id, settings)
 
 

@@ -60,6 +60,30 @@ STANDARD_LAND: dict[str, Any] = {
 }
 
 
+def _distinct_ids(value: list[int] | None) -> list[int] | None:
+    if value is not None and len(set(value)) != len(value):
+        repeated = sorted({i for i in value if value.count(i) > 1})
+        raise ValueError(
+            f"co_owner_ids names unit {', '.join(map(str, repeated))} more than once; "
+            "each cooperating unit is listed once"
+        )
+    return value
+
+
+CoOwnerIds = Annotated[
+    list[Id],
+    Field(
+        max_length=50,
+        description="cooperating units (配合单位): distinct, never the lead unit (owner_id)",
+    ),
+    AfterValidator(_distinct_ids),
+]
+Leader = Annotated[Name, Field(description="责任领导, the leader in charge")]
+StartOn = Annotated[
+    Date, Field(description="the day the work is counted from; default: the day it is accepted")
+]
+
+
 def _quote_without_surrounding_whitespace(value: str) -> str:
     if value != value.strip():
         raise ValueError(
@@ -83,14 +107,17 @@ class ActionCreate(BaseModel):
     title: Name
     kind: ActionKind
     owner_id: Id
+    co_owner_ids: CoOwnerIds = []
     detail: Prose | None = None
     themes: Themes = []
     speech_id: Annotated[
         Id | None, Field(description="defaults to the speech containing the quote")
     ] = None
     assignee: Name | None = None
+    leader: Leader | None = None
     priority: Priority = Priority.medium
     due_on: Date | None = None
+    start_on: StartOn | None = None
     seed_key: Annotated[
         Slug | None, Field(description="natural key used by the seed loader; unique per source")
     ] = None
@@ -111,18 +138,21 @@ class ActionUpdate(BaseModel):
     kind: Omittable[ActionKind] = None
     themes: Omittable[Themes] = None
     owner_id: Omittable[Id] = None
+    co_owner_ids: Omittable[CoOwnerIds] = None
     assignee: Name | None = None
+    leader: Leader | None = None
     priority: Omittable[Priority] = None
     progress: Omittable[Progress] = None
     due_on: Date | None = None
+    start_on: StartOn | None = None
 
-    _not_null = field_validator("title", "kind", "themes", "owner_id", "priority", "progress")(
-        reject_null
-    )
+    _not_null = field_validator(
+        "title", "kind", "themes", "owner_id", "co_owner_ids", "priority", "progress"
+    )(reject_null)
 
 
 class OwnerRead(BaseModel):
-    """The unit responsible for an action."""
+    """The unit responsible for an action (the lead, 牵头单位), or one cooperating with it."""
 
     id: int
     name: str
@@ -154,7 +184,9 @@ class ActionRead(BaseModel):
     quote_start: int
     quote_end: int
     owner: OwnerRead
+    co_owners: list[OwnerRead]
     assignee: str | None
+    leader: str | None
     status: Status
     status_label: str
     priority: Priority
@@ -162,6 +194,7 @@ class ActionRead(BaseModel):
     progress: int
     due_on: date | None
     overdue: bool
+    start_on: date | None
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -193,7 +226,9 @@ class ActionFilters(BaseModel):
     status: list[Status] = Field(
         default=[], description="repeatable: status=accepted&status=blocked"
     )
-    owner_id: Id | None = None
+    owner_id: Id | None = Field(default=None, description="the lead unit (牵头单位)")
+    unit_id: Id | None = Field(default=None, description="the lead or a cooperating unit")
+    co_owner_id: Id | None = Field(default=None, description="a cooperating unit (配合单位)")
     theme: ThemeName | None = None
     kind: ActionKind | None = None
     priority: Priority | None = None

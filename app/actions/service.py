@@ -30,6 +30,7 @@ from app.etags import ExpectedVersion, check_version
 from app.pagination import PageParams
 from app.sources.models import Source, Speech
 from app.units import service as unit_service
+from app.units.models import Unit
 
 MAX_LISTED_OFFSETS = 10
 SEARCHED_FIELDS = {"title", "detail", "quote"}
@@ -115,6 +116,27 @@ def resolve_themes(session: Session, names: Sequence[str]) -> list[Theme]:
     return [existing[name] for name in wanted]
 
 
+def resolve_co_owners(
+    session: Session, unit_ids: Sequence[int], owner_id: int, lead_field: str = "co_owner_ids"
+) -> list[Unit]:
+    """The cooperating units with unit_ids (distinct, checked by the schemas), each existing
+    and none the lead unit owner_id: 422 naming lead_field or the unknown unit otherwise."""
+    if owner_id in unit_ids:
+        raise InvalidInput(
+            f"unit {owner_id} is the lead unit (owner_id) and cannot also cooperate "
+            "(co_owner_ids); a cooperating unit is never the lead",
+            ["body", lead_field],
+        )
+    found = {
+        unit.id: unit
+        for unit in session.exec(select(Unit).where(col(Unit.id).in_(list(unit_ids)))).all()
+    }
+    for at, unit_id in enumerate(unit_ids):
+        if unit_id not in found:
+            raise InvalidInput(f"unit {unit_id} does not exist", ["body", "co_owner_ids", at])
+    return [found[unit_id] for unit_id in unit_ids]
+
+
 def _ensure_seed_key_free(session: Session, source_id: int, seed_key: str) -> None:
     taken = session.exec(
         select(Action.id).where(Action.source_id == source_id, Action.seed_key == seed_key)
@@ -132,6 +154,7 @@ def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
     if source is None:
         raise InvalidInput(f"source {data.source_id} does not exist", ["body", "source_id"])
     unit_service.require_unit(session, data.owner_id, ["body", "owner_id"])
+    co_owners = resolve_co_owners(session, data.co_owner_ids, data.owner_id)
     assert source.id is not None
     if data.seed_key is not None:
         _ensure_seed_key_free(session, source.id, data.seed_key)
@@ -139,11 +162,12 @@ def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
     speech = _speech_for_quote(session, source.id, span, data.speech_id)
     now = clock.now()
     action = Action(
-        **data.model_dump(exclude={"themes", "quote_start", "speech_id"}),
+        **data.model_dump(exclude={"themes", "co_owner_ids", "quote_start", "speech_id"}),
         quote_start=span[0],
         quote_end=span[1],
         speech_id=speech.id if speech else None,
         themes=resolve_themes(session, data.themes),
+        co_owners=co_owners,
         created_at=now,
     )
     record(session, action, actor, now, EventKind.created, to_status=action.status, progress=0)
@@ -184,7 +208,14 @@ def field_value(action: Action, field: str) -> Any:
     """A field of action as it appears in an event's changes (JSON-ready)."""
     if field == "themes":
         return sorted(theme.name for theme in action.themes)
+    if field == "co_owner_ids":
+        return sorted(unit.id for unit in action.co_owners if unit.id is not None)
     value = getattr(action, field)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def field_value_of(value: Any) -> Any:
+    """A stored value as it appears in an event's changes (JSON-ready)."""
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -192,7 +223,7 @@ def describe_changes(action: Action, requested: dict[str, Any]) -> dict[str, lis
     """{field: [before, after]} for the requested fields whose value would differ."""
     changes = {}
     for field, new in requested.items():
-        after = sorted(set(new)) if field == "themes" else new
+        after = sorted(set(new)) if field in ("themes", "co_owner_ids") else new
         after = after.isoformat() if isinstance(after, date) else after
         before = field_value(action, field)
         if before != after:
@@ -209,11 +240,17 @@ def apply_changes(
         return changes
     if "owner_id" in changes:
         unit_service.require_unit(session, requested["owner_id"], ["body", "owner_id"])
-    # Look themes up before touching the action, so no autoflush writes a half-applied version.
+    # Look themes and units up before touching the action, so no autoflush writes a
+    # half-applied version.
     themes = resolve_themes(session, requested["themes"]) if "themes" in changes else []
+    co_owners = _co_owners_after(session, action, requested, changes)
+
     indexed_before = search_grams(action)
     for field in changes:
-        setattr(action, field, themes if field == "themes" else requested[field])
+        if field == "co_owner_ids":
+            action.co_owners = co_owners
+        else:
+            setattr(action, field, themes if field == "themes" else requested[field])
     # An event carries the progress it leaves behind, so the timeline alone can rebuild it.
     progress = action.progress if "progress" in changes else None
     record(
@@ -230,6 +267,20 @@ def apply_changes(
         assert action.id is not None
         search.index(session.connection(), action.id, search_grams(action), indexed_before)
     return changes
+
+
+def _co_owners_after(
+    session: Session, action: Action, requested: dict[str, Any], changes: dict[str, Any]
+) -> list[Unit]:
+    """The cooperating units the action will have (checked), when the change touches them or
+    the lead: a new lead may not be one of them (422 naming the field the request set)."""
+    if not changes.keys() & {"owner_id", "co_owner_ids"}:
+        return []
+    owner_id = requested["owner_id"] if "owner_id" in changes else action.owner_id
+    if "co_owner_ids" in changes:
+        return resolve_co_owners(session, requested["co_owner_ids"], owner_id)
+    kept = field_value(action, "co_owner_ids")
+    return resolve_co_owners(session, kept, owner_id, lead_field="owner_id")
 
 
 def progress_problem(action: Action, progress: int | None) -> AppError | None:
@@ -311,11 +362,14 @@ def change_status(
     data: TransitionCreate,
     expected_version: ExpectedVersion,
     mover: Mover,
+    *,
+    today: date,
 ) -> Action:
-    """Move an action along the workflow table, recording a transition event."""
+    """Move an action along the workflow table, recording a transition event; today is the
+    deployment's date (an action accepted without a start_on starts on it)."""
     action = get_action(session, action_id)
     check_version(action.version, expected_version)
-    apply_transition(session, action, data.to, data.note, mover)
+    apply_transition(session, action, data.to, data.note, mover, today=today)
     return _stored(session, action)
 
 
@@ -353,15 +407,24 @@ def transition_problem(
 
 
 def apply_transition(
-    session: Session, action: Action, target: Status, note: str | None, mover: Mover
+    session: Session,
+    action: Action,
+    target: Status,
+    note: str | None,
+    mover: Mover,
+    *,
+    today: date,
 ) -> None:
     """Move action to target with its transition event, in the caller's transaction. The
-    event's actor is the reviewer of an approval (submitted → completed)."""
+    event's actor is the reviewer of an approval (submitted → completed). An action accepted
+    without a start_on starts today (the deployment's date)."""
     problem = transition_problem(action.status, target, note, mover)
     if problem is not None:
         raise problem
     now = clock.now()
-    before = {"status": action.status, "progress": action.progress}
+    before = {"status": action.status, "progress": action.progress, "start_on": action.start_on}
+    if target == Status.accepted and action.start_on is None:
+        action.start_on = today
     if target == Status.completed:
         action.progress, action.completed_at = 100, now
     elif action.status == Status.completed:
@@ -376,7 +439,11 @@ def apply_transition(
         EventKind.transition,
         from_status=before["status"],
         to_status=target,
-        changes={k: [v, getattr(action, k)] for k, v in before.items() if getattr(action, k) != v},
+        changes={
+            k: [field_value_of(v), field_value(action, k)]
+            for k, v in before.items()
+            if getattr(action, k) != v
+        },
         note=(note or "").strip() or None,
         progress=action.progress,
     )

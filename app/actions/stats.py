@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.actions.derived import overdue_sql
 from app.actions.listing import Moment, filter_clauses, stale_clause
-from app.actions.models import Action, ActionTheme, Theme
+from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import STATUS_LABELS, Status
 from app.units.models import Unit
@@ -42,11 +42,14 @@ class ThemeCount(BaseModel):
 
 
 class UnitStats(BaseModel):
-    """One owner unit's figures."""
+    """One unit's figures: the actions it leads (total, lead_total and the rest) and how many
+    it cooperates on (co_total). A unit that only cooperates is listed too, leading none."""
 
     unit_id: int
     unit_name: str
-    total: int
+    total: int = Field(description="actions the unit leads (牵头), the same as lead_total")
+    lead_total: int = Field(description="actions the unit leads (牵头单位)")
+    co_total: int = Field(description="actions the unit cooperates on (配合单位)")
     completed: int
     in_progress: int
     submitted: int = Field(description="submitted for review (待审核), not yet approved")
@@ -78,6 +81,7 @@ class _UnitCounts:
     statuses: Counter[Status] = field(default_factory=Counter)
     progress: dict[Status, int] = field(default_factory=lambda: defaultdict(int))
     overdue: int = 0
+    cooperating: int = 0
 
 
 def _unit_stats(unit: Unit, tally: _UnitCounts) -> UnitStats:
@@ -89,6 +93,8 @@ def _unit_stats(unit: Unit, tally: _UnitCounts) -> UnitStats:
         unit_id=unit.id,
         unit_name=unit.name,
         total=statuses.total(),
+        lead_total=statuses.total(),
+        co_total=tally.cooperating,
         completed=statuses[Status.completed],
         in_progress=statuses[Status.in_progress],
         submitted=statuses[Status.submitted],
@@ -114,6 +120,13 @@ def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> S
     the moment (now, or as of the end of a past day)."""
     where = filter_clauses(filters, moment)
     per_unit = _tallies(session, where, moment)
+    for unit_id, count in session.exec(
+        select(ActionCoOwner.unit_id, func.count())
+        .join(Action, col(Action.id) == col(ActionCoOwner.action_id))
+        .where(*where)
+        .group_by(col(ActionCoOwner.unit_id))
+    ).all():
+        per_unit[unit_id].cooperating = count
     units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(per_unit))).all()}
     statuses = sum((tally.statuses for tally in per_unit.values()), Counter[Status]())
     theme_rows = session.exec(

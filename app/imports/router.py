@@ -44,6 +44,7 @@ def import_progress_sheet(
         sheet,
         Mover(editor.name, editor.role, settings.review_needs_evidence),
         file_name=file.filename,
+        today=settings.today(),
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
     )

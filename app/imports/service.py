@@ -55,13 +55,15 @@ def import_sheet(
     mover: action_service.Mover,
     *,
     file_name: str | None,
+    today: date,
     dry_run: bool = True,
     all_or_nothing: bool = False,
 ) -> ImportResult:
     """Check every row; unless dry_run, apply the valid rows (none if all_or_nothing and any
     row is refused) in the caller's transaction, each event with the mover's name and a note
     naming the file. A status change obeys the workflow as the API does for the mover's role
-    (an editor's sheet submits for review; only a supervisor's completes)."""
+    (an editor's sheet submits for review; only a supervisor's completes). today is the
+    deployment's date (an action accepted without a start_on starts on it)."""
     plans = _plan(session, sheet, mover)
     refused = any(plan.errors for plan in plans)
     apply = not dry_run and not (all_or_nothing and refused)
@@ -71,7 +73,7 @@ def import_sheet(
         outcome = _outcome(plan, applied=apply)
         changes = plan.changes() if plan.action and not plan.errors else {}  # before applying
         if apply and outcome == Outcome.updated:
-            _apply(session, plan, mover, source_note)
+            _apply(session, plan, mover, source_note, today)
         results.append(
             RowResult(
                 row=plan.row.number,
@@ -236,7 +238,9 @@ def _check(plan: RowPlan, mover: action_service.Mover) -> None:
         plan.errors.append(RowError(column="progress", reason=problem.detail))
 
 
-def _apply(session: Session, plan: RowPlan, mover: action_service.Mover, source_note: str) -> None:
+def _apply(
+    session: Session, plan: RowPlan, mover: action_service.Mover, source_note: str, today: date
+) -> None:
     """Write the row's changes through the action services, in the caller's transaction."""
     action = plan.action
     assert action is not None
@@ -246,7 +250,7 @@ def _apply(session: Session, plan: RowPlan, mover: action_service.Mover, source_
     moved = plan.status is not None and plan.status != action.status
     if moved:
         assert plan.status is not None
-        action_service.apply_transition(session, action, plan.status, note, mover)
+        action_service.apply_transition(session, action, plan.status, note, mover, today=today)
     progress = plan.progress if plan.progress != action.progress else None
     if progress is not None or (plan.note and not moved):
         action_service.apply_progress_update(session, action, note, progress, actor)

@@ -7,14 +7,31 @@ from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, ScalarSelect, Select, String, bindparam, cast, func
+from sqlalchemy import (
+    Connection,
+    ScalarSelect,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.actions import listing
 from app.actions.derived import is_overdue
 from app.actions.listing import Moment, moment_for
-from app.actions.models import Action, ActionEvent, ActionTheme, EventKind, Theme
+from app.actions.models import (
+    Action,
+    ActionCoOwner,
+    ActionEvent,
+    ActionTheme,
+    EventKind,
+    Theme,
+)
 from app.actions.schemas import ActionFilters
 from app.actions.stats import Stats, compute_stats
 from app.actions.workflow import Status
@@ -39,6 +56,9 @@ FIELD_LABEL_KEYS = {
     "title": "field_title",
     "detail": "field_detail",
     "owner_id": "owner",
+    "co_owner_ids": "co_owners",
+    "leader": "leader",
+    "start_on": "start_on",
     "speech_id": "quote",
     "quote_start": "quote",
     "quote_end": "quote",
@@ -150,11 +170,12 @@ def action_lines(
     # Core statements run on the session's connection skip the ORM's handling of results.
     connection, after = session.connection(), 0
     names = list(query.selected_columns.keys())
-    themes = _theme_names(connection)
+    themes, units = _names(connection)
     statuses = {status: status_label(status, lang) for status in Status}
     while rows := connection.execute(query, {"after": after}).all():
         fields = (dict(zip(names, row, strict=True)) for row in rows)
-        yield ACTION_LINES.validate_python([_line(f, themes, statuses, moment) for f in fields])
+        lines = [_line(f, themes, units, statuses, moment) for f in fields]
+        yield ACTION_LINES.validate_python(lines)
         after = rows[-1].id
 
 
@@ -164,11 +185,13 @@ def _line_columns(moment: Moment) -> Select[Any]:
         col(Action.version),
         col(Action.title),
         col(Unit.name).label("owner"),
+        _co_owner_ids().label("co_owner_ids"),
         moment.status().label("status"),
         col(Action.priority),
         moment.progress().label("progress"),
         col(Action.due_on),
         col(Action.assignee),
+        col(Action.leader),
         col(Action.quote),
         col(Action.updated_at),
         _theme_ids().label("theme_ids"),
@@ -181,6 +204,15 @@ def _theme_ids() -> ScalarSelect[Any]:
     return (
         sa_select(func.aggregate_strings(cast(col(ActionTheme.theme_id), String), ","))
         .where(col(ActionTheme.action_id) == col(Action.id))
+        .scalar_subquery()
+    )
+
+
+def _co_owner_ids() -> ScalarSelect[Any]:
+    """An action's cooperating units' ids, comma-separated, from action_co_owners' key alone."""
+    return (
+        sa_select(func.aggregate_strings(cast(col(ActionCoOwner.unit_id), String), ","))
+        .where(col(ActionCoOwner.action_id) == col(Action.id))
         .scalar_subquery()
     )
 
@@ -200,33 +232,47 @@ def _latest_note(moment: Moment) -> ScalarSelect[Any]:
     )
 
 
-def _theme_names(connection: Connection) -> Callable[[str | None], tuple[str, ...]]:
-    """The names of the themes with the comma-separated ids given, in the order the database
-    sorts names; a combination of themes, which many actions share, is sorted once."""
-    rows = connection.execute(sa_select(col(Theme.id), col(Theme.name)).order_by(col(Theme.name)))
-    by_id = {str(theme_id): (place, name) for place, (theme_id, name) in enumerate(rows)}
+Names = Callable[[str | None], tuple[str, ...]]
 
-    @lru_cache(maxsize=THEME_COMBINATIONS)
-    def names(theme_ids: str | None) -> tuple[str, ...]:
-        ordered = sorted(by_id[theme_id] for theme_id in theme_ids.split(",")) if theme_ids else []
-        return tuple(name for _, name in ordered)
 
-    return names
+def _names(connection: Connection) -> tuple[Names, Names]:
+    """The names of the themes, and of the units, with the comma-separated ids given, in the
+    order the database sorts names (then ids); read in one statement, and a combination,
+    which many actions share, sorted once."""
+    themes = sa_select(literal("theme").label("of"), col(Theme.id), col(Theme.name))
+    units = sa_select(literal("unit").label("of"), col(Unit.id), col(Unit.name))
+    both = union_all(themes, units).subquery()
+    rows = connection.execute(sa_select(both).order_by(both.c.name, both.c.id))
+    by_id: dict[str, dict[str, tuple[int, str]]] = {"theme": {}, "unit": {}}
+    for place, (of, item_id, name) in enumerate(rows):
+        by_id[of][str(item_id)] = (place, name)
+
+    def named(of: str) -> Names:
+        @lru_cache(maxsize=THEME_COMBINATIONS)
+        def names(ids: str | None) -> tuple[str, ...]:
+            ordered = sorted(by_id[of][item_id] for item_id in ids.split(",")) if ids else []
+            return tuple(name for _, name in ordered)
+
+        return names
+
+    return named("theme"), named("unit")
 
 
 def _line(
     fields: dict[str, Any],
-    themes: Callable[[str | None], tuple[str, ...]],
+    themes: Names,
+    units: Names,
     statuses: dict[Status, str],
     moment: Moment,
 ) -> dict[str, Any]:
-    """The ActionLine fields of a row of the chunk query, given the report's theme names and
-    status labels."""
+    """The ActionLine fields of a row of the chunk query, given the report's theme and unit
+    names and status labels."""
     status = Status(fields["status"])
     fields.update(
         status_label=statuses[status],
         overdue=is_overdue(fields["due_on"], status, moment.today),
         themes=themes(fields.pop("theme_ids")),
+        co_owners=units(fields.pop("co_owner_ids")),
         latest_note=fields["latest_note"] or None,
         updated_at=fields["updated_at"].astimezone(moment.now.tzinfo),
     )

@@ -52,7 +52,8 @@ class ActionLine(BaseModel):
     id: int
     version: int
     title: str
-    owner: str
+    owner: str = Field(description="the lead unit (牵头单位)")
+    co_owners: list[str] = Field(description="the cooperating units (配合单位), by name")
     status: str
     status_label: str
     priority: str
@@ -60,6 +61,7 @@ class ActionLine(BaseModel):
     due_on: date | None
     overdue: bool
     assignee: str | None
+    leader: str | None = Field(description="责任领导")
     themes: list[str]
     latest_note: str | None
     quote: str

@@ -91,8 +91,8 @@ def test_export_in_english_as_csv_with_a_filter(database_url: str, tmp_path: Pat
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
     rows = csv_rows(everyone)
-    assert rows[0][:4] == ["ID", "Version", "Action", "Owner"]
-    assert len(rows) == 44 and {row[4] for row in rows[1:]} == {"Proposed"}
+    assert rows[0][:4] == ["ID", "Version", "Action", "Lead unit"]
+    assert len(rows) == 44 and {row[5] for row in rows[1:]} == {"Proposed"}
     unit_rows = csv_rows(one_unit)[1:]
     assert 0 < len(unit_rows) < 43 and len({row[3] for row in unit_rows}) == 1
     assert {row[0] for row in unit_rows} < {row[0] for row in rows[1:]}

@@ -30,6 +30,7 @@ from app.reports.formats import xlsx as xlsx_format
 from app.reports.formats.table import local
 from app.seeding.schemas import SeedReport
 from app.spreadsheet import Lang
+from tests.helpers import TODAY
 
 pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 
@@ -37,13 +38,15 @@ ZH_HEADERS = [
     "编号",
     "版本",
     "事项",
-    "责任单位",
+    "牵头单位",
+    "配合单位",
     "状态",
     "优先级",
     "进度",
     "截止日期",
     "是否逾期",
     "责任人",
+    "责任领导",
     "主题",
     "最新进展",
     "原文摘录",
@@ -53,13 +56,15 @@ EN_HEADERS = [
     "ID",
     "Version",
     "Action",
-    "Owner",
+    "Lead unit",
+    "Cooperating units",
     "Status",
     "Priority",
     "Progress",
     "Due",
     "Overdue",
     "Assignee",
+    "Leader",
     "Themes",
     "Latest note",
     "Source quote",
@@ -73,13 +78,15 @@ ZH_SHEET_HEADERS = [
     "编号",
     "版本",
     "事项",
-    "责任单位",
+    "牵头单位",
+    "配合单位",
     "状态 ✎",
     "优先级",
     "进度 ✎",
     "截止日期 ✎",
     "是否逾期",
     "责任人 ✎",
+    "责任领导",
     "主题",
     "最新进展",
     "本次进展 ✎",
@@ -90,13 +97,15 @@ EN_SHEET_HEADERS = [
     "ID",
     "Version",
     "Action",
-    "Owner",
+    "Lead unit",
+    "Cooperating units",
     "Status ✎",
     "Priority",
     "Progress ✎",
     "Due ✎",
     "Overdue",
     "Assignee ✎",
+    "Leader",
     "Themes",
     "Latest note",
     "New note ✎",
@@ -121,7 +130,7 @@ def _move(session: Session, action_id: int, *steps: Status) -> None:
         data = TransitionCreate(to=step, note="理由")
         version = _version(session, action_id)
         mover = action_service.Mover(ACTOR, Role.admin)
-        action_service.change_status(session, action_id, data, version, mover)
+        action_service.change_status(session, action_id, data, version, mover, today=TODAY)
 
 
 def _note(session: Session, action_id: int, note: str, progress: int | None = None) -> None:
@@ -179,6 +188,7 @@ def hostile(report: StatusReport) -> StatusReport:
         version=1,
         title=INJECTION,
         owner="@某单位",
+        co_owners=["=配合单位", "区科技创新局"],
         status="in_progress",
         status_label="推进中",
         priority="high",
@@ -186,6 +196,7 @@ def hostile(report: StatusReport) -> StatusReport:
         due_on=None,
         overdue=False,
         assignee="-张三",
+        leader="+李副区长",
         themes=["+主题", "招商"],
         latest_note=SCRIPT,
         quote=PIPE_NOTE,
@@ -325,7 +336,9 @@ def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
     row = row_of(book["明细"], 999)
     for heading, text in [
         ("事项", INJECTION),
-        ("责任单位", "@某单位"),
+        ("牵头单位", "@某单位"),
+        ("配合单位", "=配合单位、区科技创新局"),
+        ("责任领导", "+李副区长"),
         ("责任人 ✎", "-张三"),
         ("主题", "+主题、招商"),
         ("最新进展", SCRIPT),
@@ -346,13 +359,13 @@ def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
 def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: StatusReport) -> None:
     sheet = open_xlsx(hostile)["明细"]
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
-    assert set(widths) == set("ABCDEFGHIJKLMNO")
+    assert set(widths) == set("ABCDEFGHIJKLMNOPQ")
     assert all(6 <= width <= 60 for width in widths.values())
     wide_title = line_of(hostile, 1).title  # every character East Asian wide
     assert widths["C"] >= 2 * len(wide_title) + 2 > len(wide_title) + 2
-    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=14, max_col=14)]
+    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=16, max_col=16)]
     assert all(cell.alignment.wrap_text for cell in quotes)
-    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["N"] == 60
+    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["P"] == 60
 
 
 def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) -> None:
@@ -430,7 +443,9 @@ def test_csv_defuses_every_formula_like_cell(hostile: StatusReport) -> None:
     rows = read_csv(csv_format.render(hostile))
     first = dict(zip(ZH_SHEET_HEADERS, rows[1], strict=True))
     assert first["事项"] == "'" + INJECTION
-    assert first["责任单位"] == "'@某单位"
+    assert first["牵头单位"] == "'@某单位"
+    assert first["配合单位"] == "'=配合单位、区科技创新局"
+    assert first["责任领导"] == "'+李副区长"
     assert first["责任人 ✎"] == "'-张三"
     assert first["主题"] == "'+主题、招商"
     assert first["最新进展"] == SCRIPT and first["原文摘录"] == PIPE_NOTE

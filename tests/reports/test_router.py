@@ -149,10 +149,11 @@ def test_lang_en_gives_english_headings_and_zh_is_the_default(client: TestClient
 
     assert english.status_code == chinese.status_code == 200
     en_rows, zh_rows = csv_rows(english.content), csv_rows(chinese.content)
-    assert en_rows[0][:5] == ["ID", "Version", "Action", "Owner", "Status ✎"]
-    assert zh_rows[0][:5] == ["编号", "版本", "事项", "责任单位", "状态 ✎"]
-    assert {row[4] for row in en_rows[1:]} == {"Proposed"}
-    assert {row[4] for row in zh_rows[1:]} == {"待研究"}
+    en_heads = ["ID", "Version", "Action", "Lead unit", "Cooperating units", "Status ✎"]
+    assert en_rows[0][:6] == en_heads
+    assert zh_rows[0][:6] == ["编号", "版本", "事项", "牵头单位", "配合单位", "状态 ✎"]
+    assert {row[5] for row in en_rows[1:]} == {"Proposed"}
+    assert {row[5] for row in zh_rows[1:]} == {"待研究"}
     en_json = json_report(client, lang="en")
     assert en_json["title"].startswith("Action status report") and en_json["lang"] == "en"
     workbook = load_workbook(io.BytesIO(status_report(client, lang="en").content))
@@ -648,8 +649,8 @@ def test_kept_report_of_a_past_period_and_its_csv_show_the_as_of_state(client: T
     rows = csv_rows(client.get(f"/api/v1/reports/{kept.json()['id']}/file").content)
     by_id = {int(row[0]): row for row in rows[1:]}
     assert len(by_id) == 43
-    assert (by_id[1][4], by_id[1][6]) == ("推进中", "40%")
-    assert by_id[4][8] == "是"
+    assert (by_id[1][5], by_id[1][7]) == ("推进中", "40%")
+    assert by_id[4][9] == "是"
     download = status_report(
         client, format="csv", period_start="2026-02-01", period_end="2026-02-28"
     )

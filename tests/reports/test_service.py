@@ -298,7 +298,7 @@ def test_a_schedule_reports_in_its_formats_language_and_filters_as_of_the_period
     assert (after_seed.lang, after_seed.filters) == ("en", {"owner_id": 5})
     rows = list(csv.reader(io.StringIO(after_seed.content.decode("utf-8").lstrip("\ufeff"))))
     assert rows[0][0] == "ID" and len(rows) == owned + 1
-    assert {row[4] for row in rows[1:]} == {"Proposed"}
+    assert {row[5] for row in rows[1:]} == {"Proposed"}
     assert b'"as_of": "2026-01-11"' in by_period[(WEEKS["2026-W02"], "json")].content
 
 

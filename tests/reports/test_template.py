@@ -204,7 +204,7 @@ def test_template_without_an_owner_has_every_action(client: TestClient, seeded: 
     assert file_name in response.headers["content-disposition"]
     sheet = open_book(response)["明细"]
     assert sheet.max_row == 44  # header + the 43 seeded actions
-    assert {row["责任单位"].value for row in by_heading(sheet)} != set()
+    assert {row["牵头单位"].value for row in by_heading(sheet)} != set()
     status = validation_of(sheet, "状态 ✎")
     assert covers(status, letter_of(sheet, "状态 ✎"), range(2, 45))
 
