@@ -210,8 +210,7 @@ def field_value(action: Action, field: str) -> Any:
         return sorted(theme.name for theme in action.themes)
     if field == "co_owner_ids":
         return sorted(unit.id for unit in action.co_owners if unit.id is not None)
-    value = getattr(action, field)
-    return value.isoformat() if isinstance(value, date) else value
+    return field_value_of(getattr(action, field))
 
 
 def field_value_of(value: Any) -> Any:
@@ -244,7 +243,6 @@ def apply_changes(
     # half-applied version.
     themes = resolve_themes(session, requested["themes"]) if "themes" in changes else []
     co_owners = _co_owners_after(session, action, requested, changes)
-
     indexed_before = search_grams(action)
     for field in changes:
         if field == "co_owner_ids":
