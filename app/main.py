@@ -29,7 +29,8 @@ Zone officials' report on their secondment to the Xiuzhou High-tech Zone — as 
 with an owner unit, a status and the verbatim quote it came from.
 
 Every request needs an API key (**Authorize** above): `Authorization: Bearer tsk_…` or
-`X-API-Key: tsk_…`. Roles: `viewer` reads, `editor` also writes actions, sources and units,
+`X-API-Key: tsk_…`. Roles: `viewer` reads, `editor` also writes actions, sources and units
+and submits completed work for review, `supervisor` (督查) also approves or sends it back,
 `admin` also manages keys and archives. `tashan serve` prints a first admin key; make more
 with `tashan keys create`.
 
