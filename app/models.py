@@ -3,6 +3,7 @@
 from app.actions.models import Action, ActionCoOwner, ActionEvent, ActionTheme, Theme
 from app.auth.models import ApiKey
 from app.db import metadata
+from app.extensions.models import Extension
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.sources.models import Source, Speech
 from app.units.models import Unit
@@ -13,6 +14,7 @@ __all__ = [
     "ActionEvent",
     "ActionTheme",
     "ApiKey",
+    "Extension",
     "Report",
     "ReportRun",
     "ReportSchedule",

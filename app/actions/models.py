@@ -90,6 +90,9 @@ class Action(SQLModel, table=True):
     priority: Priority = Field(default=Priority.medium, sa_type=String(10))
     progress: int = 0
     due_on: date | None = Field(default=None, index=True)
+    # The first due date ever set; due_on moves later only through approved extensions.
+    original_due_on: date | None = None
+    extension_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     start_on: date | None = None
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
@@ -117,6 +120,8 @@ class EventKind(StrEnum):
     transition = "transition"
     progress = "progress"
     archived = "archived"
+    extension_requested = "extension_requested"
+    extension_decided = "extension_decided"
 
 
 class ActionEvent(SQLModel, table=True):
@@ -140,6 +145,7 @@ class ActionEvent(SQLModel, table=True):
     action_id: int = Field(foreign_key="actions.id", index=True)
     at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     actor: str = Field(sa_type=String(100))
+    actor_unit: str | None = Field(default=None, sa_type=String(200))  # the unit key's unit
     kind: EventKind = Field(sa_type=String(20))
     from_status: Status | None = Field(default=None, sa_type=String(20))
     to_status: Status | None = Field(default=None, sa_type=String(20))

@@ -32,6 +32,8 @@ class ApiKey(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(100), unique=True)
     role: Role = Field(sa_type=String(10))
+    # A unit key (editor only) writes only where its unit leads or cooperates; none: office-wide.
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     prefix: str = Field(sa_type=String(16), unique=True)
     key_hash: str = Field(sa_type=String(64))
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
