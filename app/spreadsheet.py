@@ -21,7 +21,10 @@ ACTIONS_SHEET = "actions"
 # and version say which action, and which state of it, a row was filled in against; a unit
 # fills in the editable ones. A sheet may carry others (title, owner, …), which are ignored.
 IDENTITY_KEYS = ("id", "version")
-EDITABLE_KEYS = ("status", "progress", "assignee", "due_on", "new_note")
+EDITABLE_KEYS = ("status", "progress", "assignee", "due_on", "co_owners", "leader", "new_note")
+# Separates the names of cooperating units in a cell: 、 as the export writes them, and the
+# commas and semicolons (ASCII or full-width) and line breaks people type instead.
+CO_OWNER_SEPARATORS = "、,，;；\n"
 # Ends the heading of an editable column; an import takes it off to find the column's label.
 EDIT_MARK = " ✎"
 
@@ -88,6 +91,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "due_on_prompt": (
         "填日期，格式 yyyy-mm-dd，如 2026-12-31",
         "A date as yyyy-mm-dd, e.g. 2026-12-31",
+    ),
+    "co_owners_prompt": (
+        "填单位全称，多个单位用、分隔；牵头单位不填在这里；留空表示没有配合单位",
+        "Units' full names, separated by 、; not the lead unit; empty for none",
     ),
     "invalid_entry": ("填写有误", "Not a valid entry"),
     "yes": ("是", "yes"),

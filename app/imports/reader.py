@@ -41,13 +41,29 @@ class SheetRow:
     values: dict[str, CellValue | Formula] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ColumnPlace:
+    """Where a known column is: its heading as the sheet prints it and its column letter."""
+
+    heading: str
+    letter: str
+
+
 @dataclass
 class UploadedSheet:
-    """The rows of an upload and which of the known columns it has."""
+    """The rows of an upload and which of the known columns it has (and where)."""
 
     format: str  # "xlsx" or "csv"
     columns: list[str]
     rows: list[SheetRow]
+    places: dict[str, ColumnPlace] = field(default_factory=dict)
+
+    def cell_name(self, key: str, row: int) -> str:
+        """A cell as a message names it, in the sheet's own words: 配合单位 ✎ (column E, row 7)."""
+        place = self.places.get(key)
+        if place is None:
+            return f"{_named(key)} (row {row})"
+        return f"{place.heading} (column {place.letter}, row {row})"
 
 
 class UnreadableSheet(InvalidInput):
@@ -127,10 +143,18 @@ class _Header:
 
     number: int  # the header's row number
     positions: dict[int, str]
+    headings: dict[str, str] = field(default_factory=dict)  # key: the heading as printed
 
     @property
     def columns(self) -> list[str]:
         return list(self.positions.values())
+
+    @property
+    def places(self) -> dict[str, ColumnPlace]:
+        return {
+            key: ColumnPlace(self.headings.get(key, key), get_column_letter(index + 1))
+            for index, key in self.positions.items()
+        }
 
 
 def _is_blank(value: object) -> bool:
@@ -140,6 +164,7 @@ def _is_blank(value: object) -> bool:
 def _map_header(number: int, cells: Sequence[object]) -> _Header:
     """The known columns of a header row; UnreadableSheet when the header will not do."""
     positions: dict[int, str] = {}
+    headings: dict[str, str] = {}
     seen: dict[str, int] = {}
     for index, cell in enumerate(cells):
         if _is_blank(cell):
@@ -147,6 +172,7 @@ def _map_header(number: int, cells: Sequence[object]) -> _Header:
         key = HEADINGS.get(_normal(str(cell)))
         if key is None:
             continue
+        headings[key] = " ".join(str(cell).translate(INVISIBLE).split())
         if key in seen:
             first, second = get_column_letter(seen[key] + 1), get_column_letter(index + 1)
             raise UnreadableSheet(
@@ -165,7 +191,7 @@ def _map_header(number: int, cells: Sequence[object]) -> _Header:
         raise UnreadableSheet(
             f"the sheet has no column to fill in (one of {names}); download a fresh template"
         )
-    return _Header(number, positions)
+    return _Header(number, positions, headings)
 
 
 def _collect(
@@ -209,7 +235,7 @@ def _read_xlsx(content: bytes) -> UploadedSheet:
         raise _unreadable_xlsx(error) from error
     finally:
         workbook.close()
-    return UploadedSheet("xlsx", header.columns, rows)
+    return UploadedSheet("xlsx", header.columns, rows, header.places)
 
 
 def _unreadable_xlsx(error: Exception) -> UnreadableSheet:
@@ -304,7 +330,7 @@ def _read_csv(content: bytes, file_name: str | None) -> UploadedSheet:
         rows = _collect(header, records, _csv_value)
     except csv.Error as error:
         raise UnreadableSheet(f"not a readable .csv file: {error}") from error
-    return UploadedSheet("csv", header.columns, rows)
+    return UploadedSheet("csv", header.columns, rows, header.places)
 
 
 def _decode(content: bytes, file_name: str | None) -> str:

@@ -32,10 +32,11 @@ def import_progress_sheet(
     ] = False,
 ) -> ImportResult:
     """Check each row of an exported sheet filled in by a unit (status, progress, assignee,
-    due date, new note) against the current actions: unchanged, will_update with the field
-    changes, or error with the row, column and reason. With dry_run=false the valid rows are
-    applied in one transaction, through the same rules as the API for your key's role (an
-    editor's 已完成 is refused: submit for review, 待审核), with your key as actor."""
+    due date, cooperating units by name separated by 、, leader, new note) against the current
+    actions: unchanged, will_update with the field changes, or error with the row, column and
+    reason. With dry_run=false the valid rows are applied in one transaction, through the same
+    rules as the API for your key's role (an editor's 已完成 is refused: submit for review,
+    待审核), with your key as actor."""
     # A sync route, so FastAPI runs it in the thread pool: parsing up to 20 MiB of workbook and
     # checking every row must not hold up the event loop and every other request with it.
     sheet = read_upload(file.file.read(), file.filename)

@@ -2,19 +2,23 @@
 apply the valid ones in one transaction through the same rules as the API."""
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
 from app.actions import service as action_service
 from app.actions.models import Action
+from app.actions.schemas import Leader
 from app.actions.workflow import STATUS_LABELS, Status
 from app.imports.reader import CellValue, Formula, SheetRow, UploadedSheet
 from app.imports.schemas import ImportResult, Outcome, RowError, RowResult
-from app.spreadsheet import ENGLISH_STATUS
+from app.spreadsheet import CO_OWNER_SEPARATORS, ENGLISH_STATUS
+from app.units.models import Unit
 
 _STATUS_NAMES = {
     **{status.value: status for status in Status},
@@ -22,6 +26,9 @@ _STATUS_NAMES = {
     **{text.lower(): status for status, text in ENGLISH_STATUS.items()},
 }
 _PERCENT = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
+_CO_OWNER_SPLIT = re.compile(f"[{re.escape(CO_OWNER_SEPARATORS)}]")
+_LEADER: TypeAdapter[str] = TypeAdapter(Leader)
+UnitIds = dict[str, int]  # a unit's id by its name as a cell is matched against it
 
 
 @dataclass
@@ -30,7 +37,7 @@ class RowPlan:
 
     row: SheetRow
     action: Action | None = None
-    fields: dict[str, Any] = field(default_factory=dict)  # assignee, due_on
+    fields: dict[str, Any] = field(default_factory=dict)  # assignee, due_on, co_owner_ids, leader
     status: Status | None = None
     progress: int | None = None
     note: str | None = None
@@ -111,6 +118,7 @@ def _plan(session: Session, sheet: UploadedSheet, mover: action_service.Mover) -
         action.id: action
         for action in session.exec(select(Action).where(col(Action.id).in_(wanted))).all()
     }
+    unit_ids = _unit_ids(session) if "co_owners" in sheet.columns else {}
     first_row: dict[int, int] = {}
     for plan, action_id in zip(plans, ids, strict=True):
         if action_id is None:
@@ -127,7 +135,7 @@ def _plan(session: Session, sheet: UploadedSheet, mover: action_service.Mover) -
         if plan.action is None:
             plan.errors.append(RowError(column="id", reason=f"no action {action_id}"))
             continue
-        _read_cells(plan, sheet.columns)
+        _read_cells(plan, sheet, unit_ids)
         if not plan.errors:
             _check(plan, mover)
     return plans
@@ -164,8 +172,9 @@ def _as_whole(value: CellValue) -> int | None:
     return None
 
 
-def _read_cells(plan: RowPlan, columns: list[str]) -> None:
+def _read_cells(plan: RowPlan, sheet: UploadedSheet, unit_ids: UnitIds) -> None:
     """Turn the row's editable cells into the values they ask for."""
+    columns = sheet.columns
     version = _whole_number(plan, "version")
     assert plan.action is not None
     if "status" in columns and (status := _cell(plan, "status")) is not None:
@@ -186,6 +195,10 @@ def _read_cells(plan: RowPlan, columns: list[str]) -> None:
         plan.fields["assignee"] = str(assignee)[:200] if assignee is not None else None
     if "due_on" in columns:
         _read_due_date(plan)
+    if "co_owners" in columns:
+        _read_co_owners(plan, sheet, unit_ids)
+    if "leader" in columns:
+        _read_leader(plan, sheet)
     if "new_note" in columns and (note := _cell(plan, "new_note")) is not None:
         plan.note = str(note)
     if version is not None and version != plan.action.version and plan.changes():
@@ -218,6 +231,70 @@ def _read_due_date(plan: RowPlan) -> None:
             plan.errors.append(
                 RowError(column="due_on", reason=f"{value!r} is not a date (YYYY-MM-DD)")
             )
+
+
+def _unit_key(name: str) -> str:
+    """A unit's name as a cell is matched against it: NFKC (full-width letters and digits
+    read as their ASCII twins), spaces folded."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
+def _unit_ids(session: Session) -> UnitIds:
+    rows = session.exec(select(col(Unit.id), col(Unit.name))).all()
+    return {_unit_key(name): unit_id for unit_id, name in rows if unit_id is not None}
+
+
+def _co_owner_names(value: CellValue) -> list[str]:
+    """The unit names in a 配合单位 cell, in order, each once; empty: none."""
+    if value is None:
+        return []
+    names = (name.strip() for name in _CO_OWNER_SPLIT.split(str(value)))
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def _read_co_owners(plan: RowPlan, sheet: UploadedSheet, unit_ids: UnitIds) -> None:
+    """The cooperating units the row names (unit names, as the export joins them with 、),
+    each an existing unit and none the action's lead."""
+    assert plan.action is not None
+    names = _co_owner_names(_cell(plan, "co_owners"))
+    where = sheet.cell_name("co_owners", plan.row.number)
+    unknown = [name for name in names if _unit_key(name) not in unit_ids]
+    if unknown:
+        listed = "、".join(f"“{name}”" for name in unknown)
+        plan.errors.append(
+            RowError(
+                column="co_owners",
+                reason=f"{where}: no unit is named {listed}; write each cooperating unit's full "
+                "name as the unit list has it (as in 牵头单位), separated by 、",
+            )
+        )
+        return
+    ids = [unit_ids[_unit_key(name)] for name in names]
+    if plan.action.owner_id in ids:
+        lead = names[ids.index(plan.action.owner_id)]
+        plan.errors.append(
+            RowError(
+                column="co_owners",
+                reason=f"{where}: “{lead}” is this action's lead unit (牵头单位) and cannot also "
+                "cooperate; take it out of the cooperating units",
+            )
+        )
+        return
+    plan.fields["co_owner_ids"] = ids
+
+
+def _read_leader(plan: RowPlan, sheet: UploadedSheet) -> None:
+    """责任领导: free text, held to the API's rules for it (one line, at most 200 characters)."""
+    value = _cell(plan, "leader")
+    if value is None:
+        plan.fields["leader"] = None
+        return
+    try:
+        plan.fields["leader"] = _LEADER.validate_python(str(value))
+    except ValidationError as error:
+        reason = "; ".join(problem["msg"] for problem in error.errors())
+        where = sheet.cell_name("leader", plan.row.number)
+        plan.errors.append(RowError(column="leader", reason=f"{where}: {reason}"))
 
 
 def _check(plan: RowPlan, mover: action_service.Mover) -> None:

@@ -7,7 +7,16 @@ from typing import Any
 import httpx
 
 from app.seeding.schemas import PlannedAction, SeedPlan, SeedReport
-from app.seeding.service import SEED_OWNED, desired_fields, load_plan, seed_files
+from app.seeding.service import (
+    desired_fields,
+    lead_among_co_owners,
+    load_plan,
+    seed_files,
+    user_owned,
+)
+
+# Fields whose values are sets: compared in any order.
+SET_FIELDS = ("themes", "co_owner_ids")
 
 
 class RemoteSeedError(Exception):
@@ -85,7 +94,8 @@ def _seed_plan(client: httpx.Client, plan: SeedPlan, report: SeedReport, actor: 
             _create_action(client, source["id"], planned, units, speech_id)
             report.actions.created += 1
         else:
-            _update_action(client, action, planned, speech_id, report, actor)
+            co_owner_ids = [units[name] for name in planned.co_owners]
+            _update_action(client, action, planned, speech_id, co_owner_ids, report, actor)
 
 
 def _ensure_source(
@@ -138,6 +148,8 @@ def _create_action(
         "title": planned.title,
         "kind": planned.kind,
         "owner_id": units[planned.owner],
+        "co_owner_ids": [units[name] for name in planned.co_owners],
+        "leader": planned.leader,
         "detail": planned.detail,
         "themes": planned.themes,
         "speech_id": speech_id,
@@ -152,10 +164,11 @@ def _update_action(
     action: dict[str, Any],
     planned: PlannedAction,
     speech_id: int | None,
+    co_owner_ids: list[int],
     report: SeedReport,
     actor: str,
 ) -> None:
-    desired = desired_fields(planned, speech_id)
+    desired = desired_fields(planned, speech_id, co_owner_ids)
     anchor = {k: desired.pop(k) for k in ("quote", "quote_start", "quote_end", "speech_id")}
     if any(action[k] != v for k, v in anchor.items()):
         report.warnings.append(
@@ -167,14 +180,18 @@ def _update_action(
     for event in events:
         if event["kind"] == "updated" and event["actor"] != actor:
             user_changed.update(event["changes"] or {})
+    kept = user_owned(user_changed)
     patch = {}
     for field, value in desired.items():
-        current = sorted(action[field]) if field == "themes" else action[field]
-        wanted = sorted(set(value)) if field == "themes" else value
+        current = sorted(_field_of(action, field)) if field in SET_FIELDS else action[field]
+        wanted = sorted(set(value)) if field in SET_FIELDS else value
         if current == wanted:
             continue
-        if field in user_changed and field in SEED_OWNED:
+        if field in kept:
             report.kept_user_changes.append(f"{planned.key}.{field}")
+            continue
+        if field == "co_owner_ids" and action["owner"]["id"] in wanted:
+            report.warnings.append(lead_among_co_owners(planned))
             continue
         patch[field] = value
     if not patch:
@@ -189,3 +206,10 @@ def _update_action(
         f"action {planned.key}",
     )
     report.actions.updated += 1
+
+
+def _field_of(action: dict[str, Any], field: str) -> Any:
+    """A field of an action as the API reads it, named as a PATCH writes it."""
+    if field == "co_owner_ids":
+        return [unit["id"] for unit in action["co_owners"]]
+    return action[field]

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.actions.schemas import Themes
+from app.actions.schemas import Leader, Themes
 from app.actions.workflow import ActionKind, Priority
 from app.fields import Line, Name, Prose, ResourceSlug, Slug
 from app.units.models import UnitKind
@@ -48,7 +48,9 @@ class SeedSpeechEntry(_Strict):
 
 
 class SeedActionEntry(_Strict):
-    """[[actions]]: one proposal; `key` is its natural key and never changes."""
+    """[[actions]]: one proposal; `key` is its natural key and never changes. `co_owners` are
+    the cooperating units (配合单位) by name, only where the source names them; `leader` is
+    责任领导."""
 
     key: Slug
     speech: Slug
@@ -57,6 +59,8 @@ class SeedActionEntry(_Strict):
     kind: ActionKind
     themes: Themes
     owner: Name
+    co_owners: Annotated[list[Name], Field(max_length=50)] = []
+    leader: Leader | None = None
     priority: Priority
     quote: Annotated[str, Field(min_length=1)]
     quote_start: Annotated[int, Field(ge=0)] | None = None
@@ -90,6 +94,8 @@ class PlannedAction(BaseModel):
     kind: ActionKind
     themes: list[str]
     owner: str
+    co_owners: list[str] = []
+    leader: str | None = None
     priority: Priority
     quote: str
     quote_start: int

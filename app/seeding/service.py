@@ -30,8 +30,11 @@ from app.units import service as unit_service
 from app.units.models import Unit
 
 SEED_ACTOR = "seed"
-# Fields the seed file owns: they follow the file unless a user changed them through the API.
-SEED_OWNED = ("title", "detail", "kind", "themes")
+# Fields the seed file owns: they follow the file unless a user changed them through the API
+# (by PATCH or a progress sheet). The cooperating units are the source's word like the rest
+# (a later file may name some for an action already seeded), but chosen beside the lead: once
+# a user changes the lead, the cooperating units are theirs too (see user_owned).
+SEED_OWNED = ("title", "detail", "kind", "themes", "leader", "co_owner_ids")
 SOURCE_METADATA = (
     "title",
     "publisher",
@@ -169,6 +172,7 @@ def _plan_action(
     """The action with its quote located in text, or None with problems appended."""
     if entry.owner not in unit_names:
         problems.append(f"{where}: owner {entry.owner!r} is not one of [[units]]")
+    problems += [f"{where}: {problem}" for problem in _co_owner_problems(entry, unit_names)]
     speech = speeches.get(entry.speech)
     if speech is None:
         problems.append(f"{where}: speech {entry.speech!r} is not a valid [[speeches]] key")
@@ -191,6 +195,33 @@ def _plan_action(
         quote_end=end,
         speech_start=speech.start,
     )
+
+
+def _co_owner_problems(entry: SeedActionEntry, unit_names: set[str]) -> list[str]:
+    """What is wrong with an action's co_owners: units not in [[units]], the lead among them,
+    a unit listed twice."""
+    problems = [
+        f"co_owners: unit {name!r} is not one of [[units]]"
+        for name in entry.co_owners
+        if name not in unit_names
+    ]
+    if entry.owner in entry.co_owners:
+        problems.append(
+            f"co_owners: {entry.owner!r} is the owner (the lead unit) and cannot also cooperate"
+        )
+    problems += [
+        f"co_owners: {name!r} is listed more than once" for name in _duplicates(entry.co_owners)
+    ]
+    return problems
+
+
+def user_owned(changed: set[str]) -> set[str]:
+    """The seed-owned fields users have taken over, given the fields they changed: those, and
+    the cooperating units once they changed the lead."""
+    owned = changed & set(SEED_OWNED)
+    if "owner_id" in changed:
+        owned.add("co_owner_ids")
+    return owned
 
 
 def seed_database(engine: Engine, path: Path) -> SeedReport:
@@ -300,10 +331,14 @@ def fields_changed_by_others(
     return changed
 
 
-def desired_fields(planned: PlannedAction, speech_id: int | None) -> dict[str, Any]:
-    """What the seed file says the seed-owned and anchor fields of an action should be."""
+def desired_fields(
+    planned: PlannedAction, speech_id: int | None, co_owner_ids: list[int]
+) -> dict[str, Any]:
+    """What the seed file says the seed-owned and anchor fields of an action should be, given
+    the ids of its cooperating units."""
     return {
         **planned.model_dump(include=set(SEED_OWNED)),
+        "co_owner_ids": sorted(co_owner_ids),
         "quote": planned.quote,
         "quote_start": planned.quote_start,
         "quote_end": planned.quote_end,
@@ -339,15 +374,31 @@ def _upsert_actions(
             )
             report.actions.created += 1
             continue
-        desired = desired_fields(planned, speech_id)
-        kept = sorted(user_changed.get(action.id or 0, set()) & set(SEED_OWNED))
+        desired = desired_fields(planned, speech_id, _unit_ids(units, planned.co_owners))
+        kept = sorted(user_owned(user_changed.get(action.id or 0, set())))
         for field in kept:
             if action_service.field_value(action, field) != desired.pop(field):
                 report.kept_user_changes.append(f"{planned.key}.{field}")
+        if action.owner_id in desired.get("co_owner_ids", []):
+            desired.pop("co_owner_ids")
+            report.warnings.append(lead_among_co_owners(planned))
         changes = action_service.apply_changes(
             session, action, desired, actor, note=f"seed file {Path(plan.path).name}"
         )
         _count(report.actions, bool(changes))
+
+
+def lead_among_co_owners(planned: PlannedAction) -> str:
+    """The warning when the file's co_owners name the action's stored lead unit."""
+    return (
+        f"{planned.key}: co_owners names the action's lead unit (set when it was first seeded "
+        "or by a user, and never changed by the seed); its cooperating units are kept as they are"
+    )
+
+
+def _unit_ids(units: dict[str, Unit], names: list[str]) -> list[int]:
+    ids = [units[name].id for name in names]
+    return [unit_id for unit_id in ids if unit_id is not None]
 
 
 def _create_request(
@@ -362,6 +413,8 @@ def _create_request(
         title=planned.title,
         kind=planned.kind,
         owner_id=owner_id,
+        co_owner_ids=_unit_ids(units, planned.co_owners),
+        leader=planned.leader,
         detail=planned.detail,
         themes=planned.themes,
         speech_id=speech_id,

@@ -17,6 +17,7 @@ from app.config import Settings
 from app.imports.reader import (
     MAX_ROWS,
     CellValue,
+    ColumnPlace,
     Formula,
     SheetRow,
     UnreadableSheet,
@@ -80,10 +81,12 @@ def assert_export_columns(sheet: UploadedSheet) -> None:
     assert [key for key in sheet.columns if key != "new_note"] == [
         "id",
         "version",
+        "co_owners",
         "status",
         "progress",
         "due_on",
         "assignee",
+        "leader",
     ]
     if "new_note" in sheet.columns:
         assert all(row.values["new_note"] is None for row in sheet.rows)
@@ -274,8 +277,18 @@ def test_short_csv_rows_read_as_empty_cells() -> None:
 
 
 def test_csv_with_only_a_header_has_no_rows() -> None:
-    sheet = read_upload("\ufeff编号,版本,状态\r\n".encode())
-    assert sheet == UploadedSheet("csv", ["id", "version", "status"], [])
+    sheet = read_upload("\ufeff编号,版本,状态 ✎\r\n".encode())
+    assert sheet == UploadedSheet(
+        "csv",
+        ["id", "version", "status"],
+        [],
+        {
+            "id": ColumnPlace("编号", "A"),
+            "version": ColumnPlace("版本", "B"),
+            "status": ColumnPlace("状态 ✎", "C"),
+        },
+    )
+    assert sheet.cell_name("status", 7) == "状态 ✎ (column C, row 7)"
 
 
 def test_workbook_with_only_a_header_has_no_rows() -> None:

@@ -20,6 +20,11 @@ HEADINGS = {
     "zh": ("牵头单位", "配合单位", "责任领导"),
     "en": ("Lead unit", "Cooperating units", "Leader"),
 }
+# The XLSX 明细 and the CSV are round-trip sheets: a unit fills in 配合单位 and 责任领导 (✎).
+SHEET_HEADINGS = {
+    "zh": ("牵头单位", "配合单位 ✎", "责任领导 ✎"),
+    "en": ("Lead unit", "Cooperating units ✎", "Leader ✎"),
+}
 
 
 @pytest.fixture
@@ -42,7 +47,7 @@ def csv_lines(content: bytes) -> list[dict[str, str]]:
 def test_xlsx_and_csv_show_lead_cooperating_units_and_leader(
     client: TestClient, action: dict[str, Any], lang: str
 ) -> None:
-    lead, cooperating, leader = HEADINGS[lang]
+    lead, cooperating, leader = SHEET_HEADINGS[lang]
     book = load_workbook(io.BytesIO(report(client, format="xlsx", lang=lang)))
     sheet = book["明细" if lang == "zh" else "Actions"]
     rows = sheet.iter_rows(values_only=True)

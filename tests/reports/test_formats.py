@@ -79,14 +79,14 @@ ZH_SHEET_HEADERS = [
     "版本",
     "事项",
     "牵头单位",
-    "配合单位",
+    "配合单位 ✎",
     "状态 ✎",
     "优先级",
     "进度 ✎",
     "截止日期 ✎",
     "是否逾期",
     "责任人 ✎",
-    "责任领导",
+    "责任领导 ✎",
     "主题",
     "最新进展",
     "本次进展 ✎",
@@ -98,14 +98,14 @@ EN_SHEET_HEADERS = [
     "Version",
     "Action",
     "Lead unit",
-    "Cooperating units",
+    "Cooperating units ✎",
     "Status ✎",
     "Priority",
     "Progress ✎",
     "Due ✎",
     "Overdue",
     "Assignee ✎",
-    "Leader",
+    "Leader ✎",
     "Themes",
     "Latest note",
     "New note ✎",
@@ -337,8 +337,8 @@ def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
     for heading, text in [
         ("事项", INJECTION),
         ("牵头单位", "@某单位"),
-        ("配合单位", "=配合单位、区科技创新局"),
-        ("责任领导", "+李副区长"),
+        ("配合单位 ✎", "=配合单位、区科技创新局"),
+        ("责任领导 ✎", "+李副区长"),
         ("责任人 ✎", "-张三"),
         ("主题", "+主题、招商"),
         ("最新进展", SCRIPT),
@@ -444,8 +444,8 @@ def test_csv_defuses_every_formula_like_cell(hostile: StatusReport) -> None:
     first = dict(zip(ZH_SHEET_HEADERS, rows[1], strict=True))
     assert first["事项"] == "'" + INJECTION
     assert first["牵头单位"] == "'@某单位"
-    assert first["配合单位"] == "'=配合单位、区科技创新局"
-    assert first["责任领导"] == "'+李副区长"
+    assert first["配合单位 ✎"] == "'=配合单位、区科技创新局"
+    assert first["责任领导 ✎"] == "'+李副区长"
     assert first["责任人 ✎"] == "'-张三"
     assert first["主题"] == "'+主题、招商"
     assert first["最新进展"] == SCRIPT and first["原文摘录"] == PIPE_NOTE

@@ -149,9 +149,9 @@ def test_lang_en_gives_english_headings_and_zh_is_the_default(client: TestClient
 
     assert english.status_code == chinese.status_code == 200
     en_rows, zh_rows = csv_rows(english.content), csv_rows(chinese.content)
-    en_heads = ["ID", "Version", "Action", "Lead unit", "Cooperating units", "Status ✎"]
+    en_heads = ["ID", "Version", "Action", "Lead unit", "Cooperating units ✎", "Status ✎"]
     assert en_rows[0][:6] == en_heads
-    assert zh_rows[0][:6] == ["编号", "版本", "事项", "牵头单位", "配合单位", "状态 ✎"]
+    assert zh_rows[0][:6] == ["编号", "版本", "事项", "牵头单位", "配合单位 ✎", "状态 ✎"]
     assert {row[5] for row in en_rows[1:]} == {"Proposed"}
     assert {row[5] for row in zh_rows[1:]} == {"待研究"}
     en_json = json_report(client, lang="en")

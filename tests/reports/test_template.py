@@ -21,8 +21,16 @@ pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OWNER = 5
-MARKED_ZH = ["状态 ✎", "进度 ✎", "截止日期 ✎", "责任人 ✎", "本次进展 ✎"]
-MARKED_EN = ["Status ✎", "Progress ✎", "Due ✎", "Assignee ✎", "New note ✎"]
+MARKED_ZH = ["配合单位 ✎", "状态 ✎", "进度 ✎", "截止日期 ✎", "责任人 ✎", "责任领导 ✎", "本次进展 ✎"]
+MARKED_EN = [
+    "Cooperating units ✎",
+    "Status ✎",
+    "Progress ✎",
+    "Due ✎",
+    "Assignee ✎",
+    "Leader ✎",
+    "New note ✎",
+]
 STATUSES_ZH = ["待研究", "已采纳", "推进中", "待审核", "受阻", "已完成", "不采纳"]
 STATUSES_EN = [
     "Proposed",
@@ -182,7 +190,12 @@ def test_template_validates_status_progress_and_due_date_on_every_row_and_spare_
         assert covers(rule, letter, data_rows) and covers(rule, letter, spare_rows), heading
         assert f"{letter}1" not in rule.sqref  # never the header
         assert rule.allow_blank
-    assert len(sheet.data_validations.dataValidation) == 3
+    co_owners = validation_of(sheet, "配合单位 ✎")
+    assert co_owners.type is None  # any text: several names, separated by 、
+    assert co_owners.showInputMessage and "、" in co_owners.prompt
+    letter = letter_of(sheet, "配合单位 ✎")
+    assert covers(co_owners, letter, data_rows) and covers(co_owners, letter, spare_rows)
+    assert len(sheet.data_validations.dataValidation) == 4
     due_letter = letter_of(sheet, "截止日期 ✎")
     assert sheet.column_dimensions[due_letter].number_format == "yyyy-mm-dd"
 

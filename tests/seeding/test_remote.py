@@ -5,9 +5,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
+from app.auth.models import Role
 from app.config import SEEDS_DIR
-from tests.helpers import ARTICLE, run_tashan
+from tests.helpers import ARTICLE, make_key, run_tashan
 
 TOML = SEEDS_DIR / "xiuzhou-secondment.toml"
 TEXT_FILE = SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt"
@@ -103,3 +105,88 @@ def test_seed_over_http_follows_file_edits_of_untouched_actions(
         assert fetched["detail"] == detail, round_number
         toml = edit_detail(toml, action["detail"], detail)
         action["detail"] = detail
+
+
+def with_co_owners(toml: str, line: str) -> str:
+    """The seed file with line (co_owners, leader) added to KEY's entry (led by 区党工委)."""
+    return edit_detail(toml, 'owner = "区党工委"', f'owner = "区党工委"\n{line}')
+
+
+def action_of(api: httpx.Client, key: str) -> dict:
+    action: dict = next(a for a in all_actions(api)["items"] if a["seed_key"] == key)
+    return action
+
+
+def test_seed_over_http_creates_co_owners_and_leader_then_changes_nothing(
+    database_url: str, live_server: str, admin_key: str, api: httpx.Client, tmp_path: Path
+) -> None:
+    line = 'co_owners = ["沙河产业园区", "区科技创新局"]\nleader = "凌兵奎"'
+    path = write_seed(tmp_path / "seeds", with_co_owners(TOML.read_text("utf-8"), line))
+    args = ("seed", "--url", live_server, "--api-key", admin_key, str(path))
+
+    first = run_tashan(database_url, *args)
+
+    assert first.returncode == 0, first.stderr
+    assert "actions: 43 created" in first.stdout
+    action = action_of(api, KEY)
+    assert sorted(unit["name"] for unit in action["co_owners"]) == ["区科技创新局", "沙河产业园区"]
+    assert (action["leader"], action["owner"]["name"]) == ("凌兵奎", "区党工委")
+
+    second = run_tashan(database_url, *args)
+
+    assert second.returncode == 0, second.stderr
+    assert "actions: 0 created, 0 updated, 43 unchanged" in second.stdout
+    assert action_of(api, KEY)["version"] == action["version"]
+
+
+def test_seed_over_http_adds_co_owners_but_keeps_the_users(
+    database_url: str,
+    live_server: str,
+    admin_key: str,
+    api: httpx.Client,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    """A file that names co_owners later reaches an action no user touched; once a user has
+    changed an action's cooperating units, the file's never replace them."""
+    args = ("seed", "--url", live_server, "--api-key", admin_key)
+    assert run_tashan(database_url, *args).returncode == 0
+    action = action_of(api, KEY)
+    assert action["co_owners"] == []
+    units = {unit["name"]: unit["id"] for unit in api.get("/api/v1/units").json()["items"]}
+    toml = TOML.read_text("utf-8")
+    path = write_seed(
+        tmp_path / "round1", with_co_owners(toml, 'co_owners = ["区科技创新局"]\nleader = "凌兵奎"')
+    )
+
+    added = run_tashan(database_url, *args, str(path))
+
+    assert added.returncode == 0, added.stderr
+    assert "actions: 0 created, 1 updated, 42 unchanged" in added.stdout
+    action = action_of(api, KEY)
+    assert [unit["name"] for unit in action["co_owners"]] == ["区科技创新局"]
+    assert action["leader"] == "凌兵奎"
+    events = api.get(f"/api/v1/actions/{action['id']}/events").json()["items"]
+    assert events[-1]["changes"] == {
+        "co_owner_ids": [[], [units["区科技创新局"]]],
+        "leader": [None, "凌兵奎"],
+    }
+
+    editor_key = make_key(engine, Role.editor, name="zhang-ming")
+    user = api.patch(  # a user (another key's name) picks other cooperating units
+        f"/api/v1/actions/{action['id']}",
+        json={"co_owner_ids": [units["区经济发展局"]]},
+        headers={"If-Match": f'W/"{action["version"]}"', "X-API-Key": editor_key},
+    )
+    assert user.status_code == 200, user.text
+    path = write_seed(
+        tmp_path / "round2",
+        with_co_owners(toml, 'co_owners = ["沙河产业园区"]\nleader = "凌兵奎"'),
+    )
+
+    kept = run_tashan(database_url, *args, str(path))
+
+    assert kept.returncode == 0, kept.stderr
+    assert f"kept user change: {KEY}.co_owner_ids" in kept.stdout
+    assert "actions: 0 created, 0 updated, 43 unchanged" in kept.stdout
+    assert [unit["name"] for unit in action_of(api, KEY)["co_owners"]] == ["区经济发展局"]

@@ -258,6 +258,30 @@ BAD_FILES: dict[str, tuple[Callable[[str], str | bytes], list[str]]] = {
         ["not valid TOML", "line"],
     ),
     "not-utf8": (lambda toml: toml.encode("gb18030"), ["UTF-8"]),
+    "unknown-co-owner": (
+        _replace(
+            'owner = "区党工委"', 'owner = "区党工委"\nco_owners = ["区科技创新局", "区财政局"]'
+        ),
+        [ENTRY, "co_owners", "'区财政局'", "not one of [[units]]"],
+    ),
+    "lead-co-owner": (
+        _replace('owner = "区党工委"', 'owner = "区党工委"\nco_owners = ["区党工委"]'),
+        [ENTRY, "co_owners", "'区党工委' is the owner"],
+    ),
+    "repeated-co-owner": (
+        _replace(
+            'owner = "区党工委"', 'owner = "区党工委"\nco_owners = ["区科技创新局", "区科技创新局"]'
+        ),
+        [ENTRY, "co_owners", "'区科技创新局' is listed more than once"],
+    ),
+    "co-owners-not-a-list": (
+        _replace('owner = "区党工委"', 'owner = "区党工委"\nco_owners = "区科技创新局"'),
+        [ENTRY + ".co_owners", "list"],
+    ),
+    "multi-line-leader": (
+        _replace('owner = "区党工委"', 'owner = "区党工委"\nleader = "凌兵奎\\n张三"'),
+        [ENTRY + ".leader", "single line"],
+    ),
 }
 
 
@@ -318,3 +342,137 @@ def test_reseed_does_not_duplicate_events(seeded: SeedReport, engine: Engine) ->
     seed_database(engine, SEEDS_DIR)
     with Session(engine) as session:
         assert len(session.exec(sm_select(ActionEvent)).all()) == 43
+
+
+# ------------------------------------------------------------------ co_owners and leader
+
+CO_OWNERS_LINE = 'co_owners = ["区科技创新局", "沙河产业园区"]\nleader = "凌兵奎"'
+
+
+def with_co_owners(toml: str, line: str = CO_OWNERS_LINE) -> str:
+    """The seed file with co_owners and leader given to KEY (led by 区党工委)."""
+    return edit_action(toml, KEY, 'owner = "区党工委"', f'owner = "区党工委"\n{line}')
+
+
+def unit_ids(session: Session, *names: str) -> list[int]:
+    ids = [session.exec(sm_select(Unit.id).where(Unit.name == name)).one() for name in names]
+    return [unit_id for unit_id in ids if unit_id is not None]
+
+
+def co_owner_names(client: TestClient, action_id: int) -> list[str]:
+    return sorted(
+        unit["name"] for unit in client.get(f"/api/v1/actions/{action_id}").json()["co_owners"]
+    )
+
+
+def test_the_project_seed_names_no_cooperating_units(seeded: SeedReport, session: Session) -> None:
+    """The article names no unit working with another on any proposal (see the seed file's
+    comment), so the seed gives none."""
+    assert "co_owners" not in TOML.read_text("utf-8").split("[source]")[1]
+    assert all(action.co_owners == [] for action in session.exec(sm_select(Action)).all())
+
+
+def test_co_owners_and_leader_of_a_new_action_then_reseeding_changes_nothing(
+    client: TestClient, engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    path = write_seed(tmp_path / "seeds", with_co_owners(TOML.read_text("utf-8")))
+
+    first = seed_database(engine, path)
+
+    assert first.actions.created == 43
+    action = session.exec(sm_select(Action).where(Action.seed_key == KEY)).one()
+    body = client.get(f"/api/v1/actions/{action.id}").json()
+    assert co_owner_names(client, body["id"]) == ["区科技创新局", "沙河产业园区"]
+    assert (body["leader"], body["owner"]["name"]) == ("凌兵奎", "区党工委")
+    events = client.get(f"/api/v1/actions/{action.id}/events").json()["items"]
+    assert [(e["kind"], e["actor"]) for e in events] == [("created", "seed")]
+
+    before = snapshot(engine)
+    again = seed_database(engine, path)
+
+    assert (again.actions.created, again.actions.updated, again.actions.unchanged) == (0, 0, 43)
+    assert again.kept_user_changes == [] and again.warnings == []
+    assert snapshot(engine) == before
+
+
+def test_co_owners_added_to_the_file_reach_a_seeded_action_once(
+    client: TestClient, seeded: SeedReport, engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    action = session.exec(sm_select(Action).where(Action.seed_key == KEY)).one()
+    path = write_seed(tmp_path / "seeds", with_co_owners(TOML.read_text("utf-8")))
+
+    report = seed_database(engine, path)
+
+    assert (report.actions.updated, report.actions.unchanged) == (1, 42)
+    assert co_owner_names(client, action.id or 0) == ["区科技创新局", "沙河产业园区"]
+    events = client.get(f"/api/v1/actions/{action.id}/events").json()["items"]
+    assert (events[-1]["kind"], events[-1]["actor"]) == ("updated", "seed")
+    assert events[-1]["changes"] == {
+        "co_owner_ids": [[], sorted(unit_ids(session, "区科技创新局", "沙河产业园区"))],
+        "leader": [None, "凌兵奎"],
+    }
+    again = seed_database(engine, path)
+    assert (again.actions.updated, again.actions.unchanged) == (0, 43)
+
+
+@pytest.mark.parametrize("change", ["co_owner_ids", "owner_id", "leader"])
+def test_users_cooperating_units_and_leader_survive_reseeding(
+    change: str,
+    client: TestClient,
+    seeded: SeedReport,
+    engine: Engine,
+    session: Session,
+    tmp_path: Path,
+) -> None:
+    """A user who changed the cooperating units, or the lead they are chosen beside, or the
+    leader, keeps them, whatever the file says later."""
+    action = session.exec(sm_select(Action).where(Action.seed_key == KEY)).one()
+    assert action.id is not None
+    [economy] = unit_ids(session, "区经济发展局")
+    patch = {"co_owner_ids": [economy], "owner_id": economy, "leader": "王副书记"}[change]
+    response = client.patch(
+        f"/api/v1/actions/{action.id}",
+        json={change: patch},
+        headers={"If-Match": etag_of(client, action.id)},
+    )
+    assert response.status_code == 200, response.text
+    kept = response.json()
+    path = write_seed(tmp_path / "seeds", with_co_owners(TOML.read_text("utf-8")))
+
+    report = seed_database(engine, path)
+
+    body = client.get(f"/api/v1/actions/{action.id}").json()
+    if change == "leader":
+        assert f"{KEY}.leader" in report.kept_user_changes
+        assert body["leader"] == "王副书记"
+        assert co_owner_names(client, action.id) == ["区科技创新局", "沙河产业园区"]
+    else:
+        assert f"{KEY}.co_owner_ids" in report.kept_user_changes
+        assert body["co_owners"] == kept["co_owners"]
+        assert body["leader"] == "凌兵奎"
+    assert body["owner"] == kept["owner"]
+
+
+def test_co_owners_naming_the_stored_lead_are_not_applied(
+    client: TestClient, seeded: SeedReport, engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    """The file moves the lead of a seeded action (which the seed never applies) and names
+    the old lead as cooperating: the action keeps its cooperating units, with a warning."""
+    action = session.exec(sm_select(Action).where(Action.seed_key == KEY)).one()
+    toml = edit_action(
+        TOML.read_text("utf-8"),
+        KEY,
+        'owner = "区党工委"',
+        'owner = "区经济发展局"\nco_owners = ["区党工委"]',
+    )
+    path = write_seed(tmp_path / "seeds", toml)
+
+    report = seed_database(engine, path)
+
+    assert report.warnings == [
+        f"{KEY}: co_owners names the action's lead unit (set when it was first seeded or by a "
+        "user, and never changed by the seed); its cooperating units are kept as they are"
+    ]
+    assert (report.actions.updated, report.actions.unchanged) == (0, 43)
+    body = client.get(f"/api/v1/actions/{action.id}").json()
+    assert (body["owner"]["name"], body["co_owners"]) == ("区党工委", [])

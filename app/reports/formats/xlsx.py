@@ -258,8 +258,9 @@ VALIDATED = ("status", "progress", "due_on")
 
 
 def _validate(sheet: Sheet, columns: Sequence[Column[Row]], lang: Lang, last_row: int) -> None:
-    """Validations of the status, progress and due-date columns, over the data rows and
-    SPARE_ROWS more (never the header); an empty cell is allowed."""
+    """Validations of the status, progress and due-date columns, and the prompt of the
+    cooperating units', over the data rows and SPARE_ROWS more (never the header); an empty
+    cell is allowed."""
     statuses = ",".join(status_label(status, lang) for status in Status)
     rules = {
         "status": DataValidation(type="list", formula1=f'"{statuses}"'),
@@ -267,6 +268,8 @@ def _validate(sheet: Sheet, columns: Sequence[Column[Row]], lang: Lang, last_row
         "due_on": DataValidation(
             type="date", operator="between", formula1=EARLIEST_DUE, formula2=LATEST_DUE
         ),
+        # Any text (several names in a cell): only the prompt, saying how to write them.
+        "co_owners": DataValidation(),
     }
     for index, column in enumerate(columns, 1):
         rule = rules.get(column.key)
