@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.actions import service as action_service
 from app.actions.models import Action, ActionEvent, EventKind
 from app.actions.schemas import ActionCreate
+from app.auth.schemas import Actor
 from app.db import write_session
 from app.errors import InvalidInput
 from app.seeding.schemas import (
@@ -29,7 +30,7 @@ from app.sources.models import Source, Speech
 from app.units import service as unit_service
 from app.units.models import Unit
 
-SEED_ACTOR = "seed"
+SEED_ACTOR = Actor("seed")
 # Fields the seed file owns: they follow the file unless a user changed them through the API.
 SEED_OWNED = ("title", "detail", "kind", "themes")
 SOURCE_METADATA = (
@@ -204,7 +205,7 @@ def seed_database(engine: Engine, path: Path) -> SeedReport:
 
 
 def apply_plan(
-    session: Session, plan: SeedPlan, report: SeedReport, actor: str = SEED_ACTOR
+    session: Session, plan: SeedPlan, report: SeedReport, actor: Actor = SEED_ACTOR
 ) -> None:
     """Upsert the plan's rows by their natural keys; flushes, the caller commits."""
     units = _upsert_units(session, plan, report)
@@ -282,7 +283,7 @@ def _upsert_speeches(
 
 
 def fields_changed_by_others(
-    session: Session, action_ids: list[int], actor: str
+    session: Session, action_ids: list[int], actor: Actor
 ) -> dict[int, set[str]]:
     """For each action, the fields that anyone but actor changed through an update."""
     changed: dict[int, set[str]] = {}
@@ -292,7 +293,7 @@ def fields_changed_by_others(
         select(ActionEvent.action_id, ActionEvent.changes).where(
             col(ActionEvent.action_id).in_(action_ids),
             ActionEvent.kind == EventKind.updated,
-            ActionEvent.actor != actor,
+            ActionEvent.actor != actor.name,
         )
     ).all()
     for action_id, changes in rows:
@@ -318,7 +319,7 @@ def _upsert_actions(
     units: dict[str, Unit],
     speeches: dict[int, Speech],
     report: SeedReport,
-    actor: str,
+    actor: Actor,
 ) -> None:
     assert source.id is not None
     existing = {

@@ -46,7 +46,13 @@ def test_first_serve_prints_one_bootstrap_key_later_starts_none(
     with serve_tashan(database_url, tmp_path / "second.log") as base_url:
         me = httpx.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {key}"})
         assert me.status_code == 200, me.text
-        assert me.json() == {"name": "bootstrap", "role": "admin", "key_id": row.id}
+        assert me.json() == {
+            "name": "bootstrap",
+            "role": "admin",
+            "key_id": row.id,
+            "unit_id": None,
+            "unit_name": None,
+        }
         made = httpx.post(
             f"{base_url}/api/v1/keys",
             json={"name": "from-bootstrap", "role": "viewer"},
