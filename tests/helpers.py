@@ -41,10 +41,13 @@ TASHAN = str(Path(sys.executable).with_name("tashan"))
 ARTICLE = (SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt").read_bytes().decode("utf-8")
 
 
-def make_key(engine: Engine, role: Role, name: str | None = None) -> str:
-    """A new API key's plaintext."""
+def make_key(
+    engine: Engine, role: Role, name: str | None = None, unit_id: int | None = None
+) -> str:
+    """A new API key's plaintext; with unit_id, a key of that unit (editors only)."""
     with write_session(engine) as db_session:
-        data = KeyCreate(name=name or f"test-{role}-{uuid.uuid4().hex[:6]}", role=role)
+        name = name or f"test-{role}-{uuid.uuid4().hex[:6]}"
+        data = KeyCreate(name=name, role=role, unit_id=unit_id)
         _, plaintext = auth_service.create_key(db_session, data)
     return plaintext
 
