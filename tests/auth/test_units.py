@@ -4,7 +4,6 @@ reports progress only, any other unit's key writes nothing, an office-wide key e
 its role allows; a 403 changes nothing; every event names the acting key's unit."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,25 +15,22 @@ from sqlalchemy import Engine
 from app.auth.models import Role
 from tests.helpers import (
     ACTIONS,
+    CALLERS,
+    COOPERATING,
+    LEAD,
+    OFFICE,
     TODAY,
+    UNIT_NAMES,
+    UNIT_WORLD_QUOTES,
+    UNIT_WORLD_TEXT,
+    UNRELATED,
+    UnitWorld,
     assert_problem,
-    create_source,
-    created_action,
     events_of,
     get_action,
     make_key,
+    unit_world,
 )
-
-# A small source of our own: the world of these tests is three units and one action.
-TEXT = "一要推进标准地改革。二要建设科技孵化器。三要完善招商机制。"
-QUOTE = "一要推进标准地改革。"
-OTHER_QUOTE = "二要建设科技孵化器。"
-
-# The four callers of the matrix: editor keys of the action's lead unit, of a cooperating
-# unit, of a unit that has nothing to do with it, and an editor key of the whole office.
-LEAD, COOPERATING, UNRELATED, OFFICE = "lead", "cooperating", "unrelated", "office"
-CALLERS = (LEAD, COOPERATING, UNRELATED, OFFICE)
-UNIT_NAMES = {LEAD: "甲牵头局", COOPERATING: "乙配合局", UNRELATED: "丙无关局"}
 
 # What a caller gets besides a plain status: 403 from the unit rule (the detail names the
 # key and its unit), 403 from the role (unit keys are editor keys), or 200 with the sheet's
@@ -43,44 +39,13 @@ UNIT = "403 unit rule"
 ROLE = "403 role"
 ROW_REFUSED = "200, row refused"
 Expected = int | str
-
-
-@dataclass(frozen=True)
-class World:
-    """The units, the action, the other things the matrix writes to, and the four keys."""
-
-    unit_ids: dict[str, int]
-    source_id: int
-    action_id: int
-    target_key_id: int  # a viewer key the DELETE /keys row tries to revoke
-    keys: dict[str, str]  # caller -> plaintext
-
-    def key_name(self, caller: str) -> str:
-        return f"{caller}-key"
+World = UnitWorld
 
 
 @pytest.fixture
 def world(client: TestClient, engine: Engine) -> World:
-    unit_ids = {}
-    for caller, name in UNIT_NAMES.items():
-        response = client.post("/api/v1/units", json={"name": name, "kind": "bureau"})
-        assert response.status_code == 201, response.text
-        unit_ids[caller] = response.json()["id"]
-    source = create_source(client, "unit-keys", TEXT)
-    action = created_action(
-        client,
-        source_id=source["id"],
-        quote=QUOTE,
-        owner_id=unit_ids[LEAD],
-        co_owner_ids=[unit_ids[COOPERATING]],
-    )
-    keys = {
-        caller: make_key(engine, Role.editor, name=f"{caller}-key", unit_id=unit_ids.get(caller))
-        for caller in CALLERS
-    }
-    make_key(engine, Role.viewer, name="target-key")
-    target = [k for k in client.get("/api/v1/keys").json()["items"] if k["name"] == "target-key"]
-    return World(unit_ids, source["id"], action["id"], target[0]["id"], keys)
+    make_key(engine, Role.viewer, name="target-key")  # the DELETE /keys row's target
+    return unit_world(client, engine)
 
 
 @pytest.fixture
@@ -110,7 +75,7 @@ Call = tuple[str, str, dict[str, Any]]
 def new_action(admin: TestClient, w: World) -> Call:
     body = {
         "source_id": w.source_id,
-        "quote": OTHER_QUOTE,
+        "quote": UNIT_WORLD_QUOTES[1],
         "title": "建设科技孵化器",
         "kind": "recommendation",
         "owner_id": w.unit_ids[LEAD],
@@ -140,7 +105,11 @@ def report_progress(admin: TestClient, w: World) -> Call:
 
 
 def new_source(admin: TestClient, w: World) -> Call:
-    return "POST", "/api/v1/sources", {"json": {"slug": "matrix", "title": "矩阵", "text": TEXT}}
+    return (
+        "POST",
+        "/api/v1/sources",
+        {"json": {"slug": "matrix", "title": "矩阵", "text": UNIT_WORLD_TEXT}},
+    )
 
 
 def new_unit(admin: TestClient, w: World) -> Call:
@@ -156,7 +125,8 @@ def new_key(admin: TestClient, w: World) -> Call:
 
 
 def revoke_key(admin: TestClient, w: World) -> Call:
-    return "DELETE", f"/api/v1/keys/{w.target_key_id}", {}
+    [target] = [k for k in admin.get("/api/v1/keys").json()["items"] if k["name"] == "target-key"]
+    return "DELETE", f"/api/v1/keys/{target['id']}", {}
 
 
 def keep_report(admin: TestClient, w: World) -> Call:
