@@ -212,7 +212,8 @@ def _ensure_unit_role(unit: str | None, role: Role) -> None:
 
 def _unit_named(session: Session, given: str) -> Unit:
     """The unit whose id or exact name given is; exit 2 naming the units when none is."""
-    unit = session.get(Unit, int(given)) if given.strip().isdigit() else None
+    as_id = given.isascii() and given.isdigit() and len(given) < 10
+    unit = session.get(Unit, int(given)) if as_id else None
     unit = unit or unit_service.find_unit_by_name(session, given)
     if unit is None:
         known = ", ".join(f"{u.id} {u.name}" for u in unit_service.all_units(session))

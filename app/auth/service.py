@@ -190,7 +190,16 @@ def authenticate(engine: Engine, plaintext: str) -> KnownKey | None:
     key_hash = hash_key(plaintext)
     if row is None or not hmac.compare_digest(row.key_hash, key_hash):
         return None
-    key = KnownKey(**{name: row._mapping[name] for name in KnownKey.__dataclass_fields__})
+    key = KnownKey(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        unit_id=row.unit_id,
+        unit_name=row.unit_name,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
     if not is_active(key, now):
         return None
     if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
