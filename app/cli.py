@@ -20,7 +20,7 @@ from app.actions.service import Mover
 from app.actions.workflow import Status
 from app.auth import service as auth_service
 from app.auth.models import Role
-from app.auth.schemas import KeyCreate
+from app.auth.schemas import Actor, KeyCreate
 from app.config import SEEDS_DIR, Settings, get_settings
 from app.db import backup_problem, backup_sqlite, create_db_engine, write_session
 from app.errors import AppError
@@ -35,6 +35,8 @@ from app.seeding.remote import RemoteSeedError, seed_over_http
 from app.seeding.schemas import SeedReport
 from app.seeding.service import SeedError, seed_database
 from app.spreadsheet import Lang
+from app.units import service as unit_service
+from app.units.models import Unit
 
 # uvicorn kills a worker that does not answer its parent within this many seconds; its
 # default of 5 kills workers still starting up on a busy machine.
@@ -192,6 +194,37 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+UNIT_OPTION = typer.Option(
+    "--unit",
+    help="an editor key that writes only for this unit (its id or exact name): the actions it "
+    "leads, and progress where it cooperates",
+)
+
+
+def _ensure_unit_role(unit: str | None, role: Role) -> None:
+    """Exit 2 when --unit comes with a role other than editor."""
+    if unit is not None and role != Role.editor:
+        typer.echo(
+            f"--unit is for editor keys only: a {role} key acts for the whole office", err=True
+        )
+        raise typer.Exit(2)
+
+
+def _unit_named(session: Session, given: str) -> Unit:
+    """The unit whose id or exact name given is; exit 2 naming the units when none is."""
+    as_id = given.isascii() and given.isdigit() and len(given) < 10
+    unit = session.get(Unit, int(given)) if as_id else None
+    unit = unit or unit_service.find_unit_by_name(session, given)
+    if unit is None:
+        known = ", ".join(f"{u.id} {u.name}" for u in unit_service.all_units(session))
+        typer.echo(
+            f"no unit {given!r}: give a unit's id or exact name ({known or 'there are none yet'})",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return unit
+
+
 @keys_cli.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="who the key is for; the actor in timelines")],
@@ -200,14 +233,18 @@ def keys_create(
         int | None, typer.Option(min=1, help="expire after this many days (default: never)")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="print the key alone")] = False,
+    unit: Annotated[str | None, UNIT_OPTION] = None,
 ) -> None:
     """Create a key and print it; it cannot be shown again."""
     expires_at = clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    _ensure_unit_role(unit, role)
     engine = _migrated_engine()
     try:
         with write_session(engine) as session:
-            data = KeyCreate(name=name, role=role, expires_at=expires_at)
+            unit_id = None if unit is None else _unit_named(session, unit).id
+            data = KeyCreate(name=name, role=role, unit_id=unit_id, expires_at=expires_at)
             key, plaintext = auth_service.create_key(session, data)
+            unit_name = key.unit.name if key.unit else None
     except (ValidationError, AppError) as exc:
         typer.echo(f"cannot create the key: {_reason(exc)}", err=True)
         raise typer.Exit(1) from exc
@@ -216,7 +253,10 @@ def keys_create(
     if quiet:
         typer.echo(plaintext)
     else:
-        typer.echo(f"created key {key.id} {key.name!r} ({key.role}); shown only this once:")
+        acts_for = f" for {unit_name} (unit {key.unit_id})" if unit_name else ""
+        typer.echo(
+            f"created key {key.id} {key.name!r} ({key.role}){acts_for}; shown only this once:"
+        )
         typer.echo(f"    {plaintext}")
 
 
@@ -230,7 +270,9 @@ def keys_list() -> None:
     finally:
         engine.dispose()
     now = clock.now()
-    typer.echo(f"{'id':>4}  {'name':<20} {'role':<10} {'prefix':<9} {'state':<8} last used")
+    typer.echo(
+        f"{'id':>4}  {'name':<20} {'role':<10} {'prefix':<9} {'state':<8} {'last used':<22} unit"
+    )
     for key in keys:
         state = (
             "active"
@@ -238,7 +280,11 @@ def keys_list() -> None:
             else ("revoked" if key.revoked_at else "expired")
         )
         used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "never"
-        typer.echo(f"{key.id:>4}  {key.name:<20} {key.role:<10} {key.prefix:<9} {state:<8} {used}")
+        unit = f"{key.unit_id} {key.unit.name}" if key.unit else "- (whole office)"
+        typer.echo(
+            f"{key.id:>4}  {key.name:<20} {key.role:<10} {key.prefix:<9} {state:<8} {used:<22} "
+            f"{unit}"
+        )
 
 
 @keys_cli.command("revoke")
@@ -336,9 +382,11 @@ def import_sheet(
             "supervisor or admin completes, sends back or reopens"
         ),
     ] = Role.editor,
+    unit: Annotated[str | None, UNIT_OPTION] = None,
 ) -> None:
     """Check a filled-in progress sheet against the actions and, with --apply, apply it, as a
-    key of --role would through the API."""
+    key of --role (and of --unit) would through the API."""
+    _ensure_unit_role(unit, role)
     try:
         sheet = read_upload(file.read_bytes(), file.name)
     except (OSError, AppError) as exc:
@@ -347,10 +395,12 @@ def import_sheet(
     engine = _migrated_engine()
     try:
         with _progress("checking the sheet"), write_session(engine) as session:
+            found = None if unit is None else _unit_named(session, unit)
+            acting = Actor(actor, found.id, found.name) if found else Actor(actor)
             result = import_service.import_sheet(
                 session,
                 sheet,
-                Mover(actor, role, get_settings().review_needs_evidence),
+                Mover(acting, role, get_settings().review_needs_evidence),
                 file_name=file.name,
                 today=get_settings().today(),
                 dry_run=not apply,

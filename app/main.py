@@ -31,8 +31,10 @@ with an owner unit, a status and the verbatim quote it came from.
 Every request needs an API key (**Authorize** above): `Authorization: Bearer tsk_…` or
 `X-API-Key: tsk_…`. Roles: `viewer` reads, `editor` also writes actions, sources and units
 and submits completed work for review, `supervisor` (督查) also approves or sends it back,
-`admin` also manages keys and archives. `tashan serve` prints a first admin key; make more
-with `tashan keys create`.
+`admin` also manages keys and archives. An editor key may belong to a unit (`unit_id`): it
+reads everything but writes only the actions its unit leads (creating them too) and posts
+progress updates where its unit cooperates; 403 elsewhere. `tashan serve` prints a first admin
+key; make more with `tashan keys create`.
 
 Errors are `application/problem+json` (RFC 9457). Writes to an action need `If-Match` with the
 ETag from `GET` (428 without it, 412 when stale).

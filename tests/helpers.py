@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,13 @@ TASHAN = str(Path(sys.executable).with_name("tashan"))
 ARTICLE = (SEEDS_DIR / "xiuzhou-secondment-2022-01-28.txt").read_bytes().decode("utf-8")
 
 
-def make_key(engine: Engine, role: Role, name: str | None = None) -> str:
-    """A new API key's plaintext."""
+def make_key(
+    engine: Engine, role: Role, name: str | None = None, unit_id: int | None = None
+) -> str:
+    """A new API key's plaintext; with unit_id, a key of that unit (editors only)."""
     with write_session(engine) as db_session:
-        data = KeyCreate(name=name or f"test-{role}-{uuid.uuid4().hex[:6]}", role=role)
+        name = name or f"test-{role}-{uuid.uuid4().hex[:6]}"
+        data = KeyCreate(name=name, role=role, unit_id=unit_id)
         _, plaintext = auth_service.create_key(db_session, data)
     return plaintext
 
@@ -325,3 +329,54 @@ def transitioned(
 def units_named(client: TestClient, *names: str) -> list[dict[str, Any]]:
     """The units called names, as {"id", "name"}, in that order."""
     return [{"id": unit_id(client, name), "name": name} for name in names]
+
+
+# ---------------------------------------------------------------- unit keys
+
+# The four callers unit keys are tested with: editor keys of an action's lead unit, of a
+# cooperating unit, of a unit that has nothing to do with it, and an office-wide editor key.
+LEAD, COOPERATING, UNRELATED, OFFICE = "lead", "cooperating", "unrelated", "office"
+CALLERS = (LEAD, COOPERATING, UNRELATED, OFFICE)
+UNIT_NAMES = {LEAD: "甲牵头局", COOPERATING: "乙配合局", UNRELATED: "丙无关局"}
+# A small source of unit_world's own, each sentence a quote.
+UNIT_WORLD_QUOTES = ("一要推进标准地改革。", "二要建设科技孵化器。", "三要完善招商机制。")
+UNIT_WORLD_TEXT = "".join(UNIT_WORLD_QUOTES)
+
+
+@dataclass(frozen=True)
+class UnitWorld:
+    """Three units, a source, an action that LEAD leads and COOPERATING cooperates on, and an
+    editor key per caller, named "<caller>-key"."""
+
+    unit_ids: dict[str, int]
+    source_id: int
+    action_id: int
+    keys: dict[str, str]  # caller -> plaintext
+
+    @staticmethod
+    def key_name(caller: str) -> str:
+        return f"{caller}-key"
+
+
+def unit_world(client: TestClient, engine: Engine) -> UnitWorld:
+    """Make the UnitWorld through the API (client: an admin's) and the keys."""
+    unit_ids = {}
+    for caller, name in UNIT_NAMES.items():
+        response = client.post("/api/v1/units", json={"name": name, "kind": "bureau"})
+        assert response.status_code == 201, response.text
+        unit_ids[caller] = response.json()["id"]
+    source = create_source(client, "unit-keys", UNIT_WORLD_TEXT)
+    action = created_action(
+        client,
+        source_id=source["id"],
+        quote=UNIT_WORLD_QUOTES[0],
+        owner_id=unit_ids[LEAD],
+        co_owner_ids=[unit_ids[COOPERATING]],
+    )
+    keys = {
+        caller: make_key(
+            engine, Role.editor, name=UnitWorld.key_name(caller), unit_id=unit_ids.get(caller)
+        )
+        for caller in CALLERS
+    }
+    return UnitWorld(unit_ids, source["id"], action["id"], keys)

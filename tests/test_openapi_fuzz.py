@@ -49,7 +49,10 @@ SEMANTIC_REFUSALS: dict[str, tuple[list[str], str]] = {
     "GET /api/v1/actions": (["422"], "as_of must not be in the future"),
     "GET /api/v1/stats": (["422"], "as_of must not be in the future"),
     "PUT /api/v1/report-schedules/{name}": (["422"], "cron must parse as a cron expression"),
-    "POST /api/v1/keys": (["422"], "expires_at must be in the future"),
+    "POST /api/v1/keys": (
+        ["422"],
+        "expires_at must be in the future; unit_id must name a unit, and only with role editor",
+    ),
     "POST /api/v1/imports": (["422"], "the upload must be a filled-in report sheet"),
 }
 

@@ -23,7 +23,14 @@ from app.actions.schemas import (
     TransitionCreate,
 )
 from app.actions.stats import Stats, compute_stats
-from app.auth.dependencies import AdminDep, EditorDep, ViewerDep
+from app.auth import units
+from app.auth.dependencies import (
+    AdminDep,
+    LeadEditorDep,
+    LeadOrCooperatingEditorDep,
+    UnitEditorDep,
+    ViewerDep,
+)
 from app.config import Settings, SettingsDep
 from app.db import SessionDep, WriteSessionDep
 from app.errors import problem_responses
@@ -114,15 +121,16 @@ async def list_actions(
     responses=problem_responses(403, 409, 422),
 )
 def create_action(
-    editor: EditorDep,
+    editor: UnitEditorDep,
     data: ActionCreate,
     session: WriteSessionDep,
     settings: SettingsDep,
     request: Request,
 ) -> Response:
     """Create a proposed action; the quote must occur in the source text (exactly once, or
-    at quote_start)."""
-    action = action_service.create_action(session, data, editor.name)
+    at quote_start). A unit key creates only actions its unit leads (owner_id)."""
+    units.ensure_allowed(units.lead_refusal(editor.actor, data.owner_id))
+    action = action_service.create_action(session, data, editor.actor)
     assert action.id is not None
     response = _written(session, action.id, settings, status_code=201)
     response.headers["Location"] = request.app.url_path_for("get_action", action_id=action.id)
@@ -159,15 +167,18 @@ async def get_action(
     openapi_extra=IF_MATCH_REQUIRED,
 )
 def update_action(
-    editor: EditorDep,
+    editor: LeadEditorDep,
     action_id: ActionId,
     data: ActionUpdate,
     expected_version: IfMatchDep,
     session: WriteSessionDep,
     settings: SettingsDep,
 ) -> Response:
-    """Change any field but status, quote and offsets; needs If-Match with the current ETag."""
-    action_service.update_action(session, action_id, data, expected_version, editor.name)
+    """Change any field but status, quote and offsets; needs If-Match with the current ETag.
+    A unit key changes only actions its unit leads, and cannot move the lead (owner_id) away."""
+    if data.owner_id is not None:
+        units.ensure_allowed(units.lead_refusal(editor.actor, data.owner_id, action_id), action_id)
+    action_service.update_action(session, action_id, data, expected_version, editor.actor)
     return _written(session, action_id, settings)
 
 
@@ -186,7 +197,7 @@ def archive_action(
     settings: SettingsDep,
 ) -> Response:
     """Archive: hidden from lists unless include_archived=true; nothing is hard-deleted."""
-    action_service.archive_action(session, action_id, expected_version, admin.name)
+    action_service.archive_action(session, action_id, expected_version, admin.actor)
     return _written(session, action_id, settings)
 
 
@@ -198,7 +209,7 @@ def archive_action(
     openapi_extra=IF_MATCH_REQUIRED,
 )
 def change_status(
-    editor: EditorDep,
+    editor: LeadEditorDep,
     action_id: ActionId,
     data: TransitionCreate,
     expected_version: IfMatchDep,
@@ -208,8 +219,9 @@ def change_status(
     """Follow the workflow (proposed → accepted → in_progress → submitted → completed, …); an
     illegal move is 409 naming the allowed targets. Approving, sending back (with a note),
     completing directly and reopening need the supervisor role (403 names the way open to
-    an editor: submit for review). Needs If-Match."""
-    mover = action_service.Mover(editor.name, editor.role, settings.review_needs_evidence)
+    an editor: submit for review). Needs If-Match. A unit key moves only actions its unit
+    leads."""
+    mover = action_service.Mover(editor.actor, editor.role, settings.review_needs_evidence)
     action_service.change_status(
         session, action_id, data, expected_version, mover, today=settings.today()
     )
@@ -224,7 +236,7 @@ def change_status(
     openapi_extra=IF_MATCH_REQUIRED,
 )
 def add_progress_update(
-    editor: EditorDep,
+    editor: LeadOrCooperatingEditorDep,
     action_id: ActionId,
     data: ProgressUpdateCreate,
     expected_version: IfMatchDep,
@@ -232,8 +244,8 @@ def add_progress_update(
     settings: SettingsDep,
 ) -> Response:
     """Add a note to the timeline, optionally with new progress (0..100) and evidence.
-    Needs If-Match."""
-    action_service.add_progress_update(session, action_id, data, expected_version, editor.name)
+    Needs If-Match. A unit key reports on actions its unit leads or cooperates on."""
+    action_service.add_progress_update(session, action_id, data, expected_version, editor.actor)
     return _written(session, action_id, settings)
 
 

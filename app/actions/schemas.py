@@ -210,7 +210,10 @@ class EventRead(BaseModel):
 
     id: int
     at: datetime
-    actor: str
+    actor: str = Field(description="the name of the key that made the change")
+    actor_unit: str | None = Field(
+        description="the unit a unit key acts for (its name then); null: an office-wide key"
+    )
     kind: EventKind
     from_status: Status | None
     to_status: Status | None

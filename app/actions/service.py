@@ -25,6 +25,7 @@ from app.actions.schemas import (
 )
 from app.actions.workflow import TRANSITIONS, Status, note_required, open_way, role_needed
 from app.auth.models import Role
+from app.auth.schemas import Actor
 from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from app.etags import ExpectedVersion, check_version
 from app.pagination import PageParams
@@ -148,7 +149,7 @@ def _ensure_seed_key_free(session: Session, source_id: int, seed_key: str) -> No
         )
 
 
-def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
+def create_action(session: Session, data: ActionCreate, actor: Actor) -> Action:
     """Anchor the quote in its source and add a proposed action with its created event."""
     source = session.get(Source, data.source_id)
     if source is None:
@@ -177,7 +178,7 @@ def create_action(session: Session, data: ActionCreate, actor: str) -> Action:
 
 
 def record(
-    session: Session, action: Action, actor: str, now: datetime, kind: EventKind, **event: Any
+    session: Session, action: Action, actor: Actor, now: datetime, kind: EventKind, **event: Any
 ) -> None:
     """Write the action's change and the event that tells it, in the caller's transaction.
 
@@ -187,7 +188,15 @@ def record(
     session.add(action)
     session.flush()
     assert action.id is not None
-    session.add(ActionEvent(action_id=action.id, at=now, actor=actor, kind=kind, **event))
+    event_row = ActionEvent(
+        action_id=action.id,
+        at=now,
+        actor=actor.name,
+        actor_unit=actor.unit_name,
+        kind=kind,
+        **event,
+    )
+    session.add(event_row)
 
 
 def _stored(session: Session, action: Action) -> Action:
@@ -231,7 +240,11 @@ def describe_changes(action: Action, requested: dict[str, Any]) -> dict[str, lis
 
 
 def apply_changes(
-    session: Session, action: Action, requested: dict[str, Any], actor: str, note: str | None = None
+    session: Session,
+    action: Action,
+    requested: dict[str, Any],
+    actor: Actor,
+    note: str | None = None,
 ) -> dict[str, list[Any]]:
     """Set the requested fields that differ and record one updated event; returns the changes."""
     changes = describe_changes(action, requested)
@@ -302,7 +315,7 @@ def update_action(
     action_id: int,
     data: ActionUpdate,
     expected_version: ExpectedVersion,
-    actor: str,
+    actor: Actor,
 ) -> Action:
     """Edit an action's fields (not status, quote or offsets) if expected_version is current."""
     action = get_action(session, action_id)
@@ -314,7 +327,7 @@ def update_action(
 
 
 def archive_action(
-    session: Session, action_id: int, expected_version: ExpectedVersion, actor: str
+    session: Session, action_id: int, expected_version: ExpectedVersion, actor: Actor
 ) -> Action:
     """Hide an action from lists; nothing is ever hard-deleted."""
     action = get_action(session, action_id)
@@ -345,11 +358,11 @@ def list_events(
 
 @dataclass(frozen=True)
 class Mover:
-    """Who moves an action along the workflow: the name on the event, the role that decides
+    """Who moves an action along the workflow: who the event names, the role that decides
     which moves are open, and whether submitting needs evidence (the deployment's
     TASHAN_REVIEW_NEEDS_EVIDENCE)."""
 
-    actor: str
+    actor: Actor
     role: Role
     needs_evidence: bool = False
 
@@ -463,7 +476,7 @@ def add_progress_update(
     action_id: int,
     data: ProgressUpdateCreate,
     expected_version: ExpectedVersion,
-    actor: str,
+    actor: Actor,
 ) -> Action:
     """Record a progress note (and new progress, evidence) on an action's timeline."""
     action = get_action(session, action_id)
@@ -478,7 +491,7 @@ def apply_progress_update(
     action: Action,
     note: str,
     progress: int | None,
-    actor: str,
+    actor: Actor,
     evidence_url: str | None = None,
 ) -> None:
     """Record a progress note and maybe new progress, in the caller's transaction."""

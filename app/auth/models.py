@@ -4,17 +4,18 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from app import clock
 from app.db import UTCDateTime
+from app.units.models import Unit
 
 
 class Role(StrEnum):
     """What a key may do; each role includes the ones before it."""
 
     viewer = "viewer"  # read
-    editor = "editor"  # read, and write actions, sources and units
+    editor = "editor"  # read, and write actions, sources and units (a unit key: its unit's)
     supervisor = "supervisor"  # 督查: also review completions (approve, send back, reopen)
     admin = "admin"  # everything, including keys and archiving
 
@@ -40,3 +41,5 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    unit: Unit | None = Relationship(sa_relationship_kwargs={"lazy": "joined"})

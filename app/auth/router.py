@@ -18,7 +18,7 @@ AUTH_ERRORS = problem_responses(401, 403)
 
 @router.get("/me", summary="Who am I", responses=problem_responses(401))
 def get_me(principal: ViewerDep) -> Principal:
-    """The name and role of the key this request carries."""
+    """The name, role and unit (none: the whole office) of the key this request carries."""
     return principal
 
 
@@ -41,7 +41,9 @@ def list_keys(
 def create_key(
     _: AdminDep, data: KeyCreate, session: WriteSessionDep, request: Request, response: Response
 ) -> KeyCreated:
-    """Create a key; the response carries its plaintext this once — only a hash is kept."""
+    """Create a key; the response carries its plaintext this once — only a hash is kept. An
+    editor key may belong to a unit (unit_id): it then writes only where that unit leads, and
+    reports progress where it cooperates."""
     key, plaintext = auth_service.create_key(session, data)
     response.headers["Location"] = request.app.url_path_for("revoke_key", key_id=key.id)
     response.headers["Cache-Control"] = "no-store"

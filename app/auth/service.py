@@ -7,9 +7,10 @@ import secrets
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, func, update
+from sqlalchemy import Engine, Table, bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlmodel import Session, col, select
@@ -20,6 +21,7 @@ from app.auth.schemas import KeyCreate
 from app.db import is_read_only_error, on_commit, write_session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pagination import PageParams
+from app.units.models import Unit
 
 KEY_PREFIX = "tsk_"
 PREFIX_LENGTH = 8
@@ -46,9 +48,19 @@ def new_key_material() -> tuple[str, str]:
 
 
 def create_key(session: Session, data: KeyCreate) -> tuple[ApiKey, str]:
-    """Store a new key's hash; returns the key and its plaintext, which is not kept."""
+    """Store a new key's hash; returns the key and its plaintext, which is not kept. Only an
+    editor key may belong to a unit (422 otherwise, and for a unit that does not exist)."""
     if data.expires_at is not None and data.expires_at <= clock.now():
         raise InvalidInput("expires_at must be in the future", ["body", "expires_at"])
+    if data.unit_id is not None:
+        if data.role != Role.editor:
+            raise InvalidInput(
+                f"only an editor key may belong to a unit (unit_id); a {data.role} key acts "
+                "for the whole office",
+                ["body", "unit_id"],
+            )
+        if session.get(Unit, data.unit_id) is None:
+            raise InvalidInput(f"unit {data.unit_id} does not exist", ["body", "unit_id"])
     if session.exec(select(ApiKey.id).where(ApiKey.name == data.name)).first() is not None:
         raise Conflict(
             f"a key named {data.name!r} already exists; names are the actors in timelines"
@@ -60,6 +72,7 @@ def create_key(session: Session, data: KeyCreate) -> tuple[ApiKey, str]:
         prefix=prefix,
         key_hash=hash_key(plaintext),
         expires_at=data.expires_at,
+        unit_id=data.unit_id,
     )
     session.add(key)
     session.flush()
@@ -94,7 +107,21 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
     return key
 
 
-def is_active(key: ApiKey, now: datetime) -> bool:
+@dataclass(frozen=True)
+class KnownKey:
+    """A key as authentication knows it: who it is, its role and unit, and whether it is good."""
+
+    id: int
+    name: str
+    role: Role
+    unit_id: int | None
+    unit_name: str | None
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def is_active(key: ApiKey | KnownKey, now: datetime) -> bool:
     """Not revoked and not expired."""
     return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
 
@@ -103,12 +130,12 @@ class RecentKeys:
     """Keys found in the database in the last KEY_CACHE_SECONDS, by database and key hash."""
 
     def __init__(self) -> None:
-        self._keys: dict[tuple[str, str], tuple[float, ApiKey]] = {}
+        self._keys: dict[tuple[str, str], tuple[float, KnownKey]] = {}
         self._lock = threading.Lock()
         # Bumped by every revocation, so that a lookup that began before one is not kept.
         self.generation = 0
 
-    def get(self, engine: Engine, key_hash: str) -> ApiKey | None:
+    def get(self, engine: Engine, key_hash: str) -> KnownKey | None:
         """The key with key_hash if it was found recently and has not expired since."""
         found = self._keys.get((str(engine.url), key_hash))
         if found is None or time.monotonic() - found[0] > KEY_CACHE_SECONDS:
@@ -116,31 +143,41 @@ class RecentKeys:
         key = found[1]
         return key if is_active(key, clock.now()) else None
 
-    def keep(self, engine: Engine, key_hash: str, key: ApiKey, generation: int) -> None:
+    def keep(self, engine: Engine, key_hash: str, key: KnownKey, generation: int) -> None:
         """Remember key, unless a key was revoked since generation was read."""
         with self._lock:
             if generation == self.generation:
                 self._keys[(str(engine.url), key_hash)] = (time.monotonic(), key)
 
-    def forget(self, key_id: int) -> None:
-        """Forget the key with key_id (in every database: ids repeat, so some needlessly)."""
+    def forget(self, key_id: int | None = None, unit_id: int | None = None) -> None:
+        """Forget the key with key_id, or the keys of the unit with unit_id (in every
+        database: ids repeat, so some needlessly)."""
         with self._lock:
             self.generation += 1
             for entry, (_, key) in list(self._keys.items()):
-                if key.id == key_id:
+                if (key_id is not None and key.id == key_id) or (
+                    unit_id is not None and key.unit_id == unit_id
+                ):
                     del self._keys[entry]
 
 
 _recent_keys = RecentKeys()
 
 
-def recently_authenticated(engine: Engine, plaintext: str) -> ApiKey | None:
+def forget_unit_keys(session: Session, unit_id: int) -> None:
+    """Once session commits, forget the keys of a unit that was renamed, so that this
+    process's next change by one records the new name (other processes: within
+    KEY_CACHE_SECONDS)."""
+    on_commit(session, lambda: _recent_keys.forget(unit_id=unit_id))
+
+
+def recently_authenticated(engine: Engine, plaintext: str) -> KnownKey | None:
     """The active key whose plaintext this is, if authenticate found it lately; else None, and
     authenticate must look it up."""
     return _recent_keys.get(engine, hash_key(plaintext))
 
 
-def authenticate(engine: Engine, plaintext: str) -> ApiKey | None:
+def authenticate(engine: Engine, plaintext: str) -> KnownKey | None:
     """The active key whose plaintext this is, or None; refreshes last_used_at coarsely."""
     if not plaintext.startswith(KEY_PREFIX) or len(plaintext) < len(KEY_PREFIX) + PREFIX_LENGTH:
         return None
@@ -150,10 +187,19 @@ def authenticate(engine: Engine, plaintext: str) -> ApiKey | None:
     # Core, on a connection of its own: an ORM session costs more than the lookup itself.
     with engine.connect() as connection:
         row = connection.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
-    key = None if row is None else ApiKey(**row._mapping)
     key_hash = hash_key(plaintext)
-    if key is None or not hmac.compare_digest(key.key_hash, key_hash):
+    if row is None or not hmac.compare_digest(row.key_hash, key_hash):
         return None
+    key = KnownKey(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        unit_id=row.unit_id,
+        unit_name=row.unit_name,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
     if not is_active(key, now):
         return None
     if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
@@ -162,12 +208,15 @@ def authenticate(engine: Engine, plaintext: str) -> ApiKey | None:
     return key
 
 
-_KEY_BY_PREFIX = sa_select(ApiKey.__table__).where(  # type: ignore[attr-defined]
-    col(ApiKey.prefix) == bindparam("prefix")
+_API_KEYS: Table = ApiKey.__table__  # type: ignore[attr-defined]
+_KEY_BY_PREFIX = (
+    sa_select(_API_KEYS, col(Unit.name).label("unit_name"))
+    .outerjoin(Unit, col(Unit.id) == col(ApiKey.unit_id))
+    .where(col(ApiKey.prefix) == bindparam("prefix"))
 )
 
 
-def _touch(engine: Engine, key: ApiKey, now: datetime) -> None:
+def _touch(engine: Engine, key: KnownKey, now: datetime) -> None:
     # Only a hint for `keys list`: a database that takes no writes (read-only, disk full)
     # must still serve reads.
     try:

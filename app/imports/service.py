@@ -15,6 +15,7 @@ from app.actions import service as action_service
 from app.actions.models import Action
 from app.actions.schemas import Leader
 from app.actions.workflow import STATUS_LABELS, Status
+from app.auth import units
 from app.imports.reader import CellValue, Formula, SheetRow, UploadedSheet
 from app.imports.schemas import ImportResult, Outcome, RowError, RowResult
 from app.spreadsheet import CO_OWNER_SEPARATORS, ENGLISH_STATUS
@@ -69,8 +70,10 @@ def import_sheet(
     """Check every row; unless dry_run, apply the valid rows (none if all_or_nothing and any
     row is refused) in the caller's transaction, each event with the mover's name and a note
     naming the file. A status change obeys the workflow as the API does for the mover's role
-    (an editor's sheet submits for review; only a supervisor's completes). today is the
-    deployment's date (an action accepted without a start_on starts on it)."""
+    (an editor's sheet submits for review; only a supervisor's completes), and a unit key's
+    row the unit rules (app.auth.units: it changes actions its unit leads, and only progress
+    and notes on those it cooperates on). today is the deployment's date (an action accepted
+    without a start_on starts on it)."""
     plans = _plan(session, sheet, mover)
     refused = any(plan.errors for plan in plans)
     apply = not dry_run and not (all_or_nothing and refused)
@@ -298,10 +301,16 @@ def _read_leader(plan: RowPlan, sheet: UploadedSheet) -> None:
 
 
 def _check(plan: RowPlan, mover: action_service.Mover) -> None:
-    """Refuse what the API would refuse: illegal moves, moves the role may not make, missing
-    notes, progress rules."""
+    """Refuse what the API would refuse: rows a unit key may not write, illegal moves, moves
+    the role may not make, missing notes, progress rules."""
     action = plan.action
     assert action is not None
+    changed = list(plan.changes())
+    if changed and (
+        refused := units.row_refusal(mover.actor, units.ActionUnits.of(action), changed)
+    ):
+        plan.errors.append(RowError(column=refused[0], reason=refused[1]))
+        return
     status = plan.status if plan.status is not None else action.status
     if status != action.status:
         problem = action_service.transition_problem(action.status, status, plan.note, mover)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.actions import service as action_service
 from app.actions.models import Action, ActionEvent, EventKind
 from app.actions.schemas import ActionCreate
+from app.auth.schemas import Actor
 from app.db import write_session
 from app.errors import InvalidInput
 from app.seeding.schemas import (
@@ -29,7 +30,7 @@ from app.sources.models import Source, Speech
 from app.units import service as unit_service
 from app.units.models import Unit
 
-SEED_ACTOR = "seed"
+SEED_ACTOR = Actor("seed")
 # Fields the seed file owns: they follow the file unless a user changed them through the API
 # (by PATCH or a progress sheet). The cooperating units are the source's word like the rest
 # (a later file may name some for an action already seeded), but chosen beside the lead: once
@@ -235,7 +236,7 @@ def seed_database(engine: Engine, path: Path) -> SeedReport:
 
 
 def apply_plan(
-    session: Session, plan: SeedPlan, report: SeedReport, actor: str = SEED_ACTOR
+    session: Session, plan: SeedPlan, report: SeedReport, actor: Actor = SEED_ACTOR
 ) -> None:
     """Upsert the plan's rows by their natural keys; flushes, the caller commits."""
     units = _upsert_units(session, plan, report)
@@ -313,7 +314,7 @@ def _upsert_speeches(
 
 
 def fields_changed_by_others(
-    session: Session, action_ids: list[int], actor: str
+    session: Session, action_ids: list[int], actor: Actor
 ) -> dict[int, set[str]]:
     """For each action, the fields that anyone but actor changed through an update."""
     changed: dict[int, set[str]] = {}
@@ -323,7 +324,7 @@ def fields_changed_by_others(
         select(ActionEvent.action_id, ActionEvent.changes).where(
             col(ActionEvent.action_id).in_(action_ids),
             ActionEvent.kind == EventKind.updated,
-            ActionEvent.actor != actor,
+            ActionEvent.actor != actor.name,
         )
     ).all()
     for action_id, changes in rows:
@@ -353,7 +354,7 @@ def _upsert_actions(
     units: dict[str, Unit],
     speeches: dict[int, Speech],
     report: SeedReport,
-    actor: str,
+    actor: Actor,
 ) -> None:
     assert source.id is not None
     existing = {

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.auth import service as auth_service
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pagination import PageParams, order_by
 from app.units.models import Unit, UnitKind
@@ -32,6 +33,11 @@ def require_unit(session: Session, unit_id: int, loc: list[str | int]) -> Unit:
     if unit is None:
         raise InvalidInput(f"unit {unit_id} does not exist", loc)
     return unit
+
+
+def all_units(session: Session) -> Sequence[Unit]:
+    """Every unit, by id."""
+    return session.exec(select(Unit).order_by(col(Unit.id))).all()
 
 
 def find_unit_by_name(session: Session, name: str) -> Unit | None:
@@ -78,6 +84,7 @@ def update_unit(session: Session, unit_id: int, data: UnitUpdate) -> Unit:
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes:
         _ensure_name_free(session, changes["name"], unit_id)
+        auth_service.forget_unit_keys(session, unit_id)  # their changes record the new name
     unit.sqlmodel_update(changes)
     session.add(unit)
     session.flush()

@@ -16,6 +16,7 @@ from app.actions.listing import moment_for
 from app.actions.models import Action
 from app.actions.schemas import ActionCreate, ActionFilters
 from app.actions.workflow import ActionKind
+from app.auth.schemas import Actor
 from app.config import Settings
 from app.db import write_session
 from app.sources import service as source_service
@@ -26,6 +27,7 @@ from app.units.schemas import UnitCreate
 
 ALPHABET = "招商引资党建标准地环保ab1"
 SEPARATORS = "，。 %_"
+TESTER = Actor("test")
 
 
 def found(session: Session, settings: Settings, term: str) -> set[int]:
@@ -91,7 +93,7 @@ def random_actions(engine: Engine) -> random.Random:
                 quote=quote,
                 quote_start=text.find(quote, start),
             )
-            action_service.create_action(session, data, "test")
+            action_service.create_action(session, data, TESTER)
     return rng
 
 
@@ -122,7 +124,7 @@ def test_search_pages_of_the_api_hold_every_match_and_count_them(
     with write_session(engine) as writer:
         for action_id in archived:
             version = action_service.get_action(writer, action_id).version
-            action_service.archive_action(writer, action_id, version, "test")
+            action_service.archive_action(writer, action_id, version, TESTER)
     session.rollback()  # read after the archiving
     for term in ("招", "招商", "商引资", "a b", "招商引资党建"):
         matches = sorted(expected(session, term) - set(archived))
@@ -143,7 +145,7 @@ def test_search_follows_edits(
         actions = writer.exec(select(Action).order_by(col(Action.id))).all()
         for action in rng.sample(list(actions), 60):
             requested = {"title": random_text(rng, 12), "detail": random_text(rng, 40)}
-            action_service.apply_changes(writer, action, requested, "test")
+            action_service.apply_changes(writer, action, requested, TESTER)
     for term in some_terms(rng):
         assert found(session, settings, term) == expected(session, term), term
 
@@ -161,7 +163,7 @@ def test_search_does_not_join_fields_or_runs(
             detail="地块",
             quote="标准地。招商",
         )
-        action_id = action_service.create_action(writer, data, "test").id
+        action_id = action_service.create_action(writer, data, TESTER).id
     assert found(session, settings, "标准地") == {action_id}  # in the quote
     assert found(session, settings, "准地块") == set()  # title's end + detail's start
     assert found(session, settings, "地招") == set()  # across the 。

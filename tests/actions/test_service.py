@@ -7,9 +7,12 @@ from sqlmodel import Session, col, select
 
 from app.actions import service as action_service
 from app.actions.models import Action, ActionEvent, EventKind
+from app.auth.schemas import Actor
 from app.errors import InvalidInput
 from app.seeding.schemas import SeedReport
 from tests.helpers import ARTICLE, STANDARD_LAND
+
+TESTER = Actor("测试员")
 
 
 def error_locs(error: InvalidInput) -> list[list[str | int]]:
@@ -136,7 +139,7 @@ def test_apply_changes_records_one_updated_event_with_before_and_after(
         "due_on": date(2026, 6, 30),
         "themes": ["项目审批", "营商环境", "项目审批"],
     }
-    changes = action_service.apply_changes(session, action, requested, "测试员")
+    changes = action_service.apply_changes(session, action, requested, TESTER)
     session.commit()
     expected = {
         "title": [old_title, "加快“标准地”改革（修订）"],
@@ -179,7 +182,7 @@ def test_apply_changes_bumps_the_version_once(
     action = session.get(Action, 16)
     assert action is not None
     assert action.version == 1
-    changes = action_service.apply_changes(session, action, requested, "测试员")
+    changes = action_service.apply_changes(session, action, requested, TESTER)
     session.commit()
     assert set(changes) == set(requested)
     session.expire_all()
@@ -198,7 +201,7 @@ def test_apply_changes_without_differences_records_nothing(
         "priority": action.priority,
         "themes": list(reversed([t.name for t in action.themes])),
     }
-    assert action_service.apply_changes(session, action, requested, "测试员") == {}
+    assert action_service.apply_changes(session, action, requested, TESTER) == {}
     session.commit()
     events = session.exec(select(ActionEvent).where(ActionEvent.action_id == 16)).all()
     assert [e.kind for e in events] == [EventKind.created]
@@ -212,7 +215,7 @@ def test_apply_changes_rejects_a_missing_owner(session: Session, seeded: SeedRep
     action = session.get(Action, 16)
     assert action is not None
     with pytest.raises(InvalidInput) as raised:
-        action_service.apply_changes(session, action, {"owner_id": 9999}, "测试员")
+        action_service.apply_changes(session, action, {"owner_id": 9999}, TESTER)
     assert error_locs(raised.value) == [["body", "owner_id"]]
     session.rollback()
     events = session.exec(select(ActionEvent).where(ActionEvent.action_id == 16)).all()

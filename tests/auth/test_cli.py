@@ -5,11 +5,16 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Role
+from app.db import write_session
+from app.units import service as unit_service
+from app.units.models import UnitKind
+from app.units.schemas import UnitCreate
 from tests.helpers import make_key, run_tashan, serve_tashan
 
 KEY_IN_TEXT = re.compile(r"tsk_[A-Za-z0-9_-]+")
@@ -46,7 +51,13 @@ def test_first_serve_prints_one_bootstrap_key_later_starts_none(
     with serve_tashan(database_url, tmp_path / "second.log") as base_url:
         me = httpx.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {key}"})
         assert me.status_code == 200, me.text
-        assert me.json() == {"name": "bootstrap", "role": "admin", "key_id": row.id}
+        assert me.json() == {
+            "name": "bootstrap",
+            "role": "admin",
+            "key_id": row.id,
+            "unit_id": None,
+            "unit_name": None,
+        }
         made = httpx.post(
             f"{base_url}/api/v1/keys",
             json={"name": "from-bootstrap", "role": "viewer"},
@@ -165,4 +176,91 @@ def test_keys_create_invalid_name_fails_cleanly(database_url: str, engine: Engin
     assert result.returncode != 0
     assert "cannot create the key" in result.stderr and "name" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+    assert all_keys(engine) == []
+
+
+# --- keys of a unit -----------------------------------------------------------------------
+
+
+def make_units(engine: Engine, *names: str) -> list[int]:
+    """Units called names (bureaus); their ids."""
+    with write_session(engine) as db_session:
+        units = [
+            unit_service.create_unit(db_session, UnitCreate(name=name, kind=UnitKind.bureau))
+            for name in names
+        ]
+        return [unit.id for unit in units if unit.id is not None]
+
+
+def test_keys_create_with_a_unit_by_its_name_or_its_id(database_url: str, engine: Engine) -> None:
+    first, second = make_units(engine, "区经济发展局", "沙河产业园区")
+    by_name = run_tashan(
+        database_url,
+        "keys",
+        "create",
+        "--name",
+        "jingfa",
+        "--role",
+        "editor",
+        "--unit",
+        "区经济发展局",
+    )
+    assert by_name.returncode == 0, by_name.stderr
+    row = key_named(engine, "jingfa")
+    assert row.unit_id == first
+    assert (
+        f"created key {row.id} 'jingfa' (editor) for 区经济发展局 (unit {first})" in by_name.stdout
+    )
+    found = auth_service.authenticate(engine, KEY_IN_TEXT.findall(by_name.stdout)[0])
+    assert found is not None and (found.unit_id, found.unit_name) == (first, "区经济发展局")
+
+    by_id = run_tashan(
+        database_url,
+        "keys",
+        "create",
+        *("--name", "shahe", "--role", "editor", "--unit", str(second), "--quiet"),
+    )
+    assert by_id.returncode == 0, by_id.stderr
+    assert key_named(engine, "shahe").unit_id == second
+    assert KEY_IN_TEXT.fullmatch(by_id.stdout.strip())
+
+    make_key(engine, Role.editor, name="office")
+    listed = run_tashan(database_url, "keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = {line.split()[1]: line for line in listed.stdout.splitlines()[1:]}
+    assert lines["jingfa"].endswith(f" {first} 区经济发展局")
+    assert lines["shahe"].endswith(f" {second} 沙河产业园区")
+    assert lines["office"].endswith(" - (whole office)")
+    assert lines["jingfa"].split()[2:5] == ["editor", row.prefix, "active"]
+
+
+@pytest.mark.parametrize("unit", ["区经济局", "99"])
+def test_keys_create_for_an_unknown_unit_exits_2_naming_the_units(
+    database_url: str, engine: Engine, unit: str
+) -> None:
+    [known] = make_units(engine, "区经济发展局")
+    result = run_tashan(
+        database_url, "keys", "create", "--name", "x", "--role", "editor", "--unit", unit
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        f"no unit '{unit}': give a unit's id or exact name ({known} 区经济发展局)" in result.stderr
+    )
+    assert "Traceback" not in result.stderr and "tsk_" not in result.stdout + result.stderr
+    assert all_keys(engine) == []
+
+
+@pytest.mark.parametrize("role", ["viewer", "supervisor", "admin"])
+def test_keys_create_with_a_unit_and_another_role_than_editor_exits_2(
+    database_url: str, engine: Engine, role: str
+) -> None:
+    make_units(engine, "区经济发展局")
+    result = run_tashan(
+        database_url, "keys", "create", "--name", "x", "--role", role, "--unit", "区经济发展局"
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        f"--unit is for editor keys only: a {role} key acts for the whole office" in result.stderr
+    )
+    assert "tsk_" not in result.stdout + result.stderr
     assert all_keys(engine) == []

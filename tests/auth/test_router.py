@@ -232,6 +232,8 @@ def test_valid_key_works_in_either_header(
             "name": "matrix-editor",
             "role": "editor",
             "key_id": key_row(engine, "matrix-editor").id,
+            "unit_id": None,
+            "unit_name": None,
         }
 
 
@@ -381,6 +383,8 @@ KEY_READ_FIELDS = {
     "id",
     "name",
     "role",
+    "unit_id",
+    "unit_name",
     "prefix",
     "created_at",
     "last_used_at",
@@ -407,7 +411,13 @@ def test_create_key_returns_the_plaintext_once_and_it_works(
 
     me = anonymous_client.get(ME, headers={"Authorization": f"Bearer {key}"})
     assert me.status_code == 200, me.text
-    assert me.json() == {"name": "li-viewer", "role": "viewer", "key_id": body["id"]}
+    assert me.json() == {
+        "name": "li-viewer",
+        "role": "viewer",
+        "key_id": body["id"],
+        "unit_id": None,
+        "unit_name": None,
+    }
     assert_problem(
         anonymous_client.post(
             "/api/v1/units", json={"name": "乙局", "kind": "bureau"}, headers={"X-API-Key": key}
@@ -423,6 +433,8 @@ def test_me_names_the_admin_key(client: TestClient, engine: Engine) -> None:
         "name": "test-admin",
         "role": "admin",
         "key_id": key_row(engine, "test-admin").id,
+        "unit_id": None,
+        "unit_name": None,
     }
 
 
@@ -620,7 +632,13 @@ def test_anonymous_read_lets_reads_through_without_a_key(
 ) -> None:
     me = anonymous_read_client.get(ME)
     assert me.status_code == 200, me.text
-    assert me.json() == {"name": "anonymous", "role": "viewer", "key_id": None}
+    assert me.json() == {
+        "name": "anonymous",
+        "role": "viewer",
+        "key_id": None,
+        "unit_id": None,
+        "unit_name": None,
+    }
     actions = anonymous_read_client.get("/api/v1/actions")
     assert actions.status_code == 200
     assert actions.json()["total"] > 0

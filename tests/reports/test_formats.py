@@ -18,6 +18,7 @@ from app.actions import service as action_service
 from app.actions.schemas import ActionFilters, ActionUpdate, ProgressUpdateCreate, TransitionCreate
 from app.actions.workflow import Status
 from app.auth.models import Role
+from app.auth.schemas import Actor
 from app.config import Settings
 from app.reports import builder, formats
 from app.reports.builder import build_report, current_week, stream_report
@@ -115,7 +116,7 @@ EN_SHEET_HEADERS = [
 INJECTION = '=HYPERLINK("http://x","点我")'
 SCRIPT = "<script>alert(1)</script>"
 PIPE_NOTE = "第一行 | 管道\n第二行"
-ACTOR = "test-reports"
+ACTOR = Actor("test-reports")
 
 # ---------------------------------------------------------------- fixtures
 
