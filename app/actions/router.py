@@ -166,8 +166,12 @@ def update_action(
     session: WriteSessionDep,
     settings: SettingsDep,
 ) -> Response:
-    """Change any field but status, quote and offsets; needs If-Match with the current ETag."""
-    action_service.update_action(session, action_id, data, expected_version, editor.name)
+    """Change any field but status, quote and offsets; needs If-Match with the current ETag.
+    Once an action has a due date only a supervisor or admin changes it here (403 for an
+    editor, naming the way open: POST /api/v1/actions/{id}/extensions)."""
+    action_service.update_action(
+        session, action_id, data, expected_version, editor.name, role=editor.role
+    )
     return _written(session, action_id, settings)
 
 

@@ -222,9 +222,19 @@ def _read_due_date(plan: RowPlan) -> None:
 
 def _check(plan: RowPlan, mover: action_service.Mover) -> None:
     """Refuse what the API would refuse: illegal moves, moves the role may not make, missing
-    notes, progress rules."""
+    notes, progress rules, a due date already set changed by an editor."""
     action = plan.action
     assert action is not None
+    if action_service.due_date_problem(action, plan.fields, mover.role) is not None:
+        assert action.due_on is not None
+        plan.errors.append(
+            RowError(
+                column="due_on",
+                reason=f"截止日期 is {action.due_on.isoformat()}: once set, only a supervisor or "
+                "admin may change or clear it; keep the date as exported and ask for an "
+                f"extension (延期申请): POST {action_service.extensions_path(action.id)}",
+            )
+        )
     status = plan.status if plan.status is not None else action.status
     if status != action.status:
         problem = action_service.transition_problem(action.status, status, plan.note, mover)

@@ -80,6 +80,8 @@ ACTION_COLUMNS: tuple[Column[ActionLine], ...] = (
     Column("priority", lambda a, lang: label(a.priority, lang)),
     Column("progress", lambda a, _: a.progress, Kind.percent),
     Column("due_on", lambda a, _: a.due_on, Kind.date),
+    Column("original_due_on", lambda a, _: a.original_due_on, Kind.date),
+    Column("extension_count", lambda a, _: a.extension_count, Kind.number),
     Column("is_overdue", lambda a, lang: _yes_no(a.overdue, lang)),
     Column("assignee", lambda a, _: a.assignee),
     Column("leader", lambda a, _: a.leader),
