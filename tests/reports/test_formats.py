@@ -202,6 +202,8 @@ def hostile(report: StatusReport) -> StatusReport:
         priority="high",
         progress=5,
         due_on=None,
+        original_due_on=None,
+        extension_count=0,
         overdue=False,
         assignee="-张三",
         leader="+李副区长",
