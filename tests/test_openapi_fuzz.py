@@ -41,6 +41,14 @@ SEMANTIC_REFUSALS: dict[str, tuple[list[str], str]] = {
         "the quote must occur in the source's text; source, owner and speech must exist",
     ),
     "POST /api/v1/sources": (["422"], "speeches must lie within the text and not overlap"),
+    "POST /api/v1/actions/{action_id}/extensions": (
+        ["422"],
+        "the action must have a due date, and new_due_on must be after it",
+    ),
+    "POST /api/v1/actions/{action_id}/extensions/{extension_id}/decision": (
+        ["422"],
+        "rejecting needs a note (approve false without one)",
+    ),
     "POST /api/v1/reports": (["422"], "period_end must not be before period_start"),
     "GET /api/v1/reports/status": (
         ["422"],
