@@ -272,8 +272,8 @@ def apply_changes(
 
 def keep_first_due_on(action: Action) -> None:
     """Remember the action's due date as its first one (original_due_on) if it has none yet:
-    the first due date ever set is never changed afterwards. It follows from the timeline
-    (the first due_on an event sets), so no event names it."""
+    the first due date ever set is never changed afterwards. It goes with the due_on change
+    that sets it (or with the created action), so no event names it apart."""
     if action.original_due_on is None and action.due_on is not None:
         action.original_due_on = action.due_on
 
