@@ -24,6 +24,7 @@ from tests.helpers import (
     created_action,
     events_of,
     get_action,
+    listed_actions,
     make_key,
     next_link,
     set_status,
@@ -99,6 +100,10 @@ def decide(
     if note is not None:
         body["note"] = note
     return client.post(decision_url(action_id, extension_id), json=body, headers=headers)
+
+
+def dates_of(action: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return action["due_on"], action["original_due_on"], action["extension_count"]
 
 
 def test_an_editor_asks_and_gets_the_request_with_its_location(
@@ -302,6 +307,11 @@ def test_approval_moves_the_due_date_keeps_the_first_and_counts(
         "extension_count": [0, 1],
     }
     assert "同意" in event["note"]
+
+    # The list reads them too, now and as of today's end (the dates are not rebuilt: current).
+    for params in ({}, {"as_of": TODAY.isoformat()}):
+        [listed] = [a for a in listed_actions(client, **params) if a["id"] == action["id"]]
+        assert dates_of(listed) == (LATER.isoformat(), DUE.isoformat(), 1), params
 
     # 明细 shows the first due date beside the current one, and the count.
     report = client.get("/api/v1/reports/status", params={"format": "xlsx"})
