@@ -54,7 +54,8 @@ def _read(session: Session, extension: Extension) -> ExtensionRead:
     "",
     status_code=201,
     summary="Ask for a later due date",
-    responses=problem_responses(403, 404, 409, 422),
+    # 412: the action changed under the request (a concurrent write won its version).
+    responses=problem_responses(403, 404, 409, 412, 422),
 )
 def request_extension(
     editor: EditorDep,
