@@ -14,7 +14,7 @@ from app.actions.models import Action
 from app.actions.workflow import STATUS_LABELS, Status
 from app.imports.reader import CellValue, Formula, SheetRow, UploadedSheet
 from app.imports.schemas import ImportResult, Outcome, RowError, RowResult
-from app.spreadsheet import ENGLISH_STATUS
+from app.spreadsheet import ENGLISH_STATUS, Lang, label
 
 _STATUS_NAMES = {
     **{status.value: status for status in Status},
@@ -22,6 +22,7 @@ _STATUS_NAMES = {
     **{text.lower(): status for status, text in ENGLISH_STATUS.items()},
 }
 _PERCENT = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
+DUE_ON_COLUMN = f"{label('due_on', Lang.zh)}/{label('due_on', Lang.en)}"  # as the sheet heads it
 
 
 @dataclass
@@ -230,9 +231,10 @@ def _check(plan: RowPlan, mover: action_service.Mover) -> None:
         plan.errors.append(
             RowError(
                 column="due_on",
-                reason=f"截止日期 is {action.due_on.isoformat()}: once set, only a supervisor or "
-                "admin may change or clear it; keep the date as exported and ask for an "
-                f"extension (延期申请): POST {action_service.extensions_path(action.id)}",
+                reason=f"{DUE_ON_COLUMN} is {action.due_on.isoformat()}: once set, only a "
+                "supervisor's or admin's sheet may change or clear it; keep the date as exported "
+                "and ask for an extension (延期申请): "
+                f"POST {action_service.extensions_path(action.id)}",
             )
         )
     status = plan.status if plan.status is not None else action.status

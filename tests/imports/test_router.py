@@ -272,7 +272,7 @@ def test_a_due_date_already_set_moves_only_for_a_supervisors_sheet(
     assert by_action[16]["outcome"] == "error"
     [error] = by_action[16]["errors"]
     assert error["column"] == "due_on"
-    assert "截止日期" in error["reason"] and "2026-12-31" in error["reason"]
+    assert error["reason"].startswith("截止日期/Due is 2026-12-31")
     assert "POST /api/v1/actions/16/extensions" in error["reason"]
     assert by_action[17]["outcome"] == "updated"
     assert action(client, 16)["due_on"] == "2026-12-31"
