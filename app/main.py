@@ -15,6 +15,8 @@ from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
+from app.extensions.router import queue_router as extensions_queue_router
+from app.extensions.router import router as extensions_router
 from app.hardening import install_hardening
 from app.imports.router import router as imports_router
 from app.migrations import head_revision
@@ -30,11 +32,11 @@ with an owner unit, a status and the verbatim quote it came from.
 
 Every request needs an API key (**Authorize** above): `Authorization: Bearer tsk_…` or
 `X-API-Key: tsk_…`. Roles: `viewer` reads, `editor` also writes actions, sources and units
-and submits completed work for review, `supervisor` (督查) also approves or sends it back,
-`admin` also manages keys and archives. An editor key may belong to a unit (`unit_id`): it
-reads everything but writes only the actions its unit leads (creating them too) and posts
-progress updates where its unit cooperates; 403 elsewhere. `tashan serve` prints a first admin
-key; make more with `tashan keys create`.
+and submits completed work for review, `supervisor` (督查) also approves or sends it back
+and decides extension requests (延期申请), `admin` also manages keys and archives. An editor
+key may belong to a unit (`unit_id`): it reads everything but writes only the actions its unit
+leads (creating them too) and posts progress updates where its unit cooperates; 403 elsewhere.
+`tashan serve` prints a first admin key; make more with `tashan keys create`.
 
 Errors are `application/problem+json` (RFC 9457). Writes to an action need `If-Match` with the
 ETag from `GET` (428 without it, 412 when stale).
@@ -42,6 +44,10 @@ ETag from `GET` (428 without it, 412 when stale).
 
 TAGS = [
     {"name": "actions", "description": "Trackable proposals (事项), each anchored to a quote"},
+    {
+        "name": "extensions",
+        "description": "Extension requests (延期申请): editors ask, supervisors decide",
+    },
     {"name": "sources", "description": "Documents kept verbatim (来源) and their speeches"},
     {"name": "units", "description": "Organisation units (单位) that own actions"},
     {"name": "stats", "description": "Counts and the unit ranking (一季一排名)"},
@@ -61,6 +67,8 @@ def api_router() -> APIRouter:
     for router in (
         actions_router,
         stats_router,
+        extensions_router,
+        extensions_queue_router,
         sources_router,
         units_router,
         reports_router,

@@ -71,6 +71,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "low": ("低", "low"),
     "progress": ("进度", "Progress"),
     "due_on": ("截止日期", "Due"),
+    "original_due_on": ("原定完成时限", "Original due"),
+    "extension_count": ("延期次数", "Extensions"),
     "is_overdue": ("是否逾期", "Overdue"),
     "assignee": ("责任人", "Assignee"),
     "themes": ("主题", "Themes"),
@@ -117,6 +119,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "updated": ("修改", "updated"),
     "transition": ("状态变更", "status change"),
     "archived": ("归档", "archived"),
+    "extension_requested": ("申请延期", "extension requested"),
+    "extension_decided": ("延期审批", "extension decided"),
 }
 
 ENGLISH_STATUS = {

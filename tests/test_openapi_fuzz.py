@@ -7,10 +7,12 @@ Bounded and reproducible: TASHAN_FUZZ_EXAMPLES examples per operation (default 5
 fixed seed (TASHAN_FUZZ_SEED). Before a release, run it longer (README, Testing)."""
 
 import os
+from datetime import timedelta
 from typing import Any
 
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 from sqlalchemy import Engine
@@ -18,7 +20,7 @@ from sqlalchemy import Engine
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.seeding.schemas import SeedReport
-from tests.helpers import make_key
+from tests.helpers import TODAY, make_key, write_action
 
 MAX_EXAMPLES = int(os.environ.get("TASHAN_FUZZ_EXAMPLES", "5"))
 SEED = int(os.environ.get("TASHAN_FUZZ_SEED", "20220128"))
@@ -41,6 +43,14 @@ SEMANTIC_REFUSALS: dict[str, tuple[list[str], str]] = {
         "the quote must occur in the source's text; source, owner and speech must exist",
     ),
     "POST /api/v1/sources": (["422"], "speeches must lie within the text and not overlap"),
+    "POST /api/v1/actions/{action_id}/extensions": (
+        ["422"],
+        "the action must have a due date, and new_due_on must be after it",
+    ),
+    "POST /api/v1/actions/{action_id}/extensions/{extension_id}/decision": (
+        ["422"],
+        "rejecting needs a note (approve false without one)",
+    ),
     "POST /api/v1/reports": (["422"], "period_end must not be before period_start"),
     "GET /api/v1/reports/status": (
         ["422"],
@@ -111,8 +121,12 @@ def describe(event: events.ScenarioFinished) -> list[str]:
 
 
 def test_every_operation_keeps_to_its_schema(
-    app: FastAPI, engine: Engine, admin_key: str, seeded: SeedReport
+    app: FastAPI, engine: Engine, admin_key: str, seeded: SeedReport, client: TestClient
 ) -> None:
+    # Action 1 (every example's action_id) accepted with a due date, so that the extension
+    # routes' examples are taken and decided rather than all refused.
+    write_action(client, 1, "patch", {"due_on": (TODAY + timedelta(days=30)).isoformat()})
+    write_action(client, 1, "transitions", {"to": "accepted"})
     decoy = auth_service.authenticate(engine, make_key(engine, Role.viewer, name="decoy"))
     assert decoy is not None and decoy.id is not None
     config = fuzz_config(admin_key, decoy.id)

@@ -90,6 +90,8 @@ def action_read(row: Row, themes: list[str], co_owners: list[Row], today: date) 
         "progress": row["progress"],
         "due_on": row["due_on"],
         "overdue": is_overdue(row["due_on"], status, today),
+        "original_due_on": row["original_due_on"],
+        "extension_count": row["extension_count"],
         "start_on": row["start_on"],
         "completed_at": row["completed_at"],
         "created_at": row["created_at"],

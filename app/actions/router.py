@@ -175,10 +175,14 @@ def update_action(
     settings: SettingsDep,
 ) -> Response:
     """Change any field but status, quote and offsets; needs If-Match with the current ETag.
-    A unit key changes only actions its unit leads, and cannot move the lead (owner_id) away."""
+    A unit key changes only actions its unit leads, and cannot move the lead (owner_id) away.
+    Once an action has a due date only a supervisor or admin changes it here (403 for an
+    editor, naming the way open: POST /api/v1/actions/{id}/extensions)."""
     if data.owner_id is not None:
         units.ensure_allowed(units.lead_refusal(editor.actor, data.owner_id, action_id), action_id)
-    action_service.update_action(session, action_id, data, expected_version, editor.actor)
+    action_service.update_action(
+        session, action_id, data, expected_version, editor.actor, role=editor.role
+    )
     return _written(session, action_id, settings)
 
 

@@ -143,7 +143,13 @@ class ActionUpdate(BaseModel):
     leader: Leader | None = None
     priority: Omittable[Priority] = None
     progress: Omittable[Progress] = None
-    due_on: Date | None = None
+    due_on: Annotated[
+        Date | None,
+        Field(
+            description="once an action has a due date, only a supervisor or admin changes it "
+            "here; an editor asks for an extension (POST /api/v1/actions/{id}/extensions)"
+        ),
+    ] = None
     start_on: StartOn | None = None
 
     _not_null = field_validator(
@@ -194,6 +200,10 @@ class ActionRead(BaseModel):
     progress: int
     due_on: date | None
     overdue: bool
+    original_due_on: date | None = Field(
+        description="the first due date ever set; due_on moves on through approved extensions"
+    )
+    extension_count: int = Field(description="how many extensions were approved (延期次数)")
     start_on: date | None
     completed_at: datetime | None
     created_at: datetime

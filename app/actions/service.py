@@ -164,6 +164,7 @@ def create_action(session: Session, data: ActionCreate, actor: Actor) -> Action:
     now = clock.now()
     action = Action(
         **data.model_dump(exclude={"themes", "co_owner_ids", "quote_start", "speech_id"}),
+        original_due_on=data.due_on,
         quote_start=span[0],
         quote_end=span[1],
         speech_id=speech.id if speech else None,
@@ -262,6 +263,8 @@ def apply_changes(
             action.co_owners = co_owners
         else:
             setattr(action, field, themes if field == "themes" else requested[field])
+    if "due_on" in changes:
+        keep_first_due_on(action)
     # An event carries the progress it leaves behind, so the timeline alone can rebuild it.
     progress = action.progress if "progress" in changes else None
     record(
@@ -278,6 +281,36 @@ def apply_changes(
         assert action.id is not None
         search.index(session.connection(), action.id, search_grams(action), indexed_before)
     return changes
+
+
+def keep_first_due_on(action: Action) -> None:
+    """Remember the action's due date as its first one (original_due_on) if it has none yet:
+    the first due date ever set is never changed afterwards. It goes with the due_on change
+    that sets it (or with the created action), so no event names it apart."""
+    if action.original_due_on is None and action.due_on is not None:
+        action.original_due_on = action.due_on
+
+
+def extensions_path(action_id: int | None) -> str:
+    """Where an action's extension requests are made."""
+    return f"/api/v1/actions/{action_id}/extensions"
+
+
+def due_date_problem(action: Action, requested: dict[str, Any], role: Role) -> AppError | None:
+    """Why role may not set due_on as requested (403 naming the extension route), or None.
+    Once an action has a due date only a supervisor or admin moves or clears it; everyone
+    else asks for an extension. Setting a first due date is open to every editor."""
+    if "due_on" not in requested or action.due_on is None:
+        return None
+    if requested["due_on"] == action.due_on or role.includes(Role.supervisor):
+        return None
+    return Forbidden(
+        f"action {action.id} is due on {action.due_on.isoformat()}; once an action has a due "
+        f"date only a supervisor or admin may change or clear it, and you have the {role} "
+        f"role: ask for an extension instead with POST {extensions_path(action.id)} "
+        '{"new_due_on", "reason"}, which a supervisor decides',
+        extension_route=extensions_path(action.id),
+    )
 
 
 def _co_owners_after(
@@ -316,12 +349,18 @@ def update_action(
     data: ActionUpdate,
     expected_version: ExpectedVersion,
     actor: Actor,
+    *,
+    role: Role,
 ) -> Action:
-    """Edit an action's fields (not status, quote or offsets) if expected_version is current."""
+    """Edit an action's fields (not status, quote or offsets) if expected_version is current;
+    role decides whether a due date already set may change (due_date_problem)."""
     action = get_action(session, action_id)
     check_version(action.version, expected_version)
     _ensure_progress_allowed(action, data.progress)
-    if apply_changes(session, action, data.model_dump(exclude_unset=True), actor):
+    requested = data.model_dump(exclude_unset=True)
+    if (problem := due_date_problem(action, requested, role)) is not None:
+        raise problem
+    if apply_changes(session, action, requested, actor):
         return _stored(session, action)
     return action
 

@@ -18,7 +18,7 @@ from app.actions.workflow import STATUS_LABELS, Status
 from app.auth import units
 from app.imports.reader import CellValue, Formula, SheetRow, UploadedSheet
 from app.imports.schemas import ImportResult, Outcome, RowError, RowResult
-from app.spreadsheet import CO_OWNER_SEPARATORS, ENGLISH_STATUS
+from app.spreadsheet import CO_OWNER_SEPARATORS, ENGLISH_STATUS, Lang, label
 from app.units.models import Unit
 
 _STATUS_NAMES = {
@@ -30,6 +30,7 @@ _PERCENT = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
 _CO_OWNER_SPLIT = re.compile(f"[{re.escape(CO_OWNER_SEPARATORS)}]")
 _LEADER: TypeAdapter[str] = TypeAdapter(Leader)
 UnitIds = dict[str, int]  # a unit's id by its name as a cell is matched against it
+DUE_ON_COLUMN = f"{label('due_on', Lang.zh)}/{label('due_on', Lang.en)}"  # as the sheet heads it
 
 
 @dataclass
@@ -302,7 +303,8 @@ def _read_leader(plan: RowPlan, sheet: UploadedSheet) -> None:
 
 def _check(plan: RowPlan, mover: action_service.Mover) -> None:
     """Refuse what the API would refuse: rows a unit key may not write, illegal moves, moves
-    the role may not make, missing notes, progress rules."""
+    the role may not make, missing notes, progress rules, a due date already set changed by
+    an editor."""
     action = plan.action
     assert action is not None
     changed = list(plan.changes())
@@ -311,6 +313,17 @@ def _check(plan: RowPlan, mover: action_service.Mover) -> None:
     ):
         plan.errors.append(RowError(column=refused[0], reason=refused[1]))
         return
+    if action_service.due_date_problem(action, plan.fields, mover.role) is not None:
+        assert action.due_on is not None
+        plan.errors.append(
+            RowError(
+                column="due_on",
+                reason=f"{DUE_ON_COLUMN} is {action.due_on.isoformat()}: once set, only a "
+                "supervisor's or admin's sheet may change or clear it; keep the date as exported "
+                "and ask for an extension (延期申请): "
+                f"POST {action_service.extensions_path(action.id)}",
+            )
+        )
     status = plan.status if plan.status is not None else action.status
     if status != action.status:
         problem = action_service.transition_problem(action.status, status, plan.note, mover)

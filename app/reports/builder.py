@@ -190,6 +190,8 @@ def _line_columns(moment: Moment) -> Select[Any]:
         col(Action.priority),
         moment.progress().label("progress"),
         col(Action.due_on),
+        col(Action.original_due_on),
+        col(Action.extension_count),
         col(Action.assignee),
         col(Action.leader),
         col(Action.quote),

@@ -59,6 +59,8 @@ class ActionLine(BaseModel):
     priority: str
     progress: int
     due_on: date | None
+    original_due_on: date | None = Field(description="原定完成时限: the first due date set")
+    extension_count: int = Field(description="延期次数: extensions approved")
     overdue: bool
     assignee: str | None
     leader: str | None = Field(description="责任领导")

@@ -57,7 +57,8 @@ SPEECH_COLUMNS = ("id", "source_id", "heading", "speaker", "unit_id", "start", "
 ACTION_COLUMNS = (
     *("id", "source_id", "speech_id", "seed_key", "title", "detail", "kind", "quote"),
     *("quote_start", "quote_end", "owner_id", "assignee", "status", "priority", "progress"),
-    *("due_on", "completed_at", "created_at", "updated_at", "version", "archived"),
+    *("due_on", "original_due_on", "completed_at", "created_at", "updated_at", "version"),
+    "archived",
 )
 ACTION_THEME_COLUMNS = ("action_id", "theme_id")
 EVENT_COLUMNS = (
@@ -207,6 +208,7 @@ class _Draft:
     assignee: str | None
     priority: str
     due_on: str | None
+    original_due_on: str | None = None  # the first due date set, as the API keeps it
     status: str = "proposed"
     progress: int = 0
     progress_before_completion: int = 0
@@ -344,13 +346,15 @@ class Generator:
             priority=pick(PRIORITIES),
             due_on=_day(created + rng.uniform(60, 540) * DAY) if rng.random() < 0.85 else None,
         )
+        draft.original_due_on = draft.due_on
         title = self.words.title(rng)
         detail = self.words.detail(rng, title, ref.units[draft.owner_id - 1][1])
         self._timeline(draft, created, fresh)
         row = (
             *(action_id, source_id, quote.speech_id, None, title, detail, pick(KINDS)),
             *(quote.text, quote.start, quote.end, draft.owner_id, draft.assignee, draft.status),
-            *(draft.priority, draft.progress, draft.due_on, draft.completed_at),
+            *(draft.priority, draft.progress, draft.due_on, draft.original_due_on),
+            draft.completed_at,
             *(draft.events[0][2], draft.events[-1][2], len(draft.events), int(draft.archived)),
         )
         theme_ids = {self.between(1, len(ref.themes)) for _ in range(self.between(1, 3))}
@@ -442,6 +446,8 @@ class Generator:
         while after == before:
             after = self._new_value(name, at)
         setattr(draft, name, after)
+        if name == "due_on" and draft.original_due_on is None:
+            draft.original_due_on = after
         changes = "{" + _pair(name, before, after) + "}"
         note = self.pick(words.UPDATE_NOTES)
         self._event(draft, at, "updated", None, None, changes, note, None)

@@ -58,6 +58,7 @@ def test_create_action_returns_it_anchored_in_the_source(
     assert body["priority"] == "high"
     assert body["progress"] == 0
     assert body["due_on"] == "2026-12-31"
+    assert (body["original_due_on"], body["extension_count"]) == ("2026-12-31", 0)
     assert body["themes"] == sorted(["项目审批", "土地要素"])
     assert body["owner"] == {"id": owner, "name": "区经济发展局"}
     assert body["version"] == 1

@@ -41,6 +41,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/actions/{action_id}/transitions"): Role.editor,
     ("POST", "/api/v1/actions/{action_id}/updates"): Role.editor,
     ("GET", "/api/v1/actions/{action_id}/events"): Role.viewer,
+    ("POST", "/api/v1/actions/{action_id}/extensions"): Role.editor,
+    ("GET", "/api/v1/actions/{action_id}/extensions"): Role.viewer,
+    ("GET", "/api/v1/actions/{action_id}/extensions/{extension_id}"): Role.viewer,
+    ("POST", "/api/v1/actions/{action_id}/extensions/{extension_id}/decision"): Role.supervisor,
+    ("GET", "/api/v1/extensions"): Role.viewer,
     ("GET", "/api/v1/stats"): Role.viewer,
     ("GET", "/api/v1/sources"): Role.viewer,
     ("POST", "/api/v1/sources"): Role.editor,
@@ -145,6 +150,7 @@ def test_role_matrix_covers_every_operation(
         "unit_id": str(first_id(engine, Unit)),
         "key_id": str(key_row(engine, "matrix-target").id),
         "report_id": "1",  # none kept yet: a 404 for those let through
+        "extension_id": "1",  # none asked for yet: a 404 for those let through
         "name": "weekly",
     }
     tally = {"401": 0, "403": 0, "allowed": 0}
@@ -673,6 +679,7 @@ def test_anonymous_read_matrix(
         "unit_id": str(first_id(engine, Unit)),
         "key_id": str(key_row(engine, "anon-target").id),
         "report_id": "1",
+        "extension_id": "1",
         "name": "weekly",
     }
     for (method, template), required in EXPECTED.items():

@@ -104,6 +104,32 @@ def report_progress(admin: TestClient, w: World) -> Call:
     return "POST", f"{ACTIONS}/{w.action_id}/updates", {"json": body, "headers": headers}
 
 
+def _extendable(admin: TestClient, w: World) -> str:
+    """The world's action accepted, with a due date; its extension requests' URL."""
+    action = get_action(admin, w.action_id)
+    if action["status"] == "proposed":
+        body = {"to": "accepted", "note": "研究同意"}
+        url = f"{ACTIONS}/{w.action_id}/transitions"
+        assert admin.post(url, json=body, headers=if_match(admin, w.action_id)).is_success
+    if action["due_on"] is None:
+        due = {"due_on": (TODAY + timedelta(days=30)).isoformat()}
+        url = f"{ACTIONS}/{w.action_id}"
+        assert admin.patch(url, json=due, headers=if_match(admin, w.action_id)).is_success
+    return f"{ACTIONS}/{w.action_id}/extensions"
+
+
+def ask_extension(admin: TestClient, w: World) -> Call:
+    body = {"new_due_on": (TODAY + timedelta(days=60)).isoformat(), "reason": "企业签约推迟"}
+    return "POST", _extendable(admin, w), {"json": body}
+
+
+def decide_extension(admin: TestClient, w: World) -> Call:
+    _, url, request = ask_extension(admin, w)
+    asked = admin.post(url, **request)
+    assert asked.status_code == 201, asked.text
+    return "POST", f"{url}/{asked.json()['id']}/decision", {"json": {"approve": True}}
+
+
 def new_source(admin: TestClient, w: World) -> Call:
     return (
         "POST",
@@ -170,6 +196,11 @@ UNIT_MATRIX: dict[tuple[str, str], tuple[Callable[[TestClient, World], Call], di
     ("POST", "/api/v1/actions/{action_id}/updates"): (
         report_progress,
         {LEAD: 200, COOPERATING: 200, UNRELATED: UNIT, OFFICE: 200},
+    ),
+    ("POST", "/api/v1/actions/{action_id}/extensions"): (ask_extension, lead_only(201)),
+    ("POST", "/api/v1/actions/{action_id}/extensions/{extension_id}/decision"): (
+        decide_extension,
+        everyone(ROLE),
     ),
     ("POST", "/api/v1/sources"): (new_source, office_only(201)),
     ("POST", "/api/v1/units"): (new_unit, office_only(201)),
@@ -426,6 +457,27 @@ def test_events_name_the_unit_a_key_acts_for_by_its_current_name(
     ]
     me = lead.get("/api/v1/me").json()
     assert (me["unit_id"], me["unit_name"]) == (world.unit_ids[LEAD], "甲牵头局（新）")
+
+
+def test_a_lead_unit_asks_for_an_extension_in_its_name_and_a_supervisor_decides(
+    client: TestClient, engine: Engine, world: World, as_key: Callable[[str], TestClient]
+) -> None:
+    _, url, request = ask_extension(client, world)
+    asked = as_key(world.keys[LEAD]).post(url, **request)
+    assert asked.status_code == 201, asked.text
+    assert (asked.json()["requested_by"], asked.json()["requested_unit"]) == (
+        "lead-key",
+        "甲牵头局",
+    )
+    supervisor = as_key(make_key(engine, Role.supervisor, name="督查-key"))
+    decided = supervisor.post(f"{url}/{asked.json()['id']}/decision", json={"approve": True})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["decided_by"] == "督查-key"
+    events = events_of(client, world.action_id)[-2:]
+    assert [(e["kind"], e["actor"], e["actor_unit"]) for e in events] == [
+        ("extension_requested", "lead-key", "甲牵头局"),
+        ("extension_decided", "督查-key", None),
+    ]
 
 
 def test_the_order_of_refusals_for_a_unit_key(

@@ -249,3 +249,47 @@ def test_other_requests_are_answered_while_an_upload_is_parsed(
     assert held == [True]
     assert imported.status_code == 200, imported.text
     assert imported.json()["counts"] == {"unchanged": 1}
+
+
+def test_a_due_date_already_set_moves_only_for_a_supervisors_sheet(
+    client: TestClient, engine: Engine, seeded: SeedReport
+) -> None:
+    client.patch("/api/v1/actions/16", json={"due_on": "2026-12-31"}, headers={"If-Match": 'W/"1"'})
+    workbook = export_sheet(client)
+    sheet = workbook.active
+    col = columns(sheet)
+    sheet.cell(row_of(sheet, 16), col["截止日期"]).value = "2027-03-31"  # moves a due date
+    sheet.cell(row_of(sheet, 17), col["截止日期"]).value = "2027-06-30"  # a first due date
+    editor = {"X-API-Key": make_key(engine, Role.editor, name="sheet-editor")}
+    supervisor = {"X-API-Key": make_key(engine, Role.supervisor, name="sheet-supervisor")}
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    files = {"file": ("经发局进展.xlsx", buffer.getvalue())}
+    refused = client.post(IMPORTS, params={"dry_run": "false"}, files=files, headers=editor)
+    assert refused.status_code == 200, refused.text
+    by_action = {r["action_id"]: r for r in refused.json()["results"]}
+    assert by_action[16]["outcome"] == "error"
+    [error] = by_action[16]["errors"]
+    assert error["column"] == "due_on"
+    assert error["reason"].startswith("截止日期/Due is 2026-12-31")
+    assert "POST /api/v1/actions/16/extensions" in error["reason"]
+    assert by_action[17]["outcome"] == "updated"
+    assert action(client, 16)["due_on"] == "2026-12-31"
+    first = action(client, 17)
+    assert (first["due_on"], first["original_due_on"]) == ("2027-06-30", "2027-06-30")
+
+    sheet.cell(row_of(sheet, 17), col["版本"]).value = first["version"]  # as applied
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    files = {"file": ("经发局进展.xlsx", buffer.getvalue())}
+    moved = client.post(IMPORTS, params={"dry_run": "false"}, files=files, headers=supervisor)
+    by_action = {r["action_id"]: r for r in moved.json()["results"]}
+    assert by_action[16]["outcome"] == "updated", by_action[16]
+    assert by_action[17]["outcome"] == "unchanged", by_action[17]
+    after = action(client, 16)
+    assert (after["due_on"], after["original_due_on"], after["extension_count"]) == (
+        "2027-03-31",
+        "2026-12-31",
+        0,
+    )

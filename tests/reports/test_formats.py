@@ -45,6 +45,8 @@ ZH_HEADERS = [
     "优先级",
     "进度",
     "截止日期",
+    "原定完成时限",
+    "延期次数",
     "是否逾期",
     "责任人",
     "责任领导",
@@ -63,6 +65,8 @@ EN_HEADERS = [
     "Priority",
     "Progress",
     "Due",
+    "Original due",
+    "Extensions",
     "Overdue",
     "Assignee",
     "Leader",
@@ -85,6 +89,8 @@ ZH_SHEET_HEADERS = [
     "优先级",
     "进度 ✎",
     "截止日期 ✎",
+    "原定完成时限",
+    "延期次数",
     "是否逾期",
     "责任人 ✎",
     "责任领导 ✎",
@@ -104,6 +110,8 @@ EN_SHEET_HEADERS = [
     "Priority",
     "Progress ✎",
     "Due ✎",
+    "Original due",
+    "Extensions",
     "Overdue",
     "Assignee ✎",
     "Leader ✎",
@@ -142,7 +150,7 @@ def _note(session: Session, action_id: int, note: str, progress: int | None = No
 
 def _due(session: Session, action_id: int, due_on: date) -> None:
     data, version = ActionUpdate(due_on=due_on), _version(session, action_id)
-    action_service.update_action(session, action_id, data, version, ACTOR)
+    action_service.update_action(session, action_id, data, version, ACTOR, role=Role.admin)
 
 
 @pytest.fixture
@@ -195,6 +203,8 @@ def hostile(report: StatusReport) -> StatusReport:
         priority="high",
         progress=5,
         due_on=None,
+        original_due_on=None,
+        extension_count=0,
         overdue=False,
         assignee="-张三",
         leader="+李副区长",
@@ -360,13 +370,13 @@ def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
 def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: StatusReport) -> None:
     sheet = open_xlsx(hostile)["明细"]
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
-    assert set(widths) == set("ABCDEFGHIJKLMNOPQ")
+    assert set(widths) == set("ABCDEFGHIJKLMNOPQRS")
     assert all(6 <= width <= 60 for width in widths.values())
     wide_title = line_of(hostile, 1).title  # every character East Asian wide
     assert widths["C"] >= 2 * len(wide_title) + 2 > len(wide_title) + 2
-    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=16, max_col=16)]
+    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=18, max_col=18)]
     assert all(cell.alignment.wrap_text for cell in quotes)
-    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["P"] == 60
+    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["R"] == 60
 
 
 def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) -> None:

@@ -56,6 +56,15 @@ def _check_timeline(action: dict[str, Any], events: list[dict[str, Any]]) -> Non
     for name, value in fields.items():
         shown = action["owner"]["id"] if name == "owner_id" else action[name]
         assert shown == value, (action["id"], name)
+    # The first due date is kept: the one the action was created with, or else the first an
+    # edit set. No extension was approved (the generator asks for none).
+    assert action["extension_count"] == 0
+    moves = [e["changes"]["due_on"] for e in events if "due_on" in (e["changes"] or {})]
+    if not moves:
+        assert action["original_due_on"] == action["due_on"], action["id"]
+    else:
+        first = moves[0][0] if moves[0][0] is not None else moves[0][1]
+        assert action["original_due_on"] == first, action["id"]
 
 
 def test_generated_actions_read_back_consistent(

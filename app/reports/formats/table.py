@@ -22,6 +22,7 @@ class Kind(StrEnum):
 
     text = "text"
     number = "number"
+    tally = "tally"  # a small whole number under a wider heading (延期次数), shown centred
     percent = "percent"  # progress 0..100, whole
     average = "average"  # mean progress 0..100, one decimal
     rate = "rate"  # 0..1
@@ -29,7 +30,7 @@ class Kind(StrEnum):
     datetime = "datetime"
 
 
-NUMERIC = {Kind.number, Kind.percent, Kind.average, Kind.rate}
+NUMERIC = {Kind.number, Kind.tally, Kind.percent, Kind.average, Kind.rate}
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ ACTION_COLUMNS: tuple[Column[ActionLine], ...] = (
     Column("priority", lambda a, lang: label(a.priority, lang)),
     Column("progress", lambda a, _: a.progress, Kind.percent),
     Column("due_on", lambda a, _: a.due_on, Kind.date),
+    Column("original_due_on", lambda a, _: a.original_due_on, Kind.date),
+    Column("extension_count", lambda a, _: a.extension_count, Kind.tally),
     Column("is_overdue", lambda a, lang: _yes_no(a.overdue, lang)),
     Column("assignee", lambda a, _: a.assignee),
     Column("leader", lambda a, _: a.leader),

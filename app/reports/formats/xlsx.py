@@ -51,6 +51,7 @@ Sheet = Any  # openpyxl's WriteOnlyWorksheet, which has no type hints
 # Progress is stored as the whole number people type (40) and shown as 40%, so a filled-in
 # sheet reads back the same whichever way it was made; rates are fractions (0.25 → 25.0%).
 NUMBER_FORMATS = {
+    Kind.tally: "0",
     Kind.percent: '0"%"',
     Kind.average: '0.0"%"',
     Kind.rate: "0.0%",
@@ -67,6 +68,7 @@ HINT = Font(italic=True, color="7F6000")
 EDITABLE = PatternFill("solid", fgColor="FFF2CC")  # the heading of a column to fill in
 TITLE = Font(bold=True, size=14)
 WRAP = Alignment(wrap_text=True, vertical="top")
+CENTRED = Alignment(horizontal="center")
 A4 = 9  # paper size code
 
 
@@ -206,6 +208,8 @@ def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False
             cell.number_format = NUMBER_FORMATS[kind]
     if wrap:
         cell.alignment = WRAP
+    elif kind == Kind.tally:
+        cell.alignment = CENTRED
     return cell
 
 
