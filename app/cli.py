@@ -1,6 +1,7 @@
 """The `tashan` command: db upgrade and backup, seed, serve, keys, report."""
 
 import copy
+import sys
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -434,6 +435,15 @@ def _reason(exc: Exception) -> str:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    get_settings().start_clock()
+    """Console-script entry point; a setting that cannot be read stops it in one line saying
+    which, as an unreachable database does, rather than a traceback."""
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"TASHAN_{str(e['loc'][0]).upper()}: {e['msg']}" for e in error.errors()
+        )
+        print(f"error: a setting is not valid: {problems}", file=sys.stderr)
+        raise SystemExit(1) from None
+    settings.start_clock()
     cli()

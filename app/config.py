@@ -20,7 +20,10 @@ MIGRATIONS_DIR = PROJECT_DIR / "migrations"
 class Settings(BaseSettings):
     """Deployment settings; every command and the server read the same ones."""
 
-    model_config = SettingsConfigDict(env_prefix="TASHAN_", env_file=".env", extra="ignore")
+    # An empty variable (TASHAN_CLOCK_START=) means unset, as in a shell, not an invalid value.
+    model_config = SettingsConfigDict(
+        env_prefix="TASHAN_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     # The project's own var/ folder, so every command finds the same database wherever it runs.
     database_url: str = f"sqlite:///{PROJECT_DIR / 'var' / 'tashan.db'}"

@@ -72,6 +72,17 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(command: list[str])
     assert len(result.stderr.strip().splitlines()) <= 2, result.stderr  # libpq's own line
 
 
+def test_an_invalid_setting_is_one_line_naming_it_and_an_empty_one_is_unset(
+    database_url: str,
+) -> None:
+    result = run_tashan(database_url, "keys", "list", env={"TASHAN_CLOCK_START": "yesterday"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: a setting is not valid: TASHAN_CLOCK_START: ")
+    assert "Traceback" not in result.stderr + result.stdout
+    unset = run_tashan(database_url, "db", "upgrade", env={"TASHAN_CLOCK_START": ""})
+    assert unset.returncode == 0, unset.stderr
+
+
 if POSTGRES_URL:  # a database with another locale needs a PostgreSQL server
 
     def test_db_upgrade_refuses_a_c_locale_database_in_one_line() -> None:
