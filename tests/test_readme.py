@@ -1,0 +1,61 @@
+"""The README's walk-through "How a task is supervised" runs as written: its shell block,
+against a live server on the seeded data, with curl and the tashan command a reader uses."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from app.config import PROJECT_DIR
+from app.seeding.service import SeedReport
+from tests.helpers import cli_env
+
+README = PROJECT_DIR / "README.md"
+
+
+def walkthrough_block() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## How a task is supervised") :]
+    match = re.search(r"```sh\n(.*?)\n```\n", section, re.DOTALL)
+    assert match is not None, "the walk-through has no ```sh block"
+    return match.group(1)
+
+
+def test_the_supervision_walkthrough_runs_as_written(
+    seeded: SeedReport, database_url: str, admin_key: str, live_server: str, tmp_path: Path
+) -> None:
+    host = live_server.removeprefix("http://")
+    script = walkthrough_block().replace("127.0.0.1:8000", host)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=PROJECT_DIR,
+        env=cli_env(database_url, KEY=admin_key),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    # The cooperating unit's PATCH is refused, saying why; nothing else is.
+    assert result.stdout.count('"type":"urn:tashan:problem:') == 1, result.stdout
+    assert "HTTP/1.1 403" in result.stdout and "which cooperates on action 16" in result.stdout
+
+    admin = httpx.Client(base_url=live_server, headers={"X-API-Key": admin_key})
+    handed_over = admin.get("/api/v1/actions/16").json()
+    assert (handed_over["status"], handed_over["progress"]) == ("completed", 100)
+    assert sorted(unit["id"] for unit in handed_over["co_owners"]) == [3, 6]
+    events = admin.get("/api/v1/actions/16/events").json()["items"]
+    moves = [(e["to_status"], e["actor"], e["actor_unit"]) for e in events if e["to_status"]]
+    assert moves[-4:] == [
+        ("submitted", "jingfa-liaison", "区经济发展局"),
+        ("in_progress", "ducha-li", None),
+        ("submitted", "jingfa-liaison", "区经济发展局"),
+        ("completed", "ducha-li", None),
+    ]
+    assert any(e["actor_unit"] == "区行政服务中心" and e["kind"] == "progress" for e in events)
+    extended = admin.get("/api/v1/actions/19").json()
+    assert (extended["due_on"], extended["original_due_on"], extended["extension_count"]) == (
+        "2027-06-30",
+        "2027-03-31",
+        1,
+    )
