@@ -22,7 +22,7 @@ from app.units.models import Unit
 RANK_RULE = (
     "units are ranked by completion_rate (completed ÷ actions not declined), then "
     "average_progress, then fewer overdue, then more actions, then unit id; ranks are 1..n "
-    "with no ties"
+    "with no ties; a unit that leads none of the actions (only cooperates) has no rank (null)"
 )
 
 
@@ -57,7 +57,7 @@ class UnitStats(BaseModel):
     overdue: int
     completion_rate: float = Field(description="completed ÷ actions not declined, 0..1")
     average_progress: float = Field(description="mean progress of actions not declined, 0..100")
-    rank: int = Field(description=RANK_RULE)
+    rank: int | None = Field(description=RANK_RULE)
 
 
 class Stats(BaseModel):
@@ -102,17 +102,20 @@ def _unit_stats(unit: Unit, tally: _UnitCounts) -> UnitStats:
         overdue=tally.overdue,
         completion_rate=round(statuses[Status.completed] / counted, 4) if counted else 0.0,
         average_progress=round(progress / counted, 2) if counted else 0.0,
-        rank=0,
+        rank=None,
     )
 
 
 def rank_units(units: list[UnitStats]) -> list[UnitStats]:
-    """Order units by RANK_RULE and number them from 1."""
-    ordered = sorted(
-        units,
+    """Order the units that lead actions by RANK_RULE and number them from 1; after them the
+    units that only cooperate, unranked (a unit leading nothing has no record to rank)."""
+    leading = sorted(
+        (u for u in units if u.lead_total),
         key=lambda u: (-u.completion_rate, -u.average_progress, u.overdue, -u.total, u.unit_id),
     )
-    return [u.model_copy(update={"rank": rank}) for rank, u in enumerate(ordered, start=1)]
+    ranked = [u.model_copy(update={"rank": rank}) for rank, u in enumerate(leading, start=1)]
+    cooperating = sorted((u for u in units if not u.lead_total), key=lambda u: u.unit_id)
+    return ranked + cooperating
 
 
 def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> Stats:

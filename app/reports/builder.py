@@ -122,7 +122,8 @@ def stream_report(
         "as_of": moment.as_of,
         "generated_at": settings.now(),
         "filters": filters.model_dump(mode="json", exclude_defaults=True),
-        "ranking": stats.units,
+        # 一季一排名 ranks the units that lead actions; one that only cooperates has no rank.
+        "ranking": [unit for unit in stats.units if unit.rank is not None],
     }
 
     def head() -> ReportHead:

@@ -182,8 +182,26 @@ def test_stats_count_lead_and_cooperating_actions_per_unit(
     assert units[park]["co_total"] == 1
     assert units[park]["lead_total"] == before.get(park, {"total": 0})["total"] + 1
     assert units[tech]["co_total"] == 2
-    assert sorted(u["rank"] for u in units.values()) == list(range(1, len(units) + 1))
+    ranked = [u for u in units.values() if u["lead_total"]]
+    assert sorted(u["rank"] for u in ranked) == list(range(1, len(ranked) + 1))
 
     filtered = client.get("/api/v1/stats", params={"co_owner_id": tech}).json()
     assert filtered["total"] == 2
     assert {u["unit_id"]: u["co_total"] for u in filtered["units"]}[tech] == 2
+
+
+def test_a_unit_that_only_cooperates_is_counted_but_not_ranked(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    """一季一排名 ranks the units that lead: one leading none of the selected actions is listed
+    with its co_total but no rank in /stats, and left out of the reports' ranking."""
+    lead, park = unit_id(client, LEAD), unit_id(client, PARK)
+    created_action(client, owner_id=lead, co_owner_ids=[park])
+    stats = client.get("/api/v1/stats", params={"owner_id": lead}).json()
+    units = {u["unit_id"]: u for u in stats["units"]}
+    assert (units[lead]["rank"], units[park]["rank"]) == (1, None)
+    assert (units[park]["lead_total"], units[park]["co_total"]) == (0, 1)
+    assert stats["units"][-1]["unit_id"] == park  # unranked units come after the ranked
+
+    report = client.get("/api/v1/reports/status", params={"format": "json", "owner_id": lead})
+    assert [u["unit_id"] for u in report.json()["ranking"]] == [lead]
