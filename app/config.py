@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Off until evidence files exist: on, every submission is refused (422) for want of one.
     # The evidence issue turns it on by default, as API.md has it.
     review_needs_evidence: bool = False
+    # Evidence files (佐证材料): the content-addressed store's directory (app/evidence/store.py).
+    evidence_dir: Path = PROJECT_DIR / "var" / "evidence"
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: list[str] = []
     # Kept reports are also written here, for people who collect files from a folder.
