@@ -9,6 +9,7 @@ the same bytes."""
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from app.evidence.store import CHUNK, DIGEST, MissingEvidence
 from app.evidence.urls import S3Location, parse_s3_url
@@ -36,12 +37,31 @@ TRANSFER = TransferConfig(
 NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 
 
+class S3Unavailable(OSError):
+    """The bucket could not be reached or refused the request (credentials, permissions, a
+    missing bucket, the network): an OSError, as a failing disk is for the directory store."""
+
+
+@contextmanager
+def _failures(location: S3Location) -> Iterator[None]:
+    """botocore's errors, other than a missing object, as S3Unavailable naming the bucket."""
+    try:
+        yield
+    except ClientError as error:
+        if _code(error) in NOT_FOUND:
+            raise
+        raise S3Unavailable(f"{location}: {error}") from error
+    except BotoCoreError as error:
+        raise S3Unavailable(f"{location}: {error}") from error
+
+
 class S3Store:
     """Files in a bucket under <prefix>/<digest>; nothing is ever deleted."""
 
-    def __init__(self, location: S3Location, client: "S3Client") -> None:
+    def __init__(self, location: S3Location, client: "S3Client", page_size: int = 1000) -> None:
         self.where = location
         self.client = client
+        self.page_size = page_size  # keys per listing request (S3's most); tests make it small
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "S3Store":
@@ -70,20 +90,25 @@ class S3Store:
         key = self._key(digest)
         if self.exists(digest):
             return
-        # upload_file reads the file part by part (multipart above the threshold) and retries
-        # failed parts; the object appears only once every part is in.
-        self.client.upload_file(
-            str(path),
-            self.where.bucket,
-            key,
-            ExtraArgs={"ContentType": "application/octet-stream", "Metadata": {"sha256": digest}},
-            Config=TRANSFER,
-        )
+        with _failures(self.where):
+            # upload_file reads the file part by part (multipart above the threshold) and retries
+            # failed parts; the object appears only once every part is in.
+            self.client.upload_file(
+                str(path),
+                self.where.bucket,
+                key,
+                ExtraArgs={
+                    "ContentType": "application/octet-stream",
+                    "Metadata": {"sha256": digest},
+                },
+                Config=TRANSFER,
+            )
 
     def open(self, digest: str) -> BinaryIO:
         key = self._key(digest)
         try:
-            response = self.client.get_object(Bucket=self.where.bucket, Key=key)
+            with _failures(self.where):
+                response = self.client.get_object(Bucket=self.where.bucket, Key=key)
         except ClientError as error:
             if _code(error) in NOT_FOUND:
                 raise MissingEvidence(digest) from None
@@ -93,7 +118,8 @@ class S3Store:
     def exists(self, digest: str) -> bool:
         key = self._key(digest)
         try:
-            self.client.head_object(Bucket=self.where.bucket, Key=key)
+            with _failures(self.where):
+                self.client.head_object(Bucket=self.where.bucket, Key=key)
         except ClientError as error:
             if _code(error) in NOT_FOUND:
                 return False
@@ -103,13 +129,14 @@ class S3Store:
     def digests(self) -> Iterator[str]:
         start = f"{self.where.prefix}/" if self.where.prefix else ""
         pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.where.bucket, Prefix=start
+            Bucket=self.where.bucket, Prefix=start, PaginationConfig={"PageSize": self.page_size}
         )
-        for page in pages:
-            for item in page.get("Contents", []):
-                name = item["Key"][len(start) :]
-                if DIGEST.match(name):
-                    yield name
+        with _failures(self.where):
+            for page in pages:
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(start) :]
+                    if DIGEST.match(name):
+                        yield name
 
 
 class _StreamingReader(io.RawIOBase):
@@ -124,7 +151,10 @@ class _StreamingReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        data = self._body.read(len(view))
+        try:
+            data = self._body.read(len(view))
+        except BotoCoreError as error:  # the connection broke or the checksum did not match
+            raise S3Unavailable(str(error)) from error
         view[: len(data)] = data
         return len(data)
 
