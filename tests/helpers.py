@@ -31,7 +31,8 @@ from app.auth.models import Role
 from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR
 from app.db import write_session
-from app.evidence.store import EvidenceStore
+from app.evidence.s3 import S3Store
+from app.evidence.store import DirectoryStore, EvidenceStore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The instant every test runs at: the in-process clock starts there for each test
@@ -439,3 +440,18 @@ def stored_file(store: EvidenceStore, data: bytes, scratch: Path) -> str:
     path.write_bytes(data)
     store.put(digest, path)
     return digest
+
+
+def flip_a_byte(store: EvidenceStore, digest: str) -> bytes:
+    """Change one byte of a stored file behind the store's back; the new bytes."""
+    with store.open(digest) as stream:
+        data = bytearray(stream.read())
+    data[len(data) // 2] ^= 0x01
+    if isinstance(store, DirectoryStore):
+        (store.root / digest[:2] / digest).write_bytes(bytes(data))
+    else:
+        assert isinstance(store, S3Store)
+        store.client.put_object(
+            Bucket=store.where.bucket, Key=store.where.key(digest), Body=bytes(data)
+        )
+    return bytes(data)
