@@ -116,6 +116,8 @@ class S3Store:
         return io.BufferedReader(_StreamingReader(response["Body"]), CHUNK)
 
     def exists(self, digest: str) -> bool:
+        # A HEAD has no body to tell a missing object from a missing bucket: both are False
+        # here; the next put or listing then fails with NoSuchBucket.
         key = self._key(digest)
         try:
             with _failures(self.where):
