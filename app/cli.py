@@ -532,7 +532,13 @@ def evidence_restore(
     if isinstance(store, DirectoryStore) and _same_folder(store.root, source):
         typer.echo(f"cannot restore: {source} is the evidence store itself", err=True)
         raise typer.Exit(1)
-    _copy_or_exit(DirectoryStore(source), store)
+    report = _copy_or_exit(DirectoryStore(source), store)
+    if not report.copied and not report.present:
+        typer.echo(
+            f"warning: {source} holds no evidence files in the store's layout "
+            "(<first two hex digits>/<sha256>); is it the right folder?",
+            err=True,
+        )
     typer.echo("now check the restore with: tashan evidence verify")
 
 

@@ -178,6 +178,12 @@ def test_a_bucket_is_not_copied_by_db_backup_but_by_evidence_backup(
     assert (
         f"3 files verified in s3://{s3_store.where.bucket}/restored: all intact" in checked.stdout
     )
+    flat = tmp_path / "flat"  # what aws s3 sync makes: not the store's layout
+    flat.mkdir()
+    (flat / sorted(s3_store.digests())[0]).write_bytes(FILES[0])
+    wrong = run_tashan(database_url, "evidence", "restore", str(flat), env=elsewhere)
+    assert wrong.returncode == 0, wrong.stderr
+    assert "holds no evidence files in the store's layout" in wrong.stderr
     missing = run_tashan(database_url, "evidence", "restore", str(tmp_path / "nowhere"), env=env)
     assert missing.returncode == 1
     assert "there is no folder" in missing.stderr
