@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -51,7 +52,7 @@ def _failures(location: S3Location) -> Iterator[None]:
         if _code(error) in NOT_FOUND:
             raise
         raise S3Unavailable(f"{location}: {error}") from error
-    except BotoCoreError as error:
+    except (BotoCoreError, S3UploadFailedError) as error:  # upload_file wraps its failures
         raise S3Unavailable(f"{location}: {error}") from error
 
 

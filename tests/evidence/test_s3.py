@@ -1,6 +1,7 @@
 """The S3 store's settings, checked at start-up, and its failures: TASHAN_EVIDENCE_URL,
 the endpoint, the key pair, store_for's choice, an unreachable server or a missing bucket."""
 
+import hashlib
 from pathlib import Path
 
 import boto3
@@ -134,11 +135,17 @@ def test_an_unreachable_server_is_an_os_error_naming_the_bucket() -> None:
 
 
 def test_a_missing_bucket_is_an_os_error_not_a_missing_file(
-    s3_endpoint: str, s3_store: S3Store, database_url: str
+    s3_endpoint: str, s3_store: S3Store, database_url: str, tmp_path: Path
 ) -> None:
     store = S3Store(S3Location("tashan-no-such-bucket", "x"), s3_store.client)
     with pytest.raises(S3Unavailable, match="NoSuchBucket"):
         list(store.digests())
+    upload = tmp_path / "upload"
+    upload.write_bytes(b"x")
+    with pytest.raises(S3Unavailable, match="NoSuchBucket"):
+        store.put(hashlib.sha256(b"x").hexdigest(), upload)
+    with pytest.raises(S3Unavailable, match="NoSuchBucket"):
+        store.open(DIGEST)
     result = run_tashan(
         database_url,
         "evidence",
