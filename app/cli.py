@@ -1,4 +1,4 @@
-"""The `tashan` command: db upgrade and backup, seed, serve, keys, report."""
+"""The `tashan` command: db upgrade and backup, seed, serve, keys, report, evidence."""
 
 import copy
 import sys
@@ -25,6 +25,9 @@ from app.auth.schemas import Actor, KeyCreate
 from app.config import SEEDS_DIR, Settings, get_settings
 from app.db import backup_problem, backup_sqlite, create_db_engine, write_session
 from app.errors import AppError
+from app.evidence.backup import CopyReport, copy_evidence
+from app.evidence.store import DirectoryStore, EvidenceStore, store_for
+from app.evidence.verify import referenced_digests, verify_store
 from app.imports import service as import_service
 from app.imports.reader import read_upload
 from app.imports.schemas import Outcome
@@ -50,6 +53,8 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
 report_cli = typer.Typer(help="Status reports and the 五个一 schedules.")
 cli.add_typer(report_cli, name="report")
+evidence_cli = typer.Typer(help="Evidence files (佐证材料): verify, back up, restore.")
+cli.add_typer(evidence_cli, name="evidence")
 
 
 def _upgrade(url: str) -> None:
@@ -80,18 +85,42 @@ def db_upgrade() -> None:
 def db_backup(
     target: Annotated[Path, typer.Argument(help="the backup file to write; must not exist")],
 ) -> None:
-    """Copy the SQLite database to a file, safely while the server runs (PostgreSQL: pg_dump)."""
-    url = make_url(get_settings().database_url)
+    """Copy the SQLite database to a file, safely while the server runs, and the evidence
+    files to FILE.evidence/ (PostgreSQL: pg_dump; an S3 bucket: says how)."""
+    settings = get_settings()
+    url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite" or not url.database:
-        typer.echo("db backup copies SQLite files; for PostgreSQL use pg_dump -Fc", err=True)
+        typer.echo(
+            "db backup copies SQLite files; for PostgreSQL use pg_dump -Fc, and copy the "
+            "evidence files with: tashan evidence backup DIR",
+            err=True,
+        )
         raise typer.Exit(1)
     source = Path(url.database)
+    store = store_for(settings)
+    evidence_target = evidence_backup_dir(target) if isinstance(store, DirectoryStore) else None
     problem = backup_problem(source, target)
+    if not problem and evidence_target and evidence_target.exists():
+        problem = f"{evidence_target} exists; pick a new file name"
     if problem:
         typer.echo(f"cannot back up: {problem}", err=True)
         raise typer.Exit(1)
+    # The database first, then the files: files are stored before the rows that name them and
+    # never deleted, so every file the copied database names is in the store by now.
     backup_sqlite(source, target)
     typer.echo(f"backed up {source} to {target} ({target.stat().st_size:,} bytes)")
+    if evidence_target is None:
+        typer.echo(
+            f"evidence files are in {store.location} and were not copied: keep the bucket "
+            "versioned (or replicated), or copy it with: tashan evidence backup DIR"
+        )
+        return
+    _copy_or_exit(store, DirectoryStore(evidence_target))
+
+
+def evidence_backup_dir(target: Path) -> Path:
+    """Where `tashan db backup FILE` puts the evidence files: FILE.evidence, beside it."""
+    return target.with_name(f"{target.name}.evidence")
 
 
 def _print_report(report: SeedReport) -> None:
@@ -420,6 +449,101 @@ def import_sheet(
     typer.echo(f"{counts or 'no rows'}; {'applied' if result.applied else 'nothing applied'}")
     if result.counts.get(Outcome.error):
         raise typer.Exit(2)
+
+
+def _copy_or_exit(source: EvidenceStore, target: EvidenceStore) -> CopyReport:
+    """Copy source's files into target, print what was done and each file not copied; exit 1
+    when any was not (the files that could be are copied all the same)."""
+    try:
+        with _progress(f"copying evidence files to {target.location} …"):
+            report = copy_evidence(source, target)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: evidence files: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(report.summary())
+    if not report.ok:
+        for problem in report.problems:
+            typer.echo(problem.line(), err=True)
+        typer.echo(
+            f"{len(report.problems)} evidence file(s) in {source.location} are missing or "
+            "altered and were not copied; see tashan evidence verify",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return report
+
+
+@evidence_cli.command("verify")
+def evidence_verify() -> None:
+    """Re-hash every evidence file the database refers to and every file in the store; name
+    each missing or altered one and exit 1 if there is any."""
+    store = store_for(get_settings())
+    engine = _migrated_engine()
+    try:
+        references = referenced_digests(engine)
+    finally:
+        engine.dispose()
+    if references is None:
+        typer.echo("the database has no evidence table: checking the store's files alone")
+    try:
+        with _progress(f"re-hashing the evidence files in {store.location} …"):
+            result = verify_store(store, references or [])
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: evidence files: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for problem in result.problems:
+        typer.echo(problem.line(), err=True)
+    if not result.ok:
+        typer.echo(result.summary(), err=True)
+        raise typer.Exit(1)
+    typer.echo(result.summary())
+
+
+@evidence_cli.command("backup")
+def evidence_backup(
+    target: Annotated[
+        Path, typer.Argument(help="a folder; files already in it are kept, new ones added")
+    ],
+) -> None:
+    """Copy the evidence files (from the folder or the bucket) into a folder, each re-hashed;
+    run again to add only the new ones. For PostgreSQL deployments, beside pg_dump."""
+    store = store_for(get_settings())
+    if isinstance(store, DirectoryStore) and _same_folder(store.root, target):
+        typer.echo(f"cannot back up: {target} is the evidence store itself", err=True)
+        raise typer.Exit(1)
+    if target.exists() and not target.is_dir():
+        typer.echo(f"cannot back up: {target} is not a folder", err=True)
+        raise typer.Exit(1)
+    _copy_or_exit(store, DirectoryStore(target))
+
+
+@evidence_cli.command("restore")
+def evidence_restore(
+    source: Annotated[
+        Path, typer.Argument(help="a backup folder: FILE.evidence or a tashan evidence backup")
+    ],
+) -> None:
+    """Copy a backup folder's evidence files into the configured store (folder or bucket),
+    each re-hashed; files the store has already are kept. Then run tashan evidence verify."""
+    store = store_for(get_settings())
+    if not source.is_dir():
+        typer.echo(f"cannot restore: there is no folder at {source}", err=True)
+        raise typer.Exit(1)
+    if isinstance(store, DirectoryStore) and _same_folder(store.root, source):
+        typer.echo(f"cannot restore: {source} is the evidence store itself", err=True)
+        raise typer.Exit(1)
+    report = _copy_or_exit(DirectoryStore(source), store)
+    if not report.copied and not report.present:
+        typer.echo(
+            f"warning: {source} holds no evidence files in the store's layout "
+            "(<first two hex digits>/<sha256>); is it the right folder?",
+            err=True,
+        )
+    typer.echo("now check the restore with: tashan evidence verify")
+
+
+def _same_folder(one: Path, other: Path) -> bool:
+    return one.resolve() == other.resolve()
 
 
 def _progress(what: str) -> AbstractContextManager[object]:

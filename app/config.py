@@ -7,10 +7,11 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app import clock
+from app.evidence.urls import check_endpoint, parse_s3_url
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_DIR / "seeds"
@@ -42,6 +43,16 @@ class Settings(BaseSettings):
     review_needs_evidence: bool = False
     # Evidence files (佐证材料): the content-addressed store's directory (app/evidence/store.py).
     evidence_dir: Path = PROJECT_DIR / "var" / "evidence"
+    # Or an S3-compatible bucket, s3://bucket/prefix (app/evidence/s3.py), for deployments on
+    # several machines; set, it replaces evidence_dir. The endpoint (MinIO, Ceph, OSS, COS …;
+    # unset: AWS), region and credentials below, or, unset, boto3's own sources
+    # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3, ~/.aws, an
+    # instance role).
+    evidence_url: str | None = None
+    evidence_s3_endpoint: str | None = None
+    evidence_s3_region: str | None = None
+    evidence_s3_access_key_id: str | None = None
+    evidence_s3_secret_access_key: SecretStr | None = Field(default=None, validate_default=True)
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: list[str] = []
     # Kept reports are also written here, for people who collect files from a folder.
@@ -68,6 +79,30 @@ class Settings(BaseSettings):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         ZoneInfo(value)  # raises for an unknown zone, so a typo fails at start-up
+        return value
+
+    @field_validator("evidence_url")
+    @classmethod
+    def _s3_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_s3_url(value)  # raises for a URL that names no bucket, so it fails at start-up
+        return value
+
+    @field_validator("evidence_s3_endpoint")
+    @classmethod
+    def _s3_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint(value)
+
+    @field_validator("evidence_s3_secret_access_key")
+    @classmethod
+    def _s3_key_pair(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # A key id without its secret (or the reverse) is a half-done setup, not a fallback to
+        # boto3's own credentials.
+        if (value is None) != (info.data.get("evidence_s3_access_key_id") is None):
+            raise ValueError(
+                "set TASHAN_EVIDENCE_S3_ACCESS_KEY_ID and TASHAN_EVIDENCE_S3_SECRET_ACCESS_KEY "
+                "together, or neither"
+            )
         return value
 
     @property

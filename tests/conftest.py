@@ -1,7 +1,7 @@
 """Shared fixtures: a clean migrated database for every test (a copy of a migrated SQLite
 file, or, when TASHAN_TEST_DATABASE_URL is set, one PostgreSQL database per run emptied
 before each test down to the rows the migrations wrote); the app over it; keys; a live
-server; the clock frozen at NOW."""
+server; the clock frozen at NOW; the evidence stores (a folder, a bucket of a real S3 server)."""
 
 import shutil
 import sqlite3
@@ -22,11 +22,24 @@ from app import migrations
 from app.auth.models import Role
 from app.config import SEEDS_DIR, Settings
 from app.db import create_db_engine
+from app.evidence.s3 import S3Store, s3_client
+from app.evidence.store import DirectoryStore, EvidenceStore
+from app.evidence.urls import S3Location
 from app.main import create_app
 from app.models import metadata
 from app.seeding.schemas import SeedReport
 from app.seeding.service import seed_database
-from tests.helpers import NOW, POSTGRES_URL, SHANGHAI, make_key, serve_tashan
+from tests.helpers import (
+    NOW,
+    POSTGRES_URL,
+    S3_KEY_ID,
+    S3_REGION,
+    S3_SECRET,
+    SHANGHAI,
+    make_key,
+    moto_s3_server,
+    serve_tashan,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -173,3 +186,28 @@ def live_server(database_url: str, admin_key: str, tmp_path: Path) -> Iterator[s
     tmp_path/server.log."""
     with serve_tashan(database_url, tmp_path / "server.log") as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback, started once per test process when a test needs it."""
+    with moto_s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: str) -> S3Store:
+    """An S3 store in a new, empty bucket of its own, under a prefix."""
+    client = s3_client(s3_endpoint, S3_REGION, S3_KEY_ID, S3_SECRET)
+    bucket = f"tashan-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    return S3Store(S3Location(bucket, "evidence/test"), client)
+
+
+@pytest.fixture(params=["directory", "s3"])
+def evidence_store(request: pytest.FixtureRequest, tmp_path: Path) -> EvidenceStore:
+    """Each kind of evidence store, empty: a folder in tmp_path, then a bucket."""
+    if request.param == "directory":
+        return DirectoryStore(tmp_path / "evidence")
+    store: S3Store = request.getfixturevalue("s3_store")
+    return store

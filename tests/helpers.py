@@ -1,7 +1,9 @@
 """What the tests share: the frozen clock, keys, writes through the API, the `tashan` command
 as a subprocess, a live server, the problem+json check, the check that every action
-agrees with its timeline, and the actions API's requests."""
+agrees with its timeline, the actions API's requests, and an S3 server for the evidence
+stores."""
 
+import hashlib
 import os
 import re
 import socket
@@ -29,6 +31,8 @@ from app.auth.models import Role
 from app.auth.schemas import KeyCreate
 from app.config import SEEDS_DIR
 from app.db import write_session
+from app.evidence.s3 import S3Store
+from app.evidence.store import DirectoryStore, EvidenceStore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The instant every test runs at: the in-process clock starts there for each test
@@ -380,3 +384,74 @@ def unit_world(client: TestClient, engine: Engine) -> UnitWorld:
         for caller in CALLERS
     }
     return UnitWorld(unit_ids, source["id"], action["id"], keys)
+
+
+# Evidence stores. The S3 store is tested against moto's S3 server run as a real process on a
+# free loopback port (not a mock of the client), each test in a bucket of its own.
+S3_REGION = "us-east-1"
+S3_KEY_ID = "tashan-test"
+S3_SECRET = "tashan-test-secret"
+
+
+@contextmanager
+def moto_s3_server() -> Iterator[str]:
+    """moto's S3-compatible server as a subprocess on loopback; yields its endpoint URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{endpoint}/moto-api/", timeout=1).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"moto_server did not start on port {port}")
+            time.sleep(0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def s3_env(endpoint: str, url: str) -> dict[str, str]:
+    """The settings that point the tashan command at an S3 store (for run_tashan's env)."""
+    return {
+        "TASHAN_EVIDENCE_URL": url,
+        "TASHAN_EVIDENCE_S3_ENDPOINT": endpoint,
+        "TASHAN_EVIDENCE_S3_REGION": S3_REGION,
+        "TASHAN_EVIDENCE_S3_ACCESS_KEY_ID": S3_KEY_ID,
+        "TASHAN_EVIDENCE_S3_SECRET_ACCESS_KEY": S3_SECRET,
+    }
+
+
+def stored_file(store: EvidenceStore, data: bytes, scratch: Path) -> str:
+    """Put data into an evidence store through a file in scratch, as an upload does; its
+    sha256."""
+    digest = hashlib.sha256(data).hexdigest()
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = scratch / f"upload-{digest[:12]}"
+    path.write_bytes(data)
+    store.put(digest, path)
+    return digest
+
+
+def flip_a_byte(store: EvidenceStore, digest: str) -> bytes:
+    """Change one byte of a stored file behind the store's back; the new bytes."""
+    with store.open(digest) as stream:
+        data = bytearray(stream.read())
+    data[len(data) // 2] ^= 0x01
+    if isinstance(store, DirectoryStore):
+        (store.root / digest[:2] / digest).write_bytes(bytes(data))
+    else:
+        assert isinstance(store, S3Store)
+        store.client.put_object(
+            Bucket=store.where.bucket, Key=store.where.key(digest), Body=bytes(data)
+        )
+    return bytes(data)

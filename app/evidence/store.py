@@ -126,4 +126,8 @@ def _fsync_directory(directory: Path) -> None:
 def store_for(settings: Settings) -> EvidenceStore:
     """The store the settings name: the S3 bucket of TASHAN_EVIDENCE_URL if set, else the
     directory TASHAN_EVIDENCE_DIR."""
+    if settings.evidence_url:
+        from app.evidence.s3 import S3Store  # boto3 loads only where a bucket is configured
+
+        return S3Store.from_settings(settings)
     return DirectoryStore(settings.evidence_dir)
