@@ -25,8 +25,14 @@ def folder_store(tmp_path: Path, name: str = "evidence") -> tuple[DirectoryStore
     return store, {"TASHAN_EVIDENCE_DIR": str(store.root)}
 
 
-def is_sqlite(database_url: str) -> bool:
-    return make_url(database_url).get_backend_name() == "sqlite"
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite database of its own: db backup copies SQLite files, on either suite
+    run (PostgreSQL's is pg_dump, the test below)."""
+    url = f"sqlite:///{tmp_path / 'tashan.db'}"
+    upgraded = run_tashan(url, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    return url
 
 
 def test_verify_passes_on_intact_files_and_names_a_flipped_byte(
@@ -48,10 +54,9 @@ def test_verify_passes_on_intact_files_and_names_a_flipped_byte(
 
 
 def test_db_backup_copies_the_evidence_files_and_the_restore_verifies(
-    database_url: str, tmp_path: Path
+    sqlite_url: str, tmp_path: Path
 ) -> None:
-    if not is_sqlite(database_url):
-        pytest.skip("tashan db backup copies SQLite; PostgreSQL is pg_dump (test below)")
+    database_url = sqlite_url
     store, env = folder_store(tmp_path)
     target = tmp_path / "backups" / "tashan-2026-11-27.db"
     target.parent.mkdir()
@@ -98,10 +103,9 @@ def test_db_backup_copies_the_evidence_files_and_the_restore_verifies(
 
 
 def test_db_backup_refuses_an_existing_evidence_folder_and_reports_a_damaged_file(
-    database_url: str, tmp_path: Path
+    sqlite_url: str, tmp_path: Path
 ) -> None:
-    if not is_sqlite(database_url):
-        pytest.skip("tashan db backup copies SQLite")
+    database_url = sqlite_url
     store, env = folder_store(tmp_path)
     target = tmp_path / "tashan.db.bak"
     Path(f"{target}.evidence").mkdir()
@@ -123,12 +127,10 @@ def test_db_backup_refuses_an_existing_evidence_folder_and_reports_a_damaged_fil
     )
 
 
-def test_db_backup_on_postgresql_points_to_pg_dump_and_evidence_backup(
-    database_url: str, tmp_path: Path
-) -> None:
-    if is_sqlite(database_url):
-        pytest.skip("PostgreSQL only")
-    result = run_tashan(database_url, "db", "backup", str(tmp_path / "x.db"))
+def test_db_backup_on_postgresql_points_to_pg_dump_and_evidence_backup(tmp_path: Path) -> None:
+    # Refused before connecting: any PostgreSQL URL will do, on either suite run.
+    postgresql = "postgresql+psycopg://postgres@127.0.0.1:1/tashan"
+    result = run_tashan(postgresql, "db", "backup", str(tmp_path / "x.db"))
     assert result.returncode == 1
     assert "pg_dump -Fc" in result.stderr
     assert "tashan evidence backup DIR" in result.stderr
@@ -151,16 +153,15 @@ def test_evidence_backup_is_incremental(database_url: str, tmp_path: Path) -> No
 
 
 def test_a_bucket_is_not_copied_by_db_backup_but_by_evidence_backup(
-    database_url: str, s3_endpoint: str, s3_store: S3Store, tmp_path: Path
+    database_url: str, sqlite_url: str, s3_endpoint: str, s3_store: S3Store, tmp_path: Path
 ) -> None:
     for data in FILES:
         stored_file(s3_store, data, tmp_path / "uploads")
     env = s3_env(s3_endpoint, s3_store.location)
-    if is_sqlite(database_url):
-        made = run_tashan(database_url, "db", "backup", str(tmp_path / "b.db"), env=env)
-        assert made.returncode == 0, made.stderr
-        assert f"evidence files are in {s3_store.location} and were not copied" in made.stdout
-        assert not Path(f"{tmp_path / 'b.db'}.evidence").exists()
+    made = run_tashan(sqlite_url, "db", "backup", str(tmp_path / "b.db"), env=env)
+    assert made.returncode == 0, made.stderr
+    assert f"evidence files are in {s3_store.location} and were not copied" in made.stdout
+    assert not Path(f"{tmp_path / 'b.db'}.evidence").exists()
 
     # Bucket → folder → a new prefix of the bucket, then verified there.
     backup = tmp_path / "bucket-backup"
