@@ -15,6 +15,8 @@ from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
+from app.evidence.router import router as evidence_router
+from app.evidence.store import store_for
 from app.extensions.router import queue_router as extensions_queue_router
 from app.extensions.router import router as extensions_router
 from app.hardening import install_hardening
@@ -48,6 +50,10 @@ TAGS = [
         "name": "extensions",
         "description": "Extension requests (延期申请): editors ask, supervisors decide",
     },
+    {
+        "name": "evidence",
+        "description": "Evidence files (佐证材料): uploaded by the units, kept byte for byte",
+    },
     {"name": "sources", "description": "Documents kept verbatim (来源) and their speeches"},
     {"name": "units", "description": "Organisation units (单位) that own actions"},
     {"name": "stats", "description": "Counts and the unit ranking (一季一排名)"},
@@ -69,6 +75,7 @@ def api_router() -> APIRouter:
         stats_router,
         extensions_router,
         extensions_queue_router,
+        evidence_router,
         sources_router,
         units_router,
         reports_router,
@@ -108,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.evidence_store = store_for(settings)
     app.state.head_revision = head_revision(settings.database_url)
     app.include_router(api_router())
     app.include_router(health.router)
