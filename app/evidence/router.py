@@ -114,6 +114,7 @@ async def upload_evidence(
     await run_in_threadpool(session.rollback)
     await run_in_threadpool(evidence_service.ensure_uploadable, reading, action_id)
     async with evidence_upload.received(request, settings.max_evidence_bytes) as upload:
+        evidence_service.check_evidence_date(upload.form.evidence_date, settings.today())
         kind = await run_in_threadpool(evidence_service.store_file, store, upload)
         evidence = await run_in_threadpool(
             evidence_service.add_evidence,
@@ -245,14 +246,19 @@ def withdraw_evidence(
 
 def _ascii_fallback(filename: str, evidence_id: int) -> str:
     """A plain-ASCII stand-in for filename (RFC 6266's filename=, for clients that do not read
-    filename*): its letters without accents, or evidence-<id> with its extension."""
-    suffix = PurePosixPath(filename).suffix
-    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    folded = re.sub(r"[^A-Za-z0-9._ ()-]+", "_", folded).strip(" ._")
-    stem = PurePosixPath(folded).stem.strip("_ ")
-    if not stem or not re.search(r"[A-Za-z0-9]", stem):
-        return f"evidence-{evidence_id}{re.sub(r'[^A-Za-z0-9.]', '', suffix)}"
-    return folded
+    filename*): its letters without accents, or evidence-<id>, with its extension."""
+    path = PurePosixPath(filename)
+    suffix = _folded(path.suffix).replace(" ", "")
+    stem = _folded(path.stem if path.suffix else filename)
+    if not re.search(r"[A-Za-z0-9]", stem):
+        stem = f"evidence-{evidence_id}"
+    return stem + (suffix if suffix.startswith(".") else "")
+
+
+def _folded(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    safe = re.sub(r"_{2,}", "_", re.sub(r"[^A-Za-z0-9._ ()-]+", "_", ascii_text))
+    return re.sub(r"^[^A-Za-z0-9.]+|[^A-Za-z0-9)]+$", "", safe)
 
 
 def content_disposition(filename: str, evidence_id: int) -> str:

@@ -130,6 +130,16 @@ def store_file(store: EvidenceStore, upload: ReceivedFile) -> sniff.Kind:
     return kind
 
 
+def check_evidence_date(evidence_date: date | None, today: date) -> None:
+    """422 for a day after today (the deployment's date): evidence is about what happened."""
+    if evidence_date is not None and evidence_date > today:
+        raise InvalidInput(
+            f"evidence_date {evidence_date.isoformat()} is after today ({today.isoformat()}); "
+            "it is the day the evidence is about",
+            ["body", "evidence_date"],
+        )
+
+
 def add_evidence(
     session: Session,
     action_id: int,
@@ -143,12 +153,7 @@ def add_evidence(
 ) -> Evidence:
     """Attach a file already in the store to the action, with an evidence event; the day it
     is about defaults to today (the deployment's date) and may not be after it."""
-    if evidence_date is not None and evidence_date > today:
-        raise InvalidInput(
-            f"evidence_date {evidence_date.isoformat()} is after today ({today.isoformat()}); "
-            "it is the day the evidence is about",
-            ["body", "evidence_date"],
-        )
+    check_evidence_date(evidence_date, today)
     action = ensure_uploadable(session, action_id)
     before = live_count(session, action_id)
     now = clock.now()

@@ -52,7 +52,7 @@ KNOWN_REFUSED: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
     (
         b"\xd0\xcf\x11\xe0",
-        "an old-style Office file (doc, xls, ppt); save it as docx, xlsx or pptx",
+        "an old Office file (doc, xls, ppt); save it as docx, xlsx or pptx",
     ),
     (b"{\\rtf", "an RTF document"),
     (b"%!PS", "a PostScript file"),
