@@ -327,6 +327,19 @@ def transitioned(
     return body
 
 
+def attach_evidence(
+    client: TestClient | httpx.Client, action_id: int, name: str = "佐证材料.txt"
+) -> dict[str, Any]:
+    """Upload a small text file as evidence on an action (submitting needs one); its body."""
+    response = client.post(
+        f"{ACTIONS}/{action_id}/evidence",
+        files={"file": (name, "会议纪要：方案已印发。\n".encode(), "text/plain")},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def units_named(client: TestClient, *names: str) -> list[dict[str, Any]]:
     """The units called names, as {"id", "name"}, in that order."""
     return [{"id": unit_id(client, name), "name": name} for name in names]
