@@ -23,7 +23,7 @@ from app.evidence.models import Evidence
 from app.evidence.schemas import EvidenceFilters, EvidenceRead
 from app.evidence.sniff import ACCEPTED
 from app.evidence.store import CHUNK, EvidenceStore
-from app.fields import Id
+from app.fields import PROSE_PATTERN, Id
 from app.pagination import Page, PageDep, make_page, set_link_header, sort_pattern
 
 router = APIRouter(tags=["evidence"], responses=problem_responses(401))
@@ -48,6 +48,7 @@ UPLOAD_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
                         "file": {
                             "type": "string",
@@ -57,11 +58,13 @@ UPLOAD_BODY: dict[str, Any] = {
                         "note": {
                             "type": "string",
                             "maxLength": 20000,
+                            "pattern": PROSE_PATTERN,
                             "description": "what the file shows",
                         },
                         "evidence_date": {
                             "type": "string",
                             "format": "date",
+                            "pattern": r"^\d{4}-\d{2}-\d{2}$",
                             "description": "the day the evidence is about (default: today)",
                         },
                     },

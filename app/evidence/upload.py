@@ -172,7 +172,8 @@ def _decoded(value: bytes, what: str) -> str:
 
 def _form(fields: dict[str, bytes]) -> EvidenceForm:
     values = {name: _decoded(raw, name) for name, raw in fields.items()}
-    values = {name: value for name, value in values.items() if value.strip()}  # blank: unset
+    if values.get("note", "x").strip() == "":  # a blank note says nothing: none
+        del values["note"]
     try:
         return EvidenceForm.model_validate(values)
     except ValidationError as error:
