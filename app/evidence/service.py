@@ -95,15 +95,6 @@ def ensure_uploadable(session: Session, action_id: int) -> Action:
     return action
 
 
-def live_count(session: Session, action_id: int) -> int:
-    """How many evidence files the action has that are not withdrawn."""
-    return session.exec(
-        select(func.count())
-        .select_from(Evidence)
-        .where(Evidence.action_id == action_id, col(Evidence.withdrawn_at).is_(None))
-    ).one()
-
-
 def kind_of(upload: ReceivedFile) -> sniff.Kind:
     """What the received file is: 415 unless one of the accepted kinds, 422 for one cut
     short or damaged."""
@@ -155,7 +146,7 @@ def add_evidence(
     is about defaults to today (the deployment's date) and may not be after it."""
     check_evidence_date(evidence_date, today)
     action = ensure_uploadable(session, action_id)
-    before = live_count(session, action_id)
+    before = action_service.live_evidence_count(session, action_id)
     now = clock.now()
     evidence = Evidence(
         action_id=action_id,
@@ -238,7 +229,7 @@ def withdraw_evidence(
         )
     if action.archived:
         raise Conflict(f"action {action.id} is archived; its evidence stays as it is")
-    before = live_count(session, evidence.action_id)
+    before = action_service.live_evidence_count(session, evidence.action_id)
     if action.status == Status.submitted and needs_evidence and before <= 1:
         raise Conflict(
             f"action {action.id} is under review (submitted) and this is its last evidence "
