@@ -37,7 +37,8 @@ Every request needs an API key (**Authorize** above): `Authorization: Bearer tsk
 and submits completed work for review, `supervisor` (督查) also approves or sends it back
 and decides extension requests (延期申请), `admin` also manages keys and archives. An editor
 key may belong to a unit (`unit_id`): it reads everything but writes only the actions its unit
-leads (creating them too) and posts progress updates where its unit cooperates; 403 elsewhere.
+leads (creating them too) and posts progress updates and evidence files (佐证材料) where its unit
+cooperates; 403 elsewhere. Submitting for review needs an evidence file on the action.
 `tashan serve` prints a first admin key; make more with `tashan keys create`.
 
 Errors are `application/problem+json` (RFC 9457). Writes to an action need `If-Match` with the
