@@ -59,12 +59,12 @@ UPLOAD_BODY: dict[str, Any] = {
                             "type": "string",
                             "maxLength": 20000,
                             "pattern": PROSE_PATTERN,
+                            "examples": ["“标准地”出让实施方案印发通知"],
                             "description": "what the file shows",
                         },
                         "evidence_date": {
                             "type": "string",
                             "format": "date",
-                            "pattern": r"^\d{4}-\d{2}-\d{2}$",
                             "description": "the day the evidence is about (default: today)",
                         },
                     },
