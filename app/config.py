@@ -37,10 +37,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     # Uploaded progress sheets may be larger (10,000 rows of quotes and notes).
     max_import_bytes: int = 20 * 1024 * 1024
-    # Submitting an action for review (to: submitted) needs at least one evidence file on it.
-    # Off until evidence files exist: on, every submission is refused (422) for want of one.
-    # The evidence issue turns it on by default, as API.md has it.
-    review_needs_evidence: bool = False
+    # Submitting an action for review (to: submitted) needs at least one evidence file on it
+    # (not withdrawn); false lets a unit submit without one.
+    review_needs_evidence: bool = True
     # Evidence files (佐证材料): the content-addressed store's directory (app/evidence/store.py).
     evidence_dir: Path = PROJECT_DIR / "var" / "evidence"
     # Or an S3-compatible bucket, s3://bucket/prefix (app/evidence/s3.py), for deployments on
@@ -53,6 +52,8 @@ class Settings(BaseSettings):
     evidence_s3_region: str | None = None
     evidence_s3_access_key_id: str | None = None
     evidence_s3_secret_access_key: SecretStr | None = Field(default=None, validate_default=True)
+    # The largest evidence file accepted (413 above it, refused while it streams in).
+    max_evidence_bytes: Annotated[int, Field(ge=1)] = 20 * 1024 * 1024
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: list[str] = []
     # Kept reports are also written here, for people who collect files from a folder.

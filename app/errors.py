@@ -95,6 +95,18 @@ class InvalidInput(AppError):
         super().__init__(detail, errors=[{"loc": loc, "msg": detail, "type": error_type}])
 
 
+class TooLarge(AppError):
+    """A body or file over the deployment's limit."""
+
+    status, slug = 413, "body-too-large"
+
+
+class UnsupportedMediaType(AppError):
+    """Content that is none of the kinds a route accepts."""
+
+    status, slug = 415, "unsupported-media-type"
+
+
 class PreconditionFailed(AppError):
     status, slug = 412, "stale-version"
 

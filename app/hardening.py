@@ -1,6 +1,9 @@
 """Limits and headers every request and answer goes through: body size, security headers,
 CORS when a deployment asks for it."""
 
+import re
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -10,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.errors import problem_response
+from app.evidence.upload import FORM_OVERHEAD
 
 
 class SecurityHeaders:
@@ -40,23 +44,29 @@ def _detail(limit: int) -> str:
 
 
 class BodyLimit:
-    """413 problem+json for a body over max_bytes, before it is read whole.
+    """413 problem+json for a body over max_bytes, before it is read whole; the routes
+    matched by larger (path patterns: uploads) have their own, larger limits.
 
     FastAPI's own max_body_size answers a too-large Content-Length in plain text."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, max_import_bytes: int, import_path: str
+        self, app: ASGIApp, max_bytes: int, larger: Sequence[tuple[re.Pattern[str], int]]
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.max_import_bytes = max_import_bytes
-        self.import_path = import_path
+        self.larger = larger
+
+    def _limit(self, path: str) -> int:
+        for path_regex, limit in self.larger:
+            if path_regex.match(path):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_import_bytes if scope["path"] == self.import_path else self.max_bytes
+        limit = self._limit(scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             response = problem_response(Request(scope), 413, _detail(limit), "body-too-large")
@@ -76,15 +86,24 @@ class BodyLimit:
         await self.app(scope, counting_receive, send)
 
 
+def _path_regex(app: FastAPI, name: str, *params: str) -> re.Pattern[str]:
+    """The paths of the route called name, whatever its path parameters (params) hold."""
+    marker = "PATHPARAMETER"
+    path = app.url_path_for(name, **dict.fromkeys(params, marker))
+    return re.compile("^" + re.escape(path).replace(marker, "[^/]+") + "$")
+
+
 def install_hardening(app: FastAPI, settings: Settings) -> None:
     """Add the body limit and header middleware, and CORS for the configured origins; after
     the routes, whose paths it reads."""
-    app.add_middleware(
-        BodyLimit,
-        max_bytes=settings.max_body_bytes,
-        max_import_bytes=settings.max_import_bytes,
-        import_path=app.url_path_for("import_progress_sheet"),
-    )
+    # An evidence file's own limit is checked as it streams in (413 naming it); the body
+    # may carry the form's other fields besides.
+    evidence_limit = settings.max_evidence_bytes + FORM_OVERHEAD
+    larger = [
+        (_path_regex(app, "import_progress_sheet"), settings.max_import_bytes),
+        (_path_regex(app, "upload_evidence", "action_id"), evidence_limit),
+    ]
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger)
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         app.add_middleware(

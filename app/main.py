@@ -15,6 +15,8 @@ from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.errors import install_error_handlers
+from app.evidence.router import router as evidence_router
+from app.evidence.store import store_for
 from app.extensions.router import queue_router as extensions_queue_router
 from app.extensions.router import router as extensions_router
 from app.hardening import install_hardening
@@ -35,7 +37,8 @@ Every request needs an API key (**Authorize** above): `Authorization: Bearer tsk
 and submits completed work for review, `supervisor` (督查) also approves or sends it back
 and decides extension requests (延期申请), `admin` also manages keys and archives. An editor
 key may belong to a unit (`unit_id`): it reads everything but writes only the actions its unit
-leads (creating them too) and posts progress updates where its unit cooperates; 403 elsewhere.
+leads (creating them too) and posts progress updates and evidence files (佐证材料) where its unit
+cooperates; 403 elsewhere. Submitting for review needs an evidence file on the action.
 `tashan serve` prints a first admin key; make more with `tashan keys create`.
 
 Errors are `application/problem+json` (RFC 9457). Writes to an action need `If-Match` with the
@@ -47,6 +50,10 @@ TAGS = [
     {
         "name": "extensions",
         "description": "Extension requests (延期申请): editors ask, supervisors decide",
+    },
+    {
+        "name": "evidence",
+        "description": "Evidence files (佐证材料): uploaded by the units, kept byte for byte",
     },
     {"name": "sources", "description": "Documents kept verbatim (来源) and their speeches"},
     {"name": "units", "description": "Organisation units (单位) that own actions"},
@@ -69,6 +76,7 @@ def api_router() -> APIRouter:
         stats_router,
         extensions_router,
         extensions_queue_router,
+        evidence_router,
         sources_router,
         units_router,
         reports_router,
@@ -108,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.evidence_store = store_for(settings)
     app.state.head_revision = head_revision(settings.database_url)
     app.include_router(api_router())
     app.include_router(health.router)

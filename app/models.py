@@ -3,6 +3,7 @@
 from app.actions.models import Action, ActionCoOwner, ActionEvent, ActionTheme, Theme
 from app.auth.models import ApiKey
 from app.db import metadata
+from app.evidence.models import Evidence
 from app.extensions.models import Extension
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.sources.models import Source, Speech
@@ -14,6 +15,7 @@ __all__ = [
     "ActionEvent",
     "ActionTheme",
     "ApiKey",
+    "Evidence",
     "Extension",
     "Report",
     "ReportRun",

@@ -76,6 +76,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "is_overdue": ("是否逾期", "Overdue"),
     "assignee": ("责任人", "Assignee"),
     "themes": ("主题", "Themes"),
+    "evidence_files": ("佐证材料", "Evidence"),
     "latest_note": ("最新进展", "Latest note"),
     "new_note": ("本次进展", "New note"),
     "quote": ("原文摘录", "Source quote"),
@@ -119,6 +120,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "updated": ("修改", "updated"),
     "transition": ("状态变更", "status change"),
     "archived": ("归档", "archived"),
+    "evidence": ("佐证材料", "evidence"),
     "extension_requested": ("申请延期", "extension requested"),
     "extension_decided": ("延期审批", "extension decided"),
 }

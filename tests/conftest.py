@@ -136,9 +136,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Settings pointing at the test database."""
-    return Settings(database_url=database_url, _env_file=None)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the test database, evidence files under tmp_path/evidence."""
+    return Settings(database_url=database_url, evidence_dir=tmp_path / "evidence", _env_file=None)
 
 
 @pytest.fixture

@@ -117,12 +117,13 @@ def tashan_process(
     database_url: str, log_path: Path, preexec_fn: Callable[[], None] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """serve_tashan that also yields the process, for tests that kill it; preexec_fn runs
-    in the child before exec (e.g. to lower its resource limits). Its log is appended to."""
+    in the child before exec (e.g. to lower its resource limits). Its log is appended to;
+    its evidence files go to an evidence folder beside it."""
     port = free_port()
     with log_path.open("a") as log:
         process = subprocess.Popen(
             [TASHAN, "serve", "--port", str(port)],
-            env=cli_env(database_url),
+            env=cli_env(database_url, TASHAN_EVIDENCE_DIR=str(log_path.parent / "evidence")),
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=preexec_fn,
@@ -326,6 +327,19 @@ def transitioned(
         headers={"If-Match": f'W/"{version}"'},
     )
     assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def attach_evidence(
+    client: TestClient | httpx.Client, action_id: int, name: str = "佐证材料.txt"
+) -> dict[str, Any]:
+    """Upload a small text file as evidence on an action (submitting needs one); its body."""
+    response = client.post(
+        f"{ACTIONS}/{action_id}/evidence",
+        files={"file": (name, "会议纪要：方案已印发。\n".encode(), "text/plain")},
+    )
+    assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
 

@@ -64,6 +64,15 @@ SEMANTIC_REFUSALS: dict[str, tuple[list[str], str]] = {
         "expires_at must be in the future; unit_id must name a unit, and only with role editor",
     ),
     "POST /api/v1/imports": (["422"], "the upload must be a filled-in report sheet"),
+    "POST /api/v1/actions/{action_id}/evidence": (
+        ["409", "415", "422"],
+        "the file's bytes must be an accepted kind (415), not empty, cut short or named with "
+        "control characters (422); evidence_date not after today; no archived action (409)",
+    ),
+    "DELETE /api/v1/evidence/{evidence_id}": (
+        ["409"],
+        "withdrawn already, or its action completed or under review with no other file",
+    ),
 }
 
 

@@ -154,8 +154,9 @@ def counting(engine: Engine) -> Iterator[list[str]]:
 def with_report_chunks(small: dict[str, int]) -> dict[str, int]:
     """The counts at LARGE actions: the same as at SMALL, but that a report of every action
     reads LINES_PER_CHUNK of them at a time (so its memory stays bounded), and each further
-    chunk costs one statement (the actions, with their themes and latest notes)."""
-    extra = math.ceil(LARGE / LINES_PER_CHUNK) - math.ceil(SMALL / LINES_PER_CHUNK)
+    chunk costs two statements (the actions, with their themes and latest notes; the names of
+    their evidence files)."""
+    extra = 2 * (math.ceil(LARGE / LINES_PER_CHUNK) - math.ceil(SMALL / LINES_PER_CHUNK))
     every_action = re.compile(r"^/api/v1/reports/status\?format=\w+(&period_\w+=[\d-]+)*$")
     return {path: count + extra * bool(every_action.match(path)) for path, count in small.items()}
 

@@ -53,6 +53,14 @@ def test_the_supervision_walkthrough_runs_as_written(
         ("completed", "ducha-li", None),
     ]
     assert any(e["actor_unit"] == "区行政服务中心" and e["kind"] == "progress" for e in events)
+    assert handed_over["evidence_count"] == 2
+    files = admin.get("/api/v1/actions/16/evidence").json()["items"]
+    assert [(f["filename"], f["uploaded_unit"], f["media_type"]) for f in files] == [
+        ("实施方案印发通知.txt", "区经济发展局", "text/plain; charset=utf-8"),
+        ("首宗地块出让合同.txt", "区经济发展局", "text/plain; charset=utf-8"),
+    ]
+    first = admin.get(f"/api/v1/evidence/{files[0]['id']}/file")
+    assert first.text == "区经济发展局关于印发“标准地”出让实施方案的通知\n"
     extended = admin.get("/api/v1/actions/19").json()
     assert (extended["due_on"], extended["original_due_on"], extended["extension_count"]) == (
         "2027-06-30",

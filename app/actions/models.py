@@ -120,6 +120,7 @@ class EventKind(StrEnum):
     transition = "transition"
     progress = "progress"
     archived = "archived"
+    evidence = "evidence"  # an evidence file uploaded or withdrawn
     extension_requested = "extension_requested"
     extension_decided = "extension_decided"
 

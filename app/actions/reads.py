@@ -32,6 +32,7 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Integer,
+    ScalarSelect,
     Select,
     any_,
     bindparam,
@@ -54,6 +55,7 @@ from app.actions.schemas import ActionFilters
 from app.actions.workflow import KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from app.db import DriverQuery, driver_cursor
 from app.errors import NotFound
+from app.evidence.models import Evidence
 from app.pagination import PageParams
 from app.sources.models import Speech
 from app.units.models import Unit
@@ -94,6 +96,7 @@ def action_read(row: Row, themes: list[str], co_owners: list[Row], today: date) 
         "extension_count": row["extension_count"],
         "start_on": row["start_on"],
         "completed_at": row["completed_at"],
+        "evidence_count": row["evidence_count"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
         "version": row["version"],
@@ -113,12 +116,26 @@ def _proposer(row: Row) -> Row | None:
     }
 
 
+def _evidence_count() -> ScalarSelect[Any]:
+    """How many evidence files an action has, not withdrawn: counted on read (a page is at
+    most 200 actions, each a probe of the evidence table's action_id index), so there is no
+    counter to keep in step with uploads and withdrawals."""
+    return (
+        select(func.count())
+        .where(col(Evidence.action_id) == col(Action.id), col(Evidence.withdrawn_at).is_(None))
+        .correlate(Action)
+        .scalar_subquery()
+    )
+
+
 def _select_reads() -> Select[Any]:
-    """Every column of actions, with what action_read needs of its owner and its proposer."""
+    """Every column of actions, with what action_read needs of its owner and its proposer,
+    and its evidence count."""
     speech_unit = aliased(Unit)
     return (
         select(
             *inspect(Action).local_table.columns,
+            _evidence_count().label("evidence_count"),
             col(Unit.name).label("owner_name"),
             col(Speech.id).label("proposer_speech_id"),
             col(Speech.speaker).label("speaker"),

@@ -206,6 +206,10 @@ class ActionRead(BaseModel):
     extension_count: int = Field(description="how many extensions were approved (延期次数)")
     start_on: date | None
     completed_at: datetime | None
+    evidence_count: int = Field(
+        description="evidence files (佐证材料) attached and not withdrawn: "
+        "GET /api/v1/actions/{id}/evidence"
+    )
     created_at: datetime
     updated_at: datetime
     version: int

@@ -28,6 +28,7 @@ from app.auth.models import Role
 from app.auth.schemas import Actor
 from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from app.etags import ExpectedVersion, check_version
+from app.evidence.models import Evidence
 from app.pagination import PageParams
 from app.sources.models import Source, Speech
 from app.units import service as unit_service
@@ -423,11 +424,37 @@ def change_status(
     return _stored(session, action)
 
 
+def needs_evidence_count(target: Status, mover: Mover) -> bool:
+    """Whether the move to target is refused without evidence, so the files must be counted."""
+    return target == Status.submitted and mover.needs_evidence
+
+
+def live_evidence_count(session: Session, action_id: int | None) -> int:
+    """How many evidence files the action has that are not withdrawn."""
+    return session.exec(
+        select(func.count())
+        .select_from(Evidence)
+        .where(Evidence.action_id == action_id, col(Evidence.withdrawn_at).is_(None))
+    ).one()
+
+
+def evidence_path(action_id: int | None) -> str:
+    """Where an action's evidence files are uploaded."""
+    return f"/api/v1/actions/{action_id}/evidence"
+
+
 def transition_problem(
-    current: Status, target: Status, note: str | None, mover: Mover
+    current: Status,
+    target: Status,
+    note: str | None,
+    mover: Mover,
+    *,
+    action_id: int | None = None,
+    evidence_count: int = 0,
 ) -> AppError | None:
     """Why the move is refused (409 not in the table, 403 the role may not make it, 422 a
-    note or evidence missing), or None."""
+    note or evidence missing), or None. evidence_count: the action's evidence files not
+    withdrawn, which matter only where needs_evidence_count says so."""
     allowed = TRANSITIONS[current]
     if target not in allowed:
         return Conflict(
@@ -446,11 +473,11 @@ def transition_problem(
         return InvalidInput(
             f"moving from {current} to {target} needs a note saying why", ["body", "note"]
         )
-    if target == Status.submitted and mover.needs_evidence:
-        # No evidence files exist yet, so none is ever attached; the evidence issue counts them.
+    if needs_evidence_count(target, mover) and evidence_count < 1:
         return InvalidInput(
-            "submitting for review needs at least one evidence file on the action "
-            "(TASHAN_REVIEW_NEEDS_EVIDENCE is on); attach evidence first",
+            "submitting for review needs at least one evidence file (佐证材料) on the action; "
+            f"upload one first: POST {evidence_path(action_id)} "
+            "(multipart/form-data, field file)",
             ["body", "to"],
         )
     return None
@@ -468,7 +495,10 @@ def apply_transition(
     """Move action to target with its transition event, in the caller's transaction. The
     event's actor is the reviewer of an approval (submitted → completed). An action accepted
     without a start_on starts today (the deployment's date)."""
-    problem = transition_problem(action.status, target, note, mover)
+    evidence = live_evidence_count(session, action.id) if needs_evidence_count(target, mover) else 0
+    problem = transition_problem(
+        action.status, target, note, mover, action_id=action.id, evidence_count=evidence
+    )
     if problem is not None:
         raise problem
     now = clock.now()

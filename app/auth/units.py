@@ -12,6 +12,10 @@ have one). Such a key reads everything but writes only where its unit is respons
   cooperates on (action_co_owners).
 - Rule.office: nothing else (sources, units, reports, …): those need an office-wide key.
 
+Withdrawing an evidence file (withdraw_refusal) follows who uploaded it: a unit key withdraws
+only what a key of its unit uploaded, an office-wide editor only what office-wide keys
+uploaded, a supervisor or admin any file.
+
 A key without a unit acts for the whole office: every rule lets it through. Each refusal is a
 403 whose detail names the rule in plain words, the key, its unit and the action."""
 
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.actions.models import Action
+from app.auth.models import Role
 from app.auth.schemas import Actor
 from app.errors import Forbidden
 from app.spreadsheet import Lang, label
@@ -101,6 +106,29 @@ def lead_refusal(actor: Actor, owner_id: int, action_id: int | None = None) -> s
     return (
         f"{_acts_for(actor)}, which leads action {action_id}: moving the lead to another unit "
         f"(owner_id {owner_id}) is for keys of the whole office"
+    )
+
+
+def withdraw_refusal(
+    actor: Actor,
+    role: Role,
+    evidence_id: int,
+    uploaded_unit_id: int | None,
+    uploaded_unit: str | None,
+) -> str | None:
+    """Why actor (of role) may not withdraw evidence file evidence_id, uploaded by a key of
+    uploaded_unit_id (None: an office-wide key); None when it may."""
+    if role.includes(Role.supervisor) or actor.unit_id == uploaded_unit_id:
+        return None
+    if actor.unit_id is None:
+        return (
+            f"evidence file {evidence_id} was uploaded for {uploaded_unit}: only a key of that "
+            "unit, a supervisor or an admin may withdraw it"
+        )
+    by = f"for {uploaded_unit}" if uploaded_unit_id is not None else "by an office-wide key"
+    return (
+        f"{_acts_for(actor)}: a unit key withdraws only evidence its unit uploaded, and file "
+        f"{evidence_id} was uploaded {by}"
     )
 
 

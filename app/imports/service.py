@@ -141,7 +141,7 @@ def _plan(session: Session, sheet: UploadedSheet, mover: action_service.Mover) -
             continue
         _read_cells(plan, sheet, unit_ids)
         if not plan.errors:
-            _check(plan, mover)
+            _check(session, plan, mover)
     return plans
 
 
@@ -301,10 +301,10 @@ def _read_leader(plan: RowPlan, sheet: UploadedSheet) -> None:
         plan.errors.append(RowError(column="leader", reason=f"{where}: {reason}"))
 
 
-def _check(plan: RowPlan, mover: action_service.Mover) -> None:
+def _check(session: Session, plan: RowPlan, mover: action_service.Mover) -> None:
     """Refuse what the API would refuse: rows a unit key may not write, illegal moves, moves
     the role may not make, missing notes, progress rules, a due date already set changed by
-    an editor."""
+    an editor, a submission without evidence."""
     action = plan.action
     assert action is not None
     changed = list(plan.changes())
@@ -326,7 +326,15 @@ def _check(plan: RowPlan, mover: action_service.Mover) -> None:
         )
     status = plan.status if plan.status is not None else action.status
     if status != action.status:
-        problem = action_service.transition_problem(action.status, status, plan.note, mover)
+        counted = action_service.needs_evidence_count(status, mover)
+        problem = action_service.transition_problem(
+            action.status,
+            status,
+            plan.note,
+            mover,
+            action_id=action.id,
+            evidence_count=action_service.live_evidence_count(session, action.id) if counted else 0,
+        )
         if problem is not None:
             plan.errors.append(RowError(column="status", reason=problem.detail))
             return

@@ -8,14 +8,17 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     ScalarSelect,
     Select,
     String,
+    and_,
     bindparam,
     cast,
     func,
     literal,
+    or_,
     union_all,
 )
 from sqlalchemy import select as sa_select
@@ -36,6 +39,7 @@ from app.actions.schemas import ActionFilters
 from app.actions.stats import Stats, compute_stats
 from app.actions.workflow import Status
 from app.config import Settings
+from app.evidence.models import Evidence
 from app.reports.document import (
     ActionLine,
     ChangeLine,
@@ -62,6 +66,7 @@ FIELD_LABEL_KEYS = {
     "speech_id": "quote",
     "quote_start": "quote",
     "quote_end": "quote",
+    "evidence_count": "evidence_files",
 }
 
 
@@ -174,8 +179,9 @@ def action_lines(
     themes, units = _names(connection)
     statuses = {status: status_label(status, lang) for status in Status}
     while rows := connection.execute(query, {"after": after}).all():
+        files = _evidence_names(connection, rows[0].id, rows[-1].id, moment)
         fields = (dict(zip(names, row, strict=True)) for row in rows)
-        lines = [_line(f, themes, units, statuses, moment) for f in fields]
+        lines = [_line(f, themes, units, statuses, moment, files) for f in fields]
         yield ACTION_LINES.validate_python(lines)
         after = rows[-1].id
 
@@ -235,6 +241,29 @@ def _latest_note(moment: Moment) -> ScalarSelect[Any]:
     )
 
 
+def _evidence_names(
+    connection: Connection, first: int, last: int, moment: Moment
+) -> dict[int, list[str]]:
+    """The names of the evidence files of the actions with ids first..last that were attached
+    and not withdrawn at the moment, oldest first: one statement a chunk, on the action_id
+    index."""
+    live: ColumnElement[bool] = col(Evidence.withdrawn_at).is_(None)
+    if moment.as_of is not None:
+        live = and_(
+            col(Evidence.uploaded_at) < moment.now,
+            or_(live, col(Evidence.withdrawn_at) >= moment.now),
+        )
+    rows = connection.execute(
+        sa_select(col(Evidence.action_id), col(Evidence.filename))
+        .where(col(Evidence.action_id).between(first, last), live)
+        .order_by(col(Evidence.action_id), col(Evidence.id))
+    )
+    names: dict[int, list[str]] = {}
+    for action_id, filename in rows:
+        names.setdefault(action_id, []).append(filename)
+    return names
+
+
 Names = Callable[[str | None], tuple[str, ...]]
 
 
@@ -267,11 +296,15 @@ def _line(
     units: Names,
     statuses: dict[Status, str],
     moment: Moment,
+    files: dict[int, list[str]],
 ) -> dict[str, Any]:
     """The ActionLine fields of a row of the chunk query, given the report's theme and unit
-    names and status labels."""
+    names, status labels and the names of the chunk's evidence files."""
     status = Status(fields["status"])
+    evidence = files.get(fields["id"], [])
     fields.update(
+        evidence=evidence,
+        evidence_count=len(evidence),
         status_label=statuses[status],
         overdue=is_overdue(fields["due_on"], status, moment.today),
         themes=themes(fields.pop("theme_ids")),
@@ -358,6 +391,9 @@ def _summary(event: ActionEvent, lang: Lang) -> str:
         before, after = Status(event.from_status), Status(event.to_status)
         return f"{status_label(before, lang)} → {status_label(after, lang)}"
     changes = event.changes or {}
+    if event.kind == EventKind.evidence and "evidence_count" in changes:
+        before_count, after_count = changes["evidence_count"]
+        return f"{label('evidence_files', lang)} {before_count} → {after_count}"
     if "progress" in changes:
         before_progress, after_progress = changes["progress"]
         progress = f"{label('progress', lang)} {before_progress}% → {after_progress}%"

@@ -65,6 +65,10 @@ class ActionLine(BaseModel):
     assignee: str | None
     leader: str | None = Field(description="责任领导")
     themes: list[str]
+    evidence_count: int = Field(
+        default=0, description="佐证材料: evidence files attached, not withdrawn"
+    )
+    evidence: list[str] = Field(default=[], description="their file names, oldest first")
     latest_note: str | None
     quote: str
     updated_at: datetime

@@ -6,6 +6,7 @@ status in lists, /stats, reports and the Excel round trip."""
 import csv
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -19,7 +20,15 @@ from app.auth.models import Role
 from app.config import Settings
 from app.main import create_app
 from app.seeding.schemas import SeedReport
-from tests.helpers import PAST, assert_problem, events_of, make_key, run_tashan, write_action
+from tests.helpers import (
+    PAST,
+    assert_problem,
+    attach_evidence,
+    events_of,
+    make_key,
+    run_tashan,
+    write_action,
+)
 
 ACTION_ID = 1
 ACTION = f"/api/v1/actions/{ACTION_ID}"
@@ -36,11 +45,17 @@ def keys(engine: Engine) -> dict[Role, dict[str, str]]:
 
 
 @pytest.fixture
-def in_progress(client: TestClient, seeded: SeedReport) -> None:
-    """Action 1 in progress at 60%."""
+def bare_in_progress(client: TestClient, seeded: SeedReport) -> None:
+    """Action 1 in progress at 60%, with no evidence file."""
     write_action(client, ACTION_ID, "transitions", {"to": "accepted"})
     write_action(client, ACTION_ID, "transitions", {"to": "in_progress"})
     write_action(client, ACTION_ID, "updates", {"note": "过半", "progress": 60})
+
+
+@pytest.fixture
+def in_progress(client: TestClient, bare_in_progress: None) -> None:
+    """Action 1 in progress at 60%, with an evidence file (submitting needs one)."""
+    attach_evidence(client, ACTION_ID)
 
 
 def move(client: TestClient, headers: dict[str, str], to: str, note: str | None = None) -> Any:
@@ -232,21 +247,42 @@ def test_an_import_obeys_the_review_rules_for_the_importing_key(
 
 
 @pytest.fixture
-def evidence_client(database_url: str, admin_key: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, _env_file=None)
-    settings.review_needs_evidence = True
+def no_evidence_client(database_url: str, admin_key: str, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=database_url,
+        evidence_dir=tmp_path / "evidence",
+        review_needs_evidence=False,
+        _env_file=None,
+    )
     app: FastAPI = create_app(settings)
     with TestClient(app, headers={"X-API-Key": admin_key}) as test_client:
         yield test_client
 
 
-@pytest.mark.usefixtures("in_progress")
-def test_with_review_needs_evidence_on_submitting_without_evidence_is_422(
-    evidence_client: TestClient,
+@pytest.mark.usefixtures("bare_in_progress")
+def test_submitting_without_evidence_is_422_until_a_file_is_attached(
+    client: TestClient, keys: dict[Role, dict[str, str]]
 ) -> None:
-    body = assert_problem(move(evidence_client, {}, "submitted", "申请办结"), 422)
-    assert "evidence" in body["detail"]
-    assert status_of(evidence_client) == "in_progress"
+    body = assert_problem(move(client, keys[Role.editor], "submitted", "申请办结"), 422)
+    assert body["errors"][0]["loc"] == ["body", "to"]
+    assert f"POST /api/v1/actions/{ACTION_ID}/evidence" in body["detail"]
+    assert status_of(client) == "in_progress"
+    refused = import_csv(client, keys[Role.editor], "待审核", "申请办结").json()
+    assert refused["results"][0]["errors"][0]["column"] == "status"
+    assert "evidence" in refused["results"][0]["errors"][0]["reason"]
+    assert status_of(client) == "in_progress"
+
+    attach_evidence(client, ACTION_ID)
+    assert submitted(client, keys)["status"] == "submitted"
+
+
+@pytest.mark.usefixtures("bare_in_progress")
+def test_with_review_needs_evidence_off_submitting_needs_no_file(
+    no_evidence_client: TestClient,
+) -> None:
+    response = move(no_evidence_client, {}, "submitted", "申请办结")
+    assert response.status_code == 200, response.text
+    assert status_of(no_evidence_client) == "submitted"
 
 
 def test_a_supervisor_key_is_made_through_the_api_and_me_names_its_role(

@@ -46,6 +46,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/actions/{action_id}/extensions/{extension_id}"): Role.viewer,
     ("POST", "/api/v1/actions/{action_id}/extensions/{extension_id}/decision"): Role.supervisor,
     ("GET", "/api/v1/extensions"): Role.viewer,
+    ("POST", "/api/v1/actions/{action_id}/evidence"): Role.editor,
+    ("GET", "/api/v1/actions/{action_id}/evidence"): Role.viewer,
+    ("GET", "/api/v1/evidence/{evidence_id}"): Role.viewer,
+    ("GET", "/api/v1/evidence/{evidence_id}/file"): Role.viewer,
+    ("DELETE", "/api/v1/evidence/{evidence_id}"): Role.editor,
     ("GET", "/api/v1/stats"): Role.viewer,
     ("GET", "/api/v1/sources"): Role.viewer,
     ("POST", "/api/v1/sources"): Role.editor,
@@ -151,6 +156,7 @@ def test_role_matrix_covers_every_operation(
         "key_id": str(key_row(engine, "matrix-target").id),
         "report_id": "1",  # none kept yet: a 404 for those let through
         "extension_id": "1",  # none asked for yet: a 404 for those let through
+        "evidence_id": "1",  # none uploaded yet: a 404 for those let through
         "name": "weekly",
     }
     tally = {"401": 0, "403": 0, "allowed": 0}
@@ -680,6 +686,7 @@ def test_anonymous_read_matrix(
         "key_id": str(key_row(engine, "anon-target").id),
         "report_id": "1",
         "extension_id": "1",
+        "evidence_id": "1",
         "name": "weekly",
     }
     for (method, template), required in EXPECTED.items():

@@ -26,6 +26,7 @@ from tests.helpers import (
     UNRELATED,
     UnitWorld,
     assert_problem,
+    attach_evidence,
     events_of,
     get_action,
     make_key,
@@ -130,6 +131,17 @@ def decide_extension(admin: TestClient, w: World) -> Call:
     return "POST", f"{url}/{asked.json()['id']}/decision", {"json": {"approve": True}}
 
 
+def upload_evidence(admin: TestClient, w: World) -> Call:
+    files = {"file": ("会议纪要.txt", "专班会议纪要\n".encode(), "text/plain")}
+    return "POST", f"{ACTIONS}/{w.action_id}/evidence", {"files": files}
+
+
+def withdraw_evidence(admin: TestClient, w: World) -> Call:
+    """An evidence file uploaded by the office (the admin's key), withdrawn."""
+    evidence = attach_evidence(admin, w.action_id)
+    return "DELETE", f"/api/v1/evidence/{evidence['id']}", {}
+
+
 def new_source(admin: TestClient, w: World) -> Call:
     return (
         "POST",
@@ -202,6 +214,12 @@ UNIT_MATRIX: dict[tuple[str, str], tuple[Callable[[TestClient, World], Call], di
         decide_extension,
         everyone(ROLE),
     ),
+    ("POST", "/api/v1/actions/{action_id}/evidence"): (
+        upload_evidence,
+        {LEAD: 201, COOPERATING: 201, UNRELATED: UNIT, OFFICE: 201},
+    ),
+    # Uploaded by an office-wide key: the office withdraws it, a unit key may not.
+    ("DELETE", "/api/v1/evidence/{evidence_id}"): (withdraw_evidence, office_only(200)),
     ("POST", "/api/v1/sources"): (new_source, office_only(201)),
     ("POST", "/api/v1/units"): (new_unit, office_only(201)),
     ("PATCH", "/api/v1/units/{unit_id}"): (edit_unit, office_only(200)),

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.actions.models import Action
 from app.seeding.schemas import SeedReport
-from tests.helpers import POSTGRES_URL, write_action
+from tests.helpers import POSTGRES_URL, TODAY, write_action
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -227,4 +227,64 @@ def test_html_report_draws_its_chart(
     for name, rate in rates.items():  # each bar is as long, against the best's, as its rate
         assert widths[name] == pytest.approx(rate / rates[best] * widths[best], abs=1)
     assert blocked == []
+    context.close()
+
+
+def test_docs_upload_an_evidence_file_and_download_it_back(
+    browser: Browser,
+    live_server: str,
+    admin_key: str,
+    seeded: SeedReport,
+    artifacts: Path,
+    tmp_path: Path,
+) -> None:
+    proof = tmp_path / "会议纪要.txt"
+    proof.write_bytes("专班会议纪要：“标准地”出让方案已通过。\n".encode())
+    context, blocked = offline_context(browser, allowed=(f"{live_server}/",))
+    page = context.new_page()
+    page.goto(f"{live_server}/docs")
+    authorize_with_api_key(page, admin_key)
+
+    operation = page.locator(".opblock").filter(
+        has=page.get_by_role("button", name="post /api/v1/actions/{action_id}/evidence", exact=True)
+    )
+    operation.get_by_role(
+        "button", name="post /api/v1/actions/{action_id}/evidence", exact=True
+    ).click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.get_by_placeholder("action_id", exact=True).fill("16")
+    operation.locator('input[type="file"]').set_input_files(proof)
+    # the page offers the browser's today; the server's clock is at NOW
+    operation.get_by_placeholder("evidence_date").fill(TODAY.isoformat())
+    operation.get_by_role("button", name="Execute").click()
+    response = operation.get_by_role("table").filter(
+        has=page.get_by_role("heading", name="Response body")
+    )
+    try:
+        response.get_by_role("cell", name="201", exact=True).wait_for(timeout=15_000)
+    finally:
+        operation.screenshot(path=artifacts / "docs-evidence.png")
+    body = json.loads(response.get_by_role("code").first.inner_text())
+    assert (body["filename"], body["media_type"], body["evidence_date"]) == (
+        "会议纪要.txt",
+        "text/plain; charset=utf-8",
+        TODAY.isoformat(),
+    )
+
+    # download it back as the page's user would, with the key the page sends
+    with page.expect_download() as waiting:
+        page.evaluate(
+            """([url, key]) => fetch(url, {headers: {"X-API-Key": key}})
+                .then(r => r.blob()).then(blob => {
+                    const a = document.createElement("a");
+                    a.href = URL.createObjectURL(blob);
+                    a.download = "download";
+                    document.body.appendChild(a);
+                    a.click();
+                })""",
+            [f"{live_server}/api/v1/evidence/{body['id']}/file", admin_key],
+        )
+    saved = Path(waiting.value.path())
+    assert saved.read_bytes() == proof.read_bytes()
+    assert blocked == [], "the docs page asked another host for something"
     context.close()

@@ -51,6 +51,7 @@ ZH_HEADERS = [
     "责任人",
     "责任领导",
     "主题",
+    "佐证材料",
     "最新进展",
     "原文摘录",
     "更新时间",
@@ -71,6 +72,7 @@ EN_HEADERS = [
     "Assignee",
     "Leader",
     "Themes",
+    "Evidence",
     "Latest note",
     "Source quote",
     "Updated",
@@ -95,6 +97,7 @@ ZH_SHEET_HEADERS = [
     "责任人 ✎",
     "责任领导 ✎",
     "主题",
+    "佐证材料",
     "最新进展",
     "本次进展 ✎",
     "原文摘录",
@@ -116,6 +119,7 @@ EN_SHEET_HEADERS = [
     "Assignee ✎",
     "Leader ✎",
     "Themes",
+    "Evidence",
     "Latest note",
     "New note ✎",
     "Source quote",
@@ -370,13 +374,13 @@ def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
 def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: StatusReport) -> None:
     sheet = open_xlsx(hostile)["明细"]
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
-    assert set(widths) == set("ABCDEFGHIJKLMNOPQRS")
+    assert set(widths) == set("ABCDEFGHIJKLMNOPQRST")
     assert all(6 <= width <= 60 for width in widths.values())
     wide_title = line_of(hostile, 1).title  # every character East Asian wide
     assert widths["C"] >= 2 * len(wide_title) + 2 > len(wide_title) + 2
-    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=18, max_col=18)]
+    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=19, max_col=19)]
     assert all(cell.alignment.wrap_text for cell in quotes)
-    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["R"] == 60
+    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["S"] == 60
 
 
 def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) -> None:

@@ -87,6 +87,7 @@ ACTION_COLUMNS: tuple[Column[ActionLine], ...] = (
     Column("assignee", lambda a, _: a.assignee),
     Column("leader", lambda a, _: a.leader),
     Column("themes", lambda a, _: "、".join(a.themes)),
+    Column("evidence_files", lambda a, _: a.evidence_count, Kind.tally),
     Column("latest_note", lambda a, _: a.latest_note, wrap=True),
     Column("quote", lambda a, _: a.quote, wrap=True),
     Column("updated_at", lambda a, _: a.updated_at, Kind.datetime),
@@ -106,6 +107,21 @@ def _round_trip(columns: Sequence[Column[ActionLine]]) -> tuple[Column[ActionLin
 
 
 ROUND_TRIP_COLUMNS = _round_trip(ACTION_COLUMNS)
+
+# Where a reader can see more than a count (HTML, XLSX), 佐证材料 lists the files' names, one
+# a line; CSV, Markdown and JSON give the count.
+EVIDENCE_NAMES: Column[ActionLine] = Column(
+    "evidence_files", lambda a, _: "\n".join(a.evidence) or None, wrap=True
+)
+
+
+def naming_evidence(columns: Sequence[Column[ActionLine]]) -> tuple[Column[ActionLine], ...]:
+    """columns with 佐证材料 listing the files' names instead of counting them."""
+    return tuple(EVIDENCE_NAMES if c.key == "evidence_files" else c for c in columns)
+
+
+NAMED_ACTION_COLUMNS = naming_evidence(ACTION_COLUMNS)
+NAMED_ROUND_TRIP_COLUMNS = naming_evidence(ROUND_TRIP_COLUMNS)
 
 RANKING_COLUMNS: tuple[Column[UnitStats], ...] = (
     Column("rank", lambda u, _: u.rank, Kind.number),
@@ -136,15 +152,21 @@ def ranking_table(report: ReportHead) -> Table[UnitStats]:
     return Table("ranking", RANKING_COLUMNS, report.ranking)
 
 
-def actions_table(report: StatusReport, *, round_trip: bool = False) -> Table[ActionLine]:
+def actions_table(
+    report: StatusReport, *, round_trip: bool = False, evidence_names: bool = False
+) -> Table[ActionLine]:
     """The actions; round_trip: as a sheet to fill in and upload back (XLSX 明细, CSV), with
-    the editable columns marked and an empty new_note column for this round's note."""
+    the editable columns marked and an empty new_note column for this round's note;
+    evidence_names: 佐证材料 names the files rather than counting them."""
     columns = ROUND_TRIP_COLUMNS if round_trip else ACTION_COLUMNS
-    return Table(ACTIONS_SHEET, columns, report.actions)
+    return Table(
+        ACTIONS_SHEET, naming_evidence(columns) if evidence_names else columns, report.actions
+    )
 
 
-def overdue_table(report: StatusReport) -> Table[ActionLine]:
-    return Table("overdue_sheet", ACTION_COLUMNS, report.overdue)
+def overdue_table(report: StatusReport, *, evidence_names: bool = False) -> Table[ActionLine]:
+    columns = NAMED_ACTION_COLUMNS if evidence_names else ACTION_COLUMNS
+    return Table("overdue_sheet", columns, report.overdue)
 
 
 def changes_table(report: StatusReport) -> Table[ChangeLine]:

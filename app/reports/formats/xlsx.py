@@ -28,11 +28,11 @@ from openpyxl.writer.excel import ExcelWriter
 from app.actions.workflow import Status
 from app.reports.document import ActionLine, ReportHead, StatusReport, StreamedReport
 from app.reports.formats.table import (
-    ACTION_COLUMNS,
     CHANGE_COLUMNS,
+    NAMED_ACTION_COLUMNS,
+    NAMED_ROUND_TRIP_COLUMNS,
     RANKING_COLUMNS,
     RATE_COLUMN,
-    ROUND_TRIP_COLUMNS,
     Column,
     Kind,
     Row,
@@ -88,7 +88,9 @@ def render_streamed(report: StreamedReport, *, template: bool = False) -> bytes:
     lang = report.lang
     if template:
         sheet = workbook.create_sheet(label(ACTIONS_SHEET, lang))
-        _write_lines(report.chunks, SheetWriter(sheet, ROUND_TRIP_COLUMNS, lang, template=True))
+        _write_lines(
+            report.chunks, SheetWriter(sheet, NAMED_ROUND_TRIP_COLUMNS, lang, template=True)
+        )
         return _saved(workbook)
     overview = workbook.create_sheet(label("overview", lang))
     ranking, actions, overdue, changes = (
@@ -97,8 +99,8 @@ def render_streamed(report: StreamedReport, *, template: bool = False) -> bytes:
     )
     _write_lines(
         report.chunks,
-        SheetWriter(actions, ROUND_TRIP_COLUMNS, lang),
-        SheetWriter(overdue, ACTION_COLUMNS, lang),
+        SheetWriter(actions, NAMED_ROUND_TRIP_COLUMNS, lang),
+        SheetWriter(overdue, NAMED_ACTION_COLUMNS, lang),
     )
     head = report.head()
     _write_rows(SheetWriter(ranking, RANKING_COLUMNS, lang), head.ranking)
