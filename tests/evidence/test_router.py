@@ -24,12 +24,16 @@ from app.auth.models import Role
 from app.config import Settings
 from app.evidence import sniff
 from app.evidence.models import Evidence
+from app.evidence.s3 import S3Store
 from app.main import create_app
 from tests.helpers import (
     ACTIONS,
     COOPERATING,
     LEAD,
     OFFICE,
+    S3_KEY_ID,
+    S3_REGION,
+    S3_SECRET,
     TODAY,
     UNIT_NAMES,
     UNRELATED,
@@ -219,6 +223,42 @@ def test_each_accepted_kind_round_trips_byte_for_byte(
     assert stored_files(settings) == [settings.evidence_dir / digest[:2] / digest]
     again = client.get("/api/v1/evidence/1/file", headers={"If-None-Match": f'"{digest}"'})
     assert again.status_code == 304
+
+
+@pytest.fixture
+def bucket_client(
+    database_url: str, admin_key: str, s3_endpoint: str, s3_store: S3Store
+) -> Iterator[TestClient]:
+    """The API with its evidence in a bucket of the loopback S3 server (TASHAN_EVIDENCE_URL)."""
+    settings = Settings(
+        database_url=database_url,
+        evidence_url=s3_store.location,
+        evidence_s3_endpoint=s3_endpoint,
+        evidence_s3_region=S3_REGION,
+        evidence_s3_access_key_id=S3_KEY_ID,
+        evidence_s3_secret_access_key=S3_SECRET,
+        _env_file=None,
+    )
+    with TestClient(create_app(settings), headers={"X-API-Key": admin_key}) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_accepted_kind_round_trips_through_a_bucket(
+    bucket_client: TestClient, world: UnitWorld, s3_store: S3Store, kind: str
+) -> None:
+    make, name, media_type = KINDS[kind]
+    data = make()
+    body = uploaded(bucket_client, world.action_id, name, data)
+    digest = hashlib.sha256(data).hexdigest()
+    assert (body["sha256"], body["media_type"]) == (digest, media_type)
+    assert list(s3_store.digests()) == [digest]  # in the bucket, under its digest
+    download = bucket_client.get(f"/api/v1/evidence/{body['id']}/file")
+    assert download.status_code == 200
+    assert download.content == data
+    assert unquote(download.headers["content-disposition"].split("filename*=UTF-8''")[1]) == name
+    again = uploaded(bucket_client, world.action_id, f"again-{name}", data)
+    assert again["sha256"] == digest and list(s3_store.digests()) == [digest]  # stored once
 
 
 def test_a_chinese_name_survives_with_an_ascii_fallback(
