@@ -19,6 +19,7 @@ from app.actions.derived import (
     light,
     light_sql,
 )
+from app.actions.stats import LightCounts, UnitStats, rank_units
 from app.actions.workflow import Status
 from tests.helpers import (
     TODAY,
@@ -162,3 +163,75 @@ def test_the_light_filter_is_repeatable_and_checked(client: TestClient) -> None:
     assert both == by_light.get("red", set()) | by_light.get("yellow", set())
     bad = client.get("/api/v1/actions", params={"light": "blue"})
     assert_explained_problem(bad, 422, ["query", "light", 0])
+
+
+def _lit_world(client: TestClient, set_clock: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Four actions of one unit at 2 July 2026, started 1 Jan and due 31 Dec: green (45%),
+    yellow (35%), red (15%) and blocked (yellow); and one proposed (no light)."""
+    set_clock("2026-07-02 09:00")
+    made = []
+    for progress in (45, 35, 15, 60, None):
+        action = created_action(client, start_on="2026-01-01", due_on="2026-12-31")
+        if progress is not None:
+            transitioned(client, action["id"], "accepted")
+            action = patched_action(client, action["id"], {"progress": progress})
+        made.append(action)
+    made[3] = transitioned(client, made[3]["id"], "blocked", note="等待用地指标")
+    return made
+
+
+@pytest.mark.usefixtures("seeded")
+def test_stats_count_the_lights_overall_per_unit_and_in_the_ranking(
+    client: TestClient, set_clock: Callable[[str], None]
+) -> None:
+    made = _lit_world(client, set_clock)
+    assert [a["light"] for a in made] == ["green", "yellow", "red", "yellow", None]
+    listed = client.get("/api/v1/actions", params={"limit": 200}).json()["items"]
+    expected = {colour: sum(a["light"] == colour for a in listed) for colour in LIGHT_NAMES}
+    stats = client.get("/api/v1/stats").json()
+    assert stats["lights"] == expected
+    owner = made[0]["owner"]["id"]
+    unit = next(u for u in stats["units"] if u["unit_id"] == owner)
+    mine = [a for a in listed if a["owner"]["id"] == owner]
+    assert unit["lights"] == {c: sum(a["light"] == c for a in mine) for c in LIGHT_NAMES}
+    assert unit["red"] == unit["lights"]["red"] >= 1
+    assert "fewer red" in stats["rank_rule"]
+    assert sum(u["red"] for u in stats["units"]) == expected["red"]
+    red_only = client.get("/api/v1/stats", params={"light": "red"}).json()
+    assert red_only["lights"] == {"green": 0, "yellow": 0, "red": expected["red"]}
+    assert red_only["total"] == expected["red"]
+    two = client.get("/api/v1/stats", params={"light": ["green", "yellow"]}).json()
+    assert two["total"] == expected["green"] + expected["yellow"]
+    assert_explained_problem(client.get("/api/v1/stats", params={"light": "x"}), 422)
+    set_clock("2026-10-01 09:00")
+    as_of = client.get("/api/v1/stats", params={"as_of": "2026-07-02"}).json()
+    assert as_of["lights"] == expected
+    later = client.get("/api/v1/stats").json()["lights"]
+    assert later["red"] > expected["red"]  # three months on, 45% lags 75% by 30
+
+
+def test_ranking_puts_fewer_red_before_more() -> None:
+    def unit(unit_id: int, red: int) -> UnitStats:
+        return UnitStats(
+            unit_id=unit_id,
+            unit_name=f"单位{unit_id}",
+            total=3,
+            lead_total=3,
+            co_total=0,
+            completed=1,
+            in_progress=2,
+            submitted=0,
+            blocked=0,
+            overdue=0,
+            red=red,
+            lights=LightCounts(red=red),
+            completion_rate=0.3333,
+            average_progress=50.0,
+            rank=None,
+        )
+
+    ranked = rank_units([unit(1, 2), unit(2, 1)])
+    assert [(u.unit_id, u.rank) for u in ranked] == [(2, 1), (1, 2)]
+
+
+LIGHT_NAMES = ("green", "yellow", "red")
