@@ -50,6 +50,7 @@ p.none { color: #666; }
 .mark.red { background: #d9342b; }
 .charted { display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }
 table.lights { width: auto; }
+td.light { white-space: nowrap; }
 table.lights td { text-align: right; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
@@ -163,7 +164,12 @@ def _bar(unit: UnitStats, index: int, left: int) -> str:
 def _table(table: Table[Any], lang: Lang) -> str:
     if not table.rows:
         return f'<p class="none">{escape(label("none", lang))}</p>'
-    classes = [_css_class(column.kind in NUMERIC, column.wrap) for column in table.columns]
+    classes = [
+        ' class="light"'
+        if column.kind == Kind.light
+        else _css_class(column.kind in NUMERIC, column.wrap)
+        for column in table.columns
+    ]
     head = _tr("th", classes, table.headers(lang))
     # A light's cell starts with its coloured mark.
     marks = {name: _mark(colour) for name, colour in light_of(lang).items()}
