@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app import clock
+from app.actions.derived import LightRules
 from app.evidence.urls import check_endpoint, parse_s3_url
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
     port: int = 8000
     timezone: str = "Asia/Shanghai"
     stale_days: int = 30
+    # Warning lights (红黄绿灯, app/actions/derived.py): an active action is red when overdue or
+    # its progress lags expected progress (序时进度) by light_red_lag points or more, yellow when
+    # blocked or lagging by light_yellow_lag or more; due soon within remind_days_before days.
+    light_red_lag: Annotated[int, Field(ge=1, le=100)] = 30
+    light_yellow_lag: Annotated[int, Field(ge=1, le=100)] = 10
+    remind_days_before: Annotated[int, Field(ge=0, le=365)] = 3
     # Reads without a key (as role viewer); writes always need one.
     anonymous_read: bool = False
     max_body_bytes: int = 1024 * 1024
@@ -105,6 +112,15 @@ class Settings(BaseSettings):
                 "together, or neither"
             )
         return value
+
+    @property
+    def light_rules(self) -> LightRules:
+        """The thresholds of the warning lights and of due-soon."""
+        return LightRules(
+            red_lag=self.light_red_lag,
+            yellow_lag=self.light_yellow_lag,
+            remind_days=self.remind_days_before,
+        )
 
     @property
     def tz(self) -> ZoneInfo:

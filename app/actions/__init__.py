@@ -7,8 +7,8 @@ Where things go, by file:
   statuses and which of them need a note.
 - schemas.py: the API's shapes: ActionCreate and ActionUpdate (what a client writes),
   ActionRead (what it reads), ActionFilters (the filters of the list, /stats and reports).
-- derived.py: what is worked out rather than stored (overdue; the light and expected
-  progress next), each rule in Python and in SQL.
+- derived.py: what is worked out rather than stored (overdue, expected progress, the
+  warning light, due-soon), each rule in Python and in SQL.
 - reads.py: ActionRead's values (action_read) and the JSON of the list, the get and every
   write's answer.
 - listing.py: the queries over many actions: filters, sort, as-of moments.

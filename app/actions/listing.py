@@ -6,14 +6,14 @@ through here, so a filter or sort field added here works in each of them.
 - A new filter: a field of ActionFilters (schemas.py) and its clause in filter_clauses;
   a filter on a column of the same name only needs its name in EQUALITY_FILTERS.
 - A new sort field: one entry in _SORTABLE.
-- A rule worked out from several fields (overdue, …): its SQL form in derived.py.
+- A rule worked out from several fields (overdue, the light, …): its SQL form in derived.py.
 - The search filter (q) is built by search.py, which owns the index it reads.
 
 Running the queries and shaping their rows is for the callers: reads.py (the API's list
 and get), stats.py, app/reports/builder.py."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar, cast
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from app.actions import search
-from app.actions.derived import overdue_sql
+from app.actions.derived import LightRules, light_sql, overdue_sql
 from app.actions.models import Action, ActionCoOwner, ActionEvent, ActionTheme, EventKind, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import CLOSED, TRANSITIONS, Priority
@@ -43,6 +43,7 @@ class Moment:
     now: datetime
     as_of: date | None
     stale_days: int
+    lights: LightRules = field(default_factory=LightRules)  # thresholds of the light
 
     @property
     def today(self) -> date:
@@ -117,11 +118,15 @@ def moment_for(settings: Settings, as_of: date | None) -> Moment:
     """The moment a request reads at: now, or the end of as_of (which may not be in the future)."""
     now = settings.now()
     if as_of is None:
-        return Moment(now=now, as_of=None, stale_days=settings.stale_days)
+        return Moment(
+            now=now, as_of=None, stale_days=settings.stale_days, lights=settings.light_rules
+        )
     if as_of > now.date():
         raise InvalidInput(f"as_of {as_of} is in the future", ["query", "as_of"])
     end_of_day = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=settings.tz)
-    return Moment(now=end_of_day, as_of=as_of, stale_days=settings.stale_days)
+    return Moment(
+        now=end_of_day, as_of=as_of, stale_days=settings.stale_days, lights=settings.light_rules
+    )
 
 
 # Filters that select the actions whose column of the same name has the value given.
@@ -146,6 +151,8 @@ def filter_clauses(
     if filters.unit_id is not None:
         unit = filters.unit_id
         clauses.append(or_(col(Action.owner_id) == unit, _has_co_owner(unit)))
+    if filters.light:
+        clauses.append(light_clause(moment).in_([value.value for value in filters.light]))
     for flag, clause in ((filters.overdue, overdue_clause), (filters.stale, stale_clause)):
         if flag is not None:
             clauses.append(clause(moment) if flag else not_(clause(moment)))
@@ -198,6 +205,19 @@ def overdue_clause(moment: Moment) -> ColumnElement[bool]:
     """SQL for: overdue on the moment's day (derived.is_overdue), by the moment's status."""
     due_on = cast(ColumnElement[Any], col(Action.due_on))
     return overdue_sql(due_on, moment.status(), moment.today)
+
+
+def light_clause(moment: Moment) -> ColumnElement[Any]:
+    """SQL for: the light on the moment's day (derived.light), by the moment's status and
+    progress."""
+    return light_sql(
+        moment.status(),
+        moment.progress(),
+        cast(ColumnElement[Any], col(Action.start_on)),
+        cast(ColumnElement[Any], col(Action.due_on)),
+        moment.today,
+        moment.lights,
+    )
 
 
 def stale_clause(moment: Moment) -> ColumnElement[bool]:

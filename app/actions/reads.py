@@ -48,7 +48,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.actions import listing
-from app.actions.derived import is_overdue
+from app.actions.derived import LightRules, expected_progress, is_due_soon, is_overdue, light
 from app.actions.listing import Moment
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
@@ -63,11 +63,15 @@ from app.units.models import Unit
 Row = dict[str, Any]
 
 
-def action_read(row: Row, themes: list[str], co_owners: list[Row], today: date) -> Row:
+def action_read(
+    row: Row, themes: list[str], co_owners: list[Row], today: date, rules: LightRules
+) -> Row:
     """The ActionRead fields of a row of _select_reads, the action's theme names and its
-    cooperating units ({"id", "name"}), with overdue judged against today."""
+    cooperating units ({"id", "name"}), with overdue, expected progress, the light and
+    due-soon judged against today."""
     # The label maps are keyed by StrEnums, which hash and compare as their text.
     status, kind, priority = row["status"], row["kind"], row["priority"]
+    due_on, start_on, progress = row["due_on"], row["start_on"], row["progress"]
     return {
         "id": row["id"],
         "title": row["title"],
@@ -89,12 +93,15 @@ def action_read(row: Row, themes: list[str], co_owners: list[Row], today: date) 
         "status_label": STATUS_LABELS[status],
         "priority": priority,
         "priority_label": PRIORITY_LABELS[priority],
-        "progress": row["progress"],
-        "due_on": row["due_on"],
-        "overdue": is_overdue(row["due_on"], status, today),
+        "progress": progress,
+        "due_on": due_on,
+        "overdue": is_overdue(due_on, status, today),
         "original_due_on": row["original_due_on"],
         "extension_count": row["extension_count"],
-        "start_on": row["start_on"],
+        "start_on": start_on,
+        "expected_progress": expected_progress(start_on, due_on, today),
+        "light": light(status, progress, start_on, due_on, today, rules),
+        "due_soon": is_due_soon(due_on, status, today, rules),
         "completed_at": row["completed_at"],
         "evidence_count": row["evidence_count"],
         "created_at": row["created_at"],
@@ -197,10 +204,10 @@ def _queries(dialect: Dialect) -> _Queries:
 
 
 def _reads_of(
-    connection: Connection, ids: Sequence[int], today: date, states: Sequence[Row] | None = None
+    connection: Connection, ids: Sequence[int], moment: Moment, states: Sequence[Row] | None = None
 ) -> list[Row]:
-    """The ActionRead fields of the actions with ids, in that order; states, when given,
-    are the status and progress of each as of an earlier moment."""
+    """The ActionRead fields of the actions with ids, in that order, judged on the moment's
+    day; states, when given, are the status and progress of each as of an earlier moment."""
     queries = _queries(connection.dialect)
     with driver_cursor(connection) as cursor:
         rows = queries.rows.rows(cursor, ids=_ids(ids, connection.dialect))
@@ -217,26 +224,26 @@ def _reads_of(
         for action_id, state in zip(ids, states, strict=True):
             by_id[action_id] |= state
     return [
-        action_read(by_id[i], themes.get(i, []), co_owners.get(i, []), today)
+        action_read(by_id[i], themes.get(i, []), co_owners.get(i, []), moment.today, moment.lights)
         for i in ids
         if i in by_id
     ]
 
 
-def action_body(connection: Connection, action_id: int, today: date) -> tuple[bytes, int]:
+def action_body(connection: Connection, action_id: int, moment: Moment) -> tuple[bytes, int]:
     """The JSON of the action with action_id (archived ones too) and its version, read in
-    connection's transaction; or NotFound."""
-    found = _reads_of(connection, [action_id], today)
+    connection's transaction and judged on the moment's day; or NotFound."""
+    found = _reads_of(connection, [action_id], moment)
     if not found:
         raise NotFound(f"action {action_id} does not exist")
     return to_json(found[0]), found[0]["version"]
 
 
-def get_action_body(engine: Engine, action_id: int, today: date) -> tuple[bytes, int]:
+def get_action_body(engine: Engine, action_id: int, moment: Moment) -> tuple[bytes, int]:
     """action_body on a connection of its own."""
     with engine.connect() as connection:
         connection.begin()  # its two statements read one snapshot
-        return action_body(connection, action_id, today)
+        return action_body(connection, action_id, moment)
 
 
 def page_body(
@@ -255,7 +262,7 @@ def page_body(
         states = None
         if moment.as_of is not None:
             states = [{"status": row.status, "progress": row.progress} for row in picked]
-        reads = _reads_of(connection, [row.id for row in picked], moment.today, states)
+        reads = _reads_of(connection, [row.id for row in picked], moment, states)
         if counted and picked:
             total = picked[0].total
         else:

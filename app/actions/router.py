@@ -83,7 +83,8 @@ def _written(
 ) -> Response:
     """The answer to a write: the action as it is now, with its ETag, read in the write's
     session the way the get reads it."""
-    body, version = reads.action_body(session.connection(), action_id, settings.today())
+    moment = moment_for(settings, None)
+    body, version = reads.action_body(session.connection(), action_id, moment)
     headers = {"ETag": version_etag(version)}
     return Response(body, status_code, headers, media_type="application/json")
 
@@ -150,9 +151,9 @@ async def get_action(
     settings: SettingsDep,
 ) -> Response:
     """One action, archived or not, with ETag W/"<version>"; If-None-Match gives 304."""
-    today = settings.today()
+    moment = moment_for(settings, None)
     engine = request.app.state.engine
-    body, version = await run_in_threadpool(reads.get_action_body, engine, action_id, today)
+    body, version = await run_in_threadpool(reads.get_action_body, engine, action_id, moment)
     etag = version_etag(version)
     if not_modified(request, etag):
         return not_modified_response(etag)

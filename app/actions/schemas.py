@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.actions.derived import Light
 from app.actions.models import EventKind
 from app.actions.workflow import ActionKind, Priority, Status
 from app.fields import (
@@ -205,6 +206,18 @@ class ActionRead(BaseModel):
     )
     extension_count: int = Field(description="how many extensions were approved (延期次数)")
     start_on: date | None
+    expected_progress: int | None = Field(
+        description="序时进度: the share of the days from start_on to due_on gone, 0..100; "
+        "null without both dates"
+    )
+    light: Light | None = Field(
+        description="红黄绿灯: green, yellow or red; null unless accepted, in_progress, blocked "
+        "or submitted"
+    )
+    due_soon: bool = Field(
+        description="active and due today or within remind_days_before days (setting, "
+        "default 3); an overdue action is not due soon"
+    )
     completed_at: datetime | None
     evidence_count: int = Field(
         description="evidence files (佐证材料) attached and not withdrawn: "
@@ -251,6 +264,7 @@ class ActionFilters(BaseModel):
     priority: Priority | None = None
     source_id: Id | None = None
     speech_id: Id | None = None
+    light: list[Light] = Field(default=[], description="repeatable: light=red&light=yellow")
     overdue: bool | None = None
     stale: bool | None = Field(
         default=None, description="open and no event for stale_days (setting, default 30)"

@@ -1,6 +1,7 @@
 """/stats: counts by status and theme, overdue and stale totals, and the per-unit figures
 and ranking used for 一季一排名, over the actions listing.filter_clauses selects at a moment.
-Counted in the database; a rule over an action's fields (overdue) comes from derived.py.
+Counted in the database; a rule over an action's fields (overdue, the light) comes from
+derived.py.
 The reports take their headline and ranking from here too."""
 
 from collections import Counter, defaultdict
@@ -12,7 +13,7 @@ from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.actions.derived import overdue_sql
+from app.actions.derived import Light, light_sql, overdue_sql
 from app.actions.listing import Moment, filter_clauses, stale_clause
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
@@ -21,8 +22,9 @@ from app.units.models import Unit
 
 RANK_RULE = (
     "units are ranked by completion_rate (completed ÷ actions not declined), then "
-    "average_progress, then fewer overdue, then more actions, then unit id; ranks are 1..n "
-    "with no ties; a unit that leads none of the actions (only cooperates) has no rank (null)"
+    "average_progress, then fewer overdue, then fewer red (红灯), then more actions, then unit "
+    "id; ranks are 1..n with no ties; a unit that leads none of the actions (only "
+    "cooperates) has no rank (null)"
 )
 
 
@@ -41,6 +43,14 @@ class ThemeCount(BaseModel):
     count: int
 
 
+class LightCounts(BaseModel):
+    """How many of the actions are lit green, yellow and red (active ones only)."""
+
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+
+
 class UnitStats(BaseModel):
     """One unit's figures: the actions it leads (total, lead_total and the rest) and how many
     it cooperates on (co_total). A unit that only cooperates is listed too, leading none."""
@@ -55,6 +65,8 @@ class UnitStats(BaseModel):
     submitted: int = Field(description="submitted for review (待审核), not yet approved")
     blocked: int
     overdue: int
+    red: int = Field(description="actions the unit leads whose light is red (红灯)")
+    lights: LightCounts = Field(description="the lights of the actions the unit leads")
     completion_rate: float = Field(description="completed ÷ actions not declined, 0..1")
     average_progress: float = Field(description="mean progress of actions not declined, 0..100")
     rank: int | None = Field(description=RANK_RULE)
@@ -68,6 +80,7 @@ class Stats(BaseModel):
     by_theme: list[ThemeCount]
     units: list[UnitStats]
     overdue: int
+    lights: LightCounts = Field(description="红黄绿灯: how many active actions have each light")
     stale: int
     stale_days: int
     as_of: date | None = Field(description="the day the figures are as of; null: now")
@@ -82,6 +95,7 @@ class _UnitCounts:
     progress: dict[Status, int] = field(default_factory=lambda: defaultdict(int))
     overdue: int = 0
     cooperating: int = 0
+    lights: Counter[str] = field(default_factory=Counter)
 
 
 def _unit_stats(unit: Unit, tally: _UnitCounts) -> UnitStats:
@@ -100,10 +114,16 @@ def _unit_stats(unit: Unit, tally: _UnitCounts) -> UnitStats:
         submitted=statuses[Status.submitted],
         blocked=statuses[Status.blocked],
         overdue=tally.overdue,
+        red=tally.lights[Light.red],
+        lights=_light_counts(tally.lights),
         completion_rate=round(statuses[Status.completed] / counted, 4) if counted else 0.0,
         average_progress=round(progress / counted, 2) if counted else 0.0,
         rank=None,
     )
+
+
+def _light_counts(lights: Counter[str]) -> LightCounts:
+    return LightCounts(**{colour.value: lights[colour] for colour in Light})
 
 
 def rank_units(units: list[UnitStats]) -> list[UnitStats]:
@@ -111,7 +131,14 @@ def rank_units(units: list[UnitStats]) -> list[UnitStats]:
     units that only cooperate, unranked (a unit leading nothing has no record to rank)."""
     leading = sorted(
         (u for u in units if u.lead_total),
-        key=lambda u: (-u.completion_rate, -u.average_progress, u.overdue, -u.total, u.unit_id),
+        key=lambda u: (
+            -u.completion_rate,
+            -u.average_progress,
+            u.overdue,
+            u.red,
+            -u.total,
+            u.unit_id,
+        ),
     )
     ranked = [u.model_copy(update={"rank": rank}) for rank, u in enumerate(leading, start=1)]
     cooperating = sorted((u for u in units if not u.lead_total), key=lambda u: u.unit_id)
@@ -151,6 +178,7 @@ def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> S
         by_theme=[ThemeCount(theme=name, count=count) for name, count in theme_rows],
         units=rank_units([_unit_stats(units[uid], r) for uid, r in per_unit.items()]),
         overdue=sum(tally.overdue for tally in per_unit.values()),
+        lights=_light_counts(sum((tally.lights for tally in per_unit.values()), Counter[str]())),
         stale=stale,
         stale_days=moment.stale_days,
         as_of=moment.as_of,
@@ -170,24 +198,31 @@ def _tallies(
             moment.status().label("status"),
             moment.progress().label("progress"),
             col(Action.due_on).label("due_on"),
+            col(Action.start_on).label("start_on"),
         )
         .where(*where)
         .cte("selected")
         .prefix_with("MATERIALIZED")
     )
     overdue = overdue_sql(rows.c.due_on, rows.c.status, moment.today)
+    lit = light_sql(
+        rows.c.status, rows.c.progress, rows.c.start_on, rows.c.due_on, moment.today, moment.lights
+    )
     tallies: dict[int, _UnitCounts] = defaultdict(_UnitCounts)
-    for owner_id, status, count, progress, overdue_count in session.execute(
+    for owner_id, status, count, progress, overdue_count, *lights in session.execute(
         sa_select(
             rows.c.owner_id,
             rows.c.status,
             func.count(),
             func.sum(rows.c.progress),
             func.sum(case((overdue, 1), else_=0)),
+            *(func.sum(case((lit == colour.value, 1), else_=0)) for colour in Light),
         ).group_by(rows.c.owner_id, rows.c.status)
     ):
         tally = tallies[owner_id]
         tally.statuses[Status(status)] += count
         tally.progress[Status(status)] += progress
         tally.overdue += overdue_count
+        for colour, lit_count in zip(Light, lights, strict=True):
+            tally.lights[colour] += lit_count
     return tallies

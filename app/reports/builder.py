@@ -25,7 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.actions import listing
-from app.actions.derived import is_overdue
+from app.actions.derived import Light, expected_progress, is_overdue, light
 from app.actions.listing import Moment, moment_for
 from app.actions.models import (
     Action,
@@ -178,10 +178,11 @@ def action_lines(
     names = list(query.selected_columns.keys())
     themes, units = _names(connection)
     statuses = {status: status_label(status, lang) for status in Status}
+    lights = {colour: label(f"light_{colour}", lang) for colour in Light}
     while rows := connection.execute(query, {"after": after}).all():
         files = _evidence_names(connection, rows[0].id, rows[-1].id, moment)
         fields = (dict(zip(names, row, strict=True)) for row in rows)
-        lines = [_line(f, themes, units, statuses, moment, files) for f in fields]
+        lines = [_line(f, themes, units, statuses, lights, moment, files) for f in fields]
         yield ACTION_LINES.validate_python(lines)
         after = rows[-1].id
 
@@ -197,6 +198,7 @@ def _line_columns(moment: Moment) -> Select[Any]:
         col(Action.priority),
         moment.progress().label("progress"),
         col(Action.due_on),
+        col(Action.start_on),
         col(Action.original_due_on),
         col(Action.extension_count),
         col(Action.assignee),
@@ -295,14 +297,20 @@ def _line(
     themes: Names,
     units: Names,
     statuses: dict[Status, str],
+    lights: dict[Light, str],
     moment: Moment,
     files: dict[int, list[str]],
 ) -> dict[str, Any]:
     """The ActionLine fields of a row of the chunk query, given the report's theme and unit
-    names, status labels and the names of the chunk's evidence files."""
+    names, status and light labels and the names of the chunk's evidence files."""
     status = Status(fields["status"])
     evidence = files.get(fields["id"], [])
+    start_on, due_on, today = fields.pop("start_on"), fields["due_on"], moment.today
+    lit = light(status, fields["progress"], start_on, due_on, today, moment.lights)
     fields.update(
+        expected_progress=expected_progress(start_on, due_on, today),
+        light=lit,
+        light_label=None if lit is None else lights[lit],
         evidence=evidence,
         evidence_count=len(evidence),
         status_label=statuses[status],
@@ -347,6 +355,7 @@ def _headline(stats: Stats, counts: HeadlineCounts, created: int, changed: int) 
         completion_rate=round(counts.completed / counted, 4) if counted else 0.0,
         average_progress=round(counts.progress / counted, 2) if counted else 0.0,
         overdue=stats.overdue,
+        lights=stats.lights,
         stale=stats.stale,
         created_in_period=created,
         changed_in_period=changed,

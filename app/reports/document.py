@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.actions.stats import StatusCount, UnitStats
+from app.actions.stats import LightCounts, StatusCount, UnitStats
 from app.spreadsheet import Lang
 
 
@@ -41,6 +41,9 @@ class Headline(BaseModel):
     completion_rate: float = Field(description="completed ÷ actions not declined, 0..1")
     average_progress: float
     overdue: int
+    lights: LightCounts = Field(
+        default=LightCounts(), description="红黄绿灯: how many active actions have each light"
+    )
     stale: int
     created_in_period: int
     changed_in_period: int
@@ -58,6 +61,9 @@ class ActionLine(BaseModel):
     status_label: str
     priority: str
     progress: int
+    expected_progress: int | None = Field(default=None, description="序时进度, 0..100")
+    light: str | None = Field(default=None, description="红黄绿灯: green, yellow, red or null")
+    light_label: str | None = Field(default=None, description="the light in the report's language")
     due_on: date | None
     original_due_on: date | None = Field(description="原定完成时限: the first due date set")
     extension_count: int = Field(description="延期次数: extensions approved")

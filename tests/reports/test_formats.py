@@ -42,8 +42,10 @@ ZH_HEADERS = [
     "牵头单位",
     "配合单位",
     "状态",
+    "红黄绿灯",
     "优先级",
     "进度",
+    "序时进度",
     "截止日期",
     "原定完成时限",
     "延期次数",
@@ -63,8 +65,10 @@ EN_HEADERS = [
     "Lead unit",
     "Cooperating units",
     "Status",
+    "Light",
     "Priority",
     "Progress",
+    "Expected progress",
     "Due",
     "Original due",
     "Extensions",
@@ -88,8 +92,10 @@ ZH_SHEET_HEADERS = [
     "牵头单位",
     "配合单位 ✎",
     "状态 ✎",
+    "红黄绿灯",
     "优先级",
     "进度 ✎",
+    "序时进度",
     "截止日期 ✎",
     "原定完成时限",
     "延期次数",
@@ -110,8 +116,10 @@ EN_SHEET_HEADERS = [
     "Lead unit",
     "Cooperating units ✎",
     "Status ✎",
+    "Light",
     "Priority",
     "Progress ✎",
+    "Expected progress",
     "Due ✎",
     "Original due",
     "Extensions",
@@ -374,13 +382,13 @@ def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
 def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: StatusReport) -> None:
     sheet = open_xlsx(hostile)["明细"]
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
-    assert set(widths) == set("ABCDEFGHIJKLMNOPQRST")
+    assert set(widths) == set("ABCDEFGHIJKLMNOPQRSTUV")
     assert all(6 <= width <= 60 for width in widths.values())
     wide_title = line_of(hostile, 1).title  # every character East Asian wide
     assert widths["C"] >= 2 * len(wide_title) + 2 > len(wide_title) + 2
-    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=19, max_col=19)]
+    quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=21, max_col=21)]
     assert all(cell.alignment.wrap_text for cell in quotes)
-    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["S"] == 60
+    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["U"] == 60
 
 
 def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) -> None:
@@ -406,16 +414,18 @@ def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) ->
     (chart,) = sheet._charts
     assert chart.anchor._from.col == 3  # column D, beside the figures
     rates = chart.series[0].val.numRef.f
-    assert rates == f"'排名'!$I$2:$I${len(report.ranking) + 1}"
+    assert rates == f"'排名'!$J$2:$J${len(report.ranking) + 1}"
     ranking = book["排名"]
     assert ranking["H1"].value == "逾期" and ranking["D1"].value == "已完成"
     assert (ranking["E1"].value, ranking["F1"].value) == ("推进中", "待审核")
-    assert ranking["I1"].value == "完成率" and ranking["I2"].number_format == "0.0%"
+    assert ranking["I1"].value == "红灯" and ranking["J1"].value == "完成率"
+    assert ranking["J2"].number_format == "0.0%"
     assert [row[1].value for row in ranking.iter_rows(min_row=2)] == [
         unit.unit_name for unit in report.ranking
     ]
-    assert ranking["I2"].value == pytest.approx(report.ranking[0].completion_rate)
-    assert ranking["I2"].value > 0
+    assert ranking["J2"].value == pytest.approx(report.ranking[0].completion_rate)
+    assert ranking["I2"].value == report.ranking[0].red
+    assert ranking["J2"].value > 0
 
 
 def test_xlsx_in_english(english: StatusReport) -> None:
@@ -531,7 +541,8 @@ def test_html_is_one_self_contained_printable_file(report: StatusReport) -> None
     assert "@media print" in raw.decode() and "page-break-inside: avoid" in raw.decode()
     assert page.headings == ["概览", "各单位完成率", "排名", "逾期", "动态", "明细"]
     assert page.table_rows == {
-        "概览": 13,
+        "概览": 14,
+        "各单位完成率": 4,  # beside the chart: a heading and a row per light
         "排名": len(report.ranking) + 1,
         "逾期": len(report.overdue) + 1,
         "动态": len(report.changes) + 1,

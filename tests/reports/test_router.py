@@ -649,8 +649,8 @@ def test_kept_report_of_a_past_period_and_its_csv_show_the_as_of_state(client: T
     rows = csv_rows(client.get(f"/api/v1/reports/{kept.json()['id']}/file").content)
     by_id = {int(row[0]): row for row in rows[1:]}
     assert len(by_id) == 43
-    assert (by_id[1][5], by_id[1][7]) == ("推进中", "40%")
-    assert by_id[4][11] == "是"
+    assert (by_id[1][5], by_id[1][8]) == ("推进中", "40%")
+    assert by_id[4][13] == "是"
     download = status_report(
         client, format="csv", period_start="2026-02-01", period_end="2026-02-28"
     )

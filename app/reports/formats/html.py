@@ -4,6 +4,7 @@ completion rate by unit, no scripts and no external resources. Every text is esc
 from html import escape
 from typing import Any
 
+from app.actions.derived import Light
 from app.actions.stats import UnitStats
 from app.reports.document import StatusReport
 from app.reports.formats.table import (
@@ -14,6 +15,8 @@ from app.reports.formats.table import (
     changes_table,
     display_width,
     figures,
+    light_figures,
+    light_of,
     overdue_table,
     ranking_table,
     status_figures,
@@ -41,6 +44,14 @@ table.figures th { background: #f4f4f4; }
 .chart text { font-size: 13px; fill: #222; }
 .chart line { stroke: #999; }
 p.none { color: #666; }
+.mark { display: inline-block; width: .8em; height: .8em; border-radius: 50%;
+  margin-right: .3em; vertical-align: -.05em; border: 1px solid #0003; }
+.mark.green { background: #2e9d4f; } .mark.yellow { background: #f2c12e; }
+.mark.red { background: #d9342b; }
+.charted { display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }
+table.lights { width: auto; }
+td.light { white-space: nowrap; }
+table.lights td { text-align: right; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
   body { margin: 0; font-size: 10pt; }
@@ -61,7 +72,7 @@ def render(report: StatusReport) -> bytes:
     body = [
         f"<h1>{escape(report.title)}</h1>",
         _section(label("overview", lang), _figures(report)),
-        _section(label("chart_title", lang), _chart(report.ranking, lang)),
+        _section(label("chart_title", lang), _charted(report)),
         _section(label("ranking", lang), _table(ranking_table(report), lang)),
         _section(label("overdue_sheet", lang), _table(overdue, lang)),
         _section(label("changes", lang), _table(changes_table(report), lang), "lines"),
@@ -89,8 +100,34 @@ def _figures(report: StatusReport) -> str:
         f"{f.label} {f.value}" for f in status_figures(report)
     )
     rows.append((label("by_status", report.lang), statuses))
+    lights = (", " if report.lang == Lang.en else "，").join(
+        f"{f.label} {f.value}" for _, f in light_figures(report)
+    )
+    rows.append((label("lights", report.lang), lights))
     cells = "\n".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="figures">\n{cells}\n</table>'
+
+
+def _charted(report: StatusReport) -> str:
+    """The chart, and beside it how many actions have each light."""
+    return (
+        f'<div class="charted">\n{_chart(report.ranking, report.lang)}\n{_lights(report)}\n</div>'
+    )
+
+
+def _lights(report: StatusReport) -> str:
+    """红黄绿灯: each light's mark, label and count."""
+    rows = "\n".join(
+        f"<tr><th>{_mark(colour)}{escape(figure.label)}</th><td>{figure.value}</td></tr>"
+        for colour, figure in light_figures(report)
+    )
+    heading = escape(label("lights", report.lang))
+    head = f'<thead><tr><th colspan="2">{heading}</th></tr></thead>'
+    return f'<table class="figures lights">\n{head}\n{rows}\n</table>'
+
+
+def _mark(colour: Light) -> str:
+    return f'<span class="mark {colour}"></span>'
 
 
 def _chart(units: list[UnitStats], lang: Lang) -> str:
@@ -127,15 +164,36 @@ def _bar(unit: UnitStats, index: int, left: int) -> str:
 def _table(table: Table[Any], lang: Lang) -> str:
     if not table.rows:
         return f'<p class="none">{escape(label("none", lang))}</p>'
-    classes = [_css_class(column.kind in NUMERIC, column.wrap) for column in table.columns]
+    classes = [
+        ' class="light"'
+        if column.kind == Kind.light
+        else _css_class(column.kind in NUMERIC, column.wrap)
+        for column in table.columns
+    ]
     head = _tr("th", classes, table.headers(lang))
-    body = "\n".join(_tr("td", classes, table.texts(row, lang)) for row in table.rows)
+    # A light's cell starts with its coloured mark.
+    marks = {name: _mark(colour) for name, colour in light_of(lang).items()}
+    lit = [column.kind == Kind.light for column in table.columns]
+    body = "\n".join(_tr("td", classes, table.texts(row, lang), lit, marks) for row in table.rows)
     return f"<table>\n<thead>{head}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
-def _tr(tag: str, classes: list[str], texts: list[str]) -> str:
-    cells = zip(classes, texts, strict=True)
-    return "<tr>" + "".join(f"<{tag}{css}>{escape(t)}</{tag}>" for css, t in cells) + "</tr>"
+def _tr(
+    tag: str,
+    classes: list[str],
+    texts: list[str],
+    lit: list[bool] | None = None,
+    marks: dict[str, str] | None = None,
+) -> str:
+    cells = zip(classes, texts, lit or [False] * len(texts), strict=True)
+    return (
+        "<tr>"
+        + "".join(
+            f"<{tag}{css}>{(marks or {}).get(t, '') if light else ''}{escape(t)}</{tag}>"
+            for css, t, light in cells
+        )
+        + "</tr>"
+    )
 
 
 def _css_class(numeric: bool, wrap: bool) -> str:

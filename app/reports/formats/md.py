@@ -14,6 +14,7 @@ from app.reports.formats.table import (
     actions_table,
     changes_table,
     figures,
+    light_figures,
     ranking_table,
     status_figures,
     text,
@@ -63,6 +64,10 @@ def _figures(report: StatusReport) -> str:
     statuses = [f"{escape(f.label)} {f.value}" for f in status_figures(report)]
     lines.append(
         f"- **{escape(label('by_status', report.lang))}**{colon}{_listed(statuses, report.lang)}"
+    )
+    lights = [f"{escape(f.label)} {f.value}" for _, f in light_figures(report)]
+    lines.append(
+        f"- **{escape(label('lights', report.lang))}**{colon}{_listed(lights, report.lang)}"
     )
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from app.actions.derived import Light
 from app.actions.stats import UnitStats
 from app.actions.workflow import Status
 from app.reports.document import ActionLine, ChangeLine, ReportHead, StatusReport
@@ -28,6 +29,7 @@ class Kind(StrEnum):
     rate = "rate"  # 0..1
     date = "date"
     datetime = "datetime"
+    light = "light"  # 红黄绿灯, its label; coloured where a format can (XLSX, HTML)
 
 
 NUMERIC = {Kind.number, Kind.tally, Kind.percent, Kind.average, Kind.rate}
@@ -78,8 +80,10 @@ ACTION_COLUMNS: tuple[Column[ActionLine], ...] = (
     Column("lead_unit", lambda a, _: a.owner),
     Column("co_owners", lambda a, _: "、".join(a.co_owners)),
     Column("status", lambda a, _: a.status_label),
+    Column("light", lambda a, _: a.light_label, Kind.light),
     Column("priority", lambda a, lang: label(a.priority, lang)),
     Column("progress", lambda a, _: a.progress, Kind.percent),
+    Column("expected_progress", lambda a, _: a.expected_progress, Kind.percent),
     Column("due_on", lambda a, _: a.due_on, Kind.date),
     Column("original_due_on", lambda a, _: a.original_due_on, Kind.date),
     Column("extension_count", lambda a, _: a.extension_count, Kind.tally),
@@ -132,10 +136,11 @@ RANKING_COLUMNS: tuple[Column[UnitStats], ...] = (
     Column("submitted", lambda u, _: u.submitted, Kind.number),
     Column("blocked", lambda u, _: u.blocked, Kind.number),
     Column("overdue", lambda u, _: u.overdue, Kind.number),
+    Column("red_count", lambda u, _: u.red, Kind.number),
     Column("completion_rate", lambda u, _: u.completion_rate, Kind.rate),
     Column("average_progress", lambda u, _: u.average_progress, Kind.average),
 )
-RATE_COLUMN = 9  # 1-based position of completion_rate, charted by unit (column 2)
+RATE_COLUMN = 10  # 1-based position of completion_rate, charted by unit (column 2)
 
 CHANGE_COLUMNS: tuple[Column[ChangeLine], ...] = (
     Column("at", lambda c, _: c.at, Kind.datetime),
@@ -210,6 +215,23 @@ def status_figures(report: ReportHead) -> list[Figure]:
         Figure(status_label(Status(count.status), report.lang), count.count, Kind.number)
         for count in report.headline.by_status
     ]
+
+
+def light_figures(report: ReportHead) -> list[tuple[Light, Figure]]:
+    """How many actions have each light, headed in the report's language, with the light."""
+    counts = report.headline.lights
+    return [
+        (
+            colour,
+            Figure(label(f"light_{colour}", report.lang), getattr(counts, colour), Kind.number),
+        )
+        for colour in Light
+    ]
+
+
+def light_of(lang: Lang) -> dict[str, Light]:
+    """The light each label of lang names (a light column's values are its labels)."""
+    return {label(f"light_{colour}", lang): colour for colour in Light}
 
 
 def local(moment: datetime) -> datetime:

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
+from app.actions.derived import Light
 from app.actions.workflow import Status
 from app.reports.document import ActionLine, ReportHead, StatusReport, StreamedReport
 from app.reports.formats.table import (
@@ -40,6 +41,8 @@ from app.reports.formats.table import (
     display_width,
     figures,
     heading,
+    light_figures,
+    light_of,
     local,
     status_figures,
     text,
@@ -67,6 +70,12 @@ BOLD = Font(bold=True)
 HINT = Font(italic=True, color="7F6000")
 EDITABLE = PatternFill("solid", fgColor="FFF2CC")  # the heading of a column to fill in
 TITLE = Font(bold=True, size=14)
+# 红黄绿灯: the fill of a light's cell, in the colours of a traffic light a printout keeps.
+LIGHT_FILLS = {
+    Light.green: PatternFill("solid", fgColor="63BE7B"),
+    Light.yellow: PatternFill("solid", fgColor="FFD966"),
+    Light.red: PatternFill("solid", fgColor="F8696B"),
+}
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTRED = Alignment(horizontal="center")
 A4 = 9  # paper size code
@@ -187,13 +196,18 @@ class SheetWriter(Generic[Row]):
         # A styled cell per column, refilled row after row (append writes a row out before it
         # returns): a new cell object per value, its style looked up anew, cost the most.
         styled = [_cell(sheet, None, c.kind, c.wrap) if _is_styled(c) else None for c in columns]
+        # A light's cell is filled in its colour: a cell of its own style per light.
+        lights = {name: _light_cell(sheet, name, colour) for name, colour in light_of(lang).items()}
         for row in rows:
+            values = [column.get(row, lang) for column in columns]
             sheet.append(
                 [
-                    _plain(sheet, column.get(row, lang))
-                    if cell is None
-                    else _refill(cell, column.get(row, lang))
-                    for column, cell in zip(columns, styled, strict=True)
+                    _refill(cell, value)
+                    if cell is not None
+                    else lights.get(value, value)
+                    if column.kind == Kind.light and isinstance(value, str)
+                    else _plain(sheet, value)
+                    for column, cell, value in zip(columns, styled, values, strict=True)
                 ]
             )
         self.written += len(rows)
@@ -212,6 +226,14 @@ def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False
         cell.alignment = WRAP
     elif kind == Kind.tally:
         cell.alignment = CENTRED
+    return cell
+
+
+def _light_cell(sheet: Sheet, name: str, colour: Light) -> Any:
+    """A cell reading a light's label, filled in its colour."""
+    cell = _cell(sheet, name)
+    cell.fill = LIGHT_FILLS[colour]
+    cell.alignment = CENTRED
     return cell
 
 
@@ -327,7 +349,8 @@ def _write_overview(sheet: Sheet, report: ReportHead, ranking_sheet: Sheet) -> N
     """The headline figures in two columns, counts by status, and the chart beside them."""
     lang = report.lang
     headline, statuses = figures(report), status_figures(report)
-    every = headline + statuses
+    lights = light_figures(report)
+    every = headline + statuses + [figure for _, figure in lights]
     _set_width(sheet, 1, [f.label for f in every])
     _set_width(sheet, 2, ["0000-00-00 00:00", *(text(f.value, f.kind) for f in every)])
     _fit_to_page_width(sheet)
@@ -341,6 +364,12 @@ def _write_overview(sheet: Sheet, report: ReportHead, ranking_sheet: Sheet) -> N
     sheet.append([_bold(sheet, label("by_status", lang))])
     for figure in statuses:
         sheet.append([_cell(sheet, figure.label), _cell(sheet, figure.value, figure.kind)])
+    sheet.append([])
+    sheet.append([_bold(sheet, label("lights", lang))])
+    for colour, figure in lights:
+        sheet.append(
+            [_light_cell(sheet, figure.label, colour), _cell(sheet, figure.value, figure.kind)]
+        )
     if report.ranking:
         sheet.add_chart(_rate_chart(report, ranking_sheet), "D3")
 
