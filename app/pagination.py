@@ -5,7 +5,9 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.errors import InvalidInput
 
@@ -76,3 +78,20 @@ def set_link_header(request: Request, response: Response, params: PageParams, to
 def make_page(items: Sequence[T], total: int, params: PageParams) -> Page[T]:
     """A Page of items."""
     return Page[T](items=list(items), total=total, limit=params.limit, offset=params.offset)
+
+
+def sorted_page(
+    session: Session,
+    query: SelectOfScalar[T],
+    page: PageParams,
+    sort: str | None,
+    columns: Mapping[str, Any],
+    tiebreak: Any,
+) -> tuple[Sequence[T], int]:
+    """The page of query's rows in the order `sort` asks (ending with tiebreak), and the
+    total of all its rows."""
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(*order_by(sort, columns, tiebreak)).offset(page.offset).limit(page.limit)
+    ).all()
+    return rows, total

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import clock
@@ -31,7 +30,7 @@ from app.evidence import sniff
 from app.evidence.models import Evidence
 from app.evidence.schemas import EvidenceFilters
 from app.evidence.store import EvidenceStore, MissingEvidence
-from app.pagination import PageParams, order_by
+from app.pagination import PageParams, sorted_page
 
 MAX_FILENAME = 255
 SORTABLE: dict[str, Any] = {
@@ -265,10 +264,4 @@ def list_evidence(
     query = select(Evidence).where(Evidence.action_id == action_id)
     if not filters.include_withdrawn:
         query = query.where(col(Evidence.withdrawn_at).is_(None))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(*order_by(sort, SORTABLE, col(Evidence.id)))
-        .offset(page.offset)
-        .limit(page.limit)
-    ).all()
-    return rows, total
+    return sorted_page(session, query, page, sort, SORTABLE, col(Evidence.id))

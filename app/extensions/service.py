@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,7 +22,7 @@ from app.auth.schemas import Actor
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions.models import Extension, ExtensionState
 from app.extensions.schemas import ExtensionCreate, ExtensionDecision, ExtensionFilters
-from app.pagination import PageParams, order_by
+from app.pagination import PageParams, sorted_page
 
 SORTABLE: dict[str, Any] = {
     "id": col(Extension.id),
@@ -196,13 +196,7 @@ def list_extensions(
         query = query.where(Extension.state == filters.state)
     if filters.action_id is not None:
         query = query.where(Extension.action_id == filters.action_id)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(*order_by(sort, SORTABLE, col(Extension.id)))
-        .offset(page.offset)
-        .limit(page.limit)
-    ).all()
-    return rows, total
+    return sorted_page(session, query, page, sort, SORTABLE, col(Extension.id))
 
 
 def list_action_extensions(

@@ -3,12 +3,11 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.auth import service as auth_service
 from app.errors import Conflict, InvalidInput, NotFound
-from app.pagination import PageParams, order_by
+from app.pagination import PageParams, sorted_page
 from app.units.models import Unit, UnitKind
 from app.units.schemas import UnitCreate, UnitUpdate
 
@@ -52,13 +51,7 @@ def list_units(
     query = select(Unit)
     if kind is not None:
         query = query.where(Unit.kind == kind)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(*order_by(sort, SORTABLE, col(Unit.id)))
-        .offset(page.offset)
-        .limit(page.limit)
-    ).all()
-    return rows, total
+    return sorted_page(session, query, page, sort, SORTABLE, col(Unit.id))
 
 
 def _ensure_name_free(session: Session, name: str, unit_id: int | None = None) -> None:
