@@ -22,6 +22,7 @@ from app.extensions.router import router as extensions_router
 from app.hardening import install_hardening
 from app.imports.router import router as imports_router
 from app.migrations import head_revision
+from app.notifications.router import reminders_router
 from app.reports.router import router as reports_router
 from app.reports.scheduler import start_scheduler
 from app.sources.router import router as sources_router
@@ -55,6 +56,10 @@ TAGS = [
         "name": "evidence",
         "description": "Evidence files (佐证材料): uploaded by the units, kept byte for byte",
     },
+    {
+        "name": "reminders",
+        "description": "催办: a supervisor presses a unit now (automatic ones go by themselves)",
+    },
     {"name": "sources", "description": "Documents kept verbatim (来源) and their speeches"},
     {"name": "units", "description": "Organisation units (单位) that own actions"},
     {"name": "stats", "description": "Counts and the unit ranking (一季一排名)"},
@@ -77,6 +82,7 @@ def api_router() -> APIRouter:
         extensions_router,
         extensions_queue_router,
         evidence_router,
+        reminders_router,
         sources_router,
         units_router,
         reports_router,

@@ -229,13 +229,15 @@ def _co_owner_ids() -> ScalarSelect[Any]:
 
 
 def _latest_note(moment: Moment) -> ScalarSelect[Any]:
-    """An action's most recent note on its timeline before the moment."""
+    """An action's most recent note on its timeline before the moment (a 催办's note is the
+    office's, not news of the work)."""
     return (
         sa_select(col(ActionEvent.note))
         .where(
             col(ActionEvent.action_id) == col(Action.id),
             col(ActionEvent.note).is_not(None),
             col(ActionEvent.at) < moment.now,
+            col(ActionEvent.kind) != EventKind.reminded,
         )
         .order_by(col(ActionEvent.id).desc())
         .limit(1)
@@ -338,7 +340,7 @@ def _period_counts(
         .join(Action, col(Action.id) == col(ActionEvent.action_id))
         .where(
             *where,
-            col(ActionEvent.kind) != EventKind.created,
+            col(ActionEvent.kind).not_in([EventKind.created, EventKind.reminded]),
             col(ActionEvent.at) >= window[0],
             col(ActionEvent.at) < window[1],
         )

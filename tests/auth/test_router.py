@@ -46,6 +46,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/actions/{action_id}/extensions/{extension_id}"): Role.viewer,
     ("POST", "/api/v1/actions/{action_id}/extensions/{extension_id}/decision"): Role.supervisor,
     ("GET", "/api/v1/extensions"): Role.viewer,
+    ("POST", "/api/v1/actions/{action_id}/reminders"): Role.supervisor,
     ("POST", "/api/v1/actions/{action_id}/evidence"): Role.editor,
     ("GET", "/api/v1/actions/{action_id}/evidence"): Role.viewer,
     ("GET", "/api/v1/evidence/{evidence_id}"): Role.viewer,

@@ -131,6 +131,10 @@ def decide_extension(admin: TestClient, w: World) -> Call:
     return "POST", f"{url}/{asked.json()['id']}/decision", {"json": {"approve": True}}
 
 
+def press_action(admin: TestClient, w: World) -> Call:
+    return "POST", f"{ACTIONS}/{w.action_id}/reminders", {"json": {"note": "请尽快报送进展"}}
+
+
 def upload_evidence(admin: TestClient, w: World) -> Call:
     files = {"file": ("会议纪要.txt", "专班会议纪要\n".encode(), "text/plain")}
     return "POST", f"{ACTIONS}/{w.action_id}/evidence", {"files": files}
@@ -214,6 +218,7 @@ UNIT_MATRIX: dict[tuple[str, str], tuple[Callable[[TestClient, World], Call], di
         decide_extension,
         everyone(ROLE),
     ),
+    ("POST", "/api/v1/actions/{action_id}/reminders"): (press_action, everyone(ROLE)),
     ("POST", "/api/v1/actions/{action_id}/evidence"): (
         upload_evidence,
         {LEAD: 201, COOPERATING: 201, UNRELATED: UNIT, OFFICE: 201},
