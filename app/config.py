@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     overdue_remind_every_days: Annotated[int, Field(ge=1, le=365)] = 1
     public_url: str = "http://127.0.0.1:8000"
     notify_allowed_hosts: list[str] = []
+    # Send due deliveries from inside `tashan serve` (every worker; their claims keep each
+    # delivery to one sender), checking every this many seconds and at once after a write
+    # that made some. Off: only `tashan notify run-due` sends.
+    deliverer: bool = True
+    delivery_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 5
     # Submitting an action for review (to: submitted) needs at least one evidence file on it
     # (not withdrawn); false lets a unit submit without one.
     review_needs_evidence: bool = True

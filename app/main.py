@@ -22,6 +22,7 @@ from app.extensions.router import router as extensions_router
 from app.hardening import install_hardening
 from app.imports.router import router as imports_router
 from app.migrations import head_revision
+from app.notifications.delivery import Deliverer
 from app.notifications.router import reminders_router
 from app.reports.router import router as reports_router
 from app.reports.scheduler import start_scheduler
@@ -107,9 +108,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         scheduler = start_scheduler(engine, settings) if settings.scheduler else None
+        deliverer = Deliverer(settings.database_url, settings) if settings.deliverer else None
+        if deliverer is not None:
+            deliverer.start()
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if deliverer is not None:
+            deliverer.stop()
         engine.dispose()
 
     app = FastAPIOffline(

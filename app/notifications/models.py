@@ -28,6 +28,11 @@ class NotificationEvent(StrEnum):
     decided = "decided"  # the office approved or sent back
     changed = "changed"  # any timeline event (generic integrations)
     report = "report"  # a scheduled report was made
+    test = "test"  # POST /api/v1/channels/{id}/test; no channel subscribes to it
+
+
+# The events a channel may list.
+CHANNEL_EVENTS = tuple(event for event in NotificationEvent if event != NotificationEvent.test)
 
 
 AUTOMATIC_EVENTS = frozenset({NotificationEvent.due_soon, NotificationEvent.overdue})

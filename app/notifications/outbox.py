@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.actions.models import Action, ActionCoOwner
+from app.db import on_commit
 from app.notifications.models import (
     AUTOMATIC_EVENTS,
     Channel,
@@ -18,6 +19,7 @@ from app.notifications.models import (
     Notification,
     NotificationEvent,
 )
+from app.notifications.wakeup import wake
 
 _CHANNELS_KEY = "tashan.enabled_channels"
 
@@ -107,6 +109,8 @@ def notify(
             )
         )
     session.flush()
+    if channels:
+        on_commit(session, wake)  # the deliverer sends them once they are kept
     return notification, len(channels)
 
 
