@@ -23,6 +23,8 @@ from app.hardening import install_hardening
 from app.imports.router import router as imports_router
 from app.migrations import head_revision
 from app.notifications.delivery import Deliverer
+from app.notifications.router import deliveries_router
+from app.notifications.router import router as channels_router
 from app.reports.router import router as reports_router
 from app.reports.scheduler import start_scheduler
 from app.sources.router import router as sources_router
@@ -63,6 +65,10 @@ TAGS = [
         "name": "reports",
         "description": "Status reports (XLSX, CSV, Markdown, HTML, JSON) and the 五个一 schedules",
     },
+    {
+        "name": "notifications",
+        "description": "Channels (企业微信, 钉钉, webhooks) for reminders and 催办, and deliveries",
+    },
     {"name": "imports", "description": "Upload a filled-in progress sheet (dry run first)"},
     {"name": "keys", "description": "API keys (admin) and who am I"},
     {"name": "service", "description": "Health and readiness probes, open to all"},
@@ -82,6 +88,8 @@ def api_router() -> APIRouter:
         units_router,
         reports_router,
         imports_router,
+        channels_router,
+        deliveries_router,
         auth_router,
     ):
         api.include_router(router)
