@@ -23,7 +23,8 @@ from app.hardening import install_hardening
 from app.imports.router import router as imports_router
 from app.migrations import head_revision
 from app.notifications.delivery import Deliverer
-from app.notifications.router import reminders_router
+from app.notifications.router import deliveries_router, reminders_router
+from app.notifications.router import router as channels_router
 from app.reports.router import router as reports_router
 from app.reports.scheduler import start_scheduler
 from app.sources.router import router as sources_router
@@ -57,16 +58,16 @@ TAGS = [
         "name": "evidence",
         "description": "Evidence files (佐证材料): uploaded by the units, kept byte for byte",
     },
-    {
-        "name": "reminders",
-        "description": "催办: a supervisor presses a unit now (automatic ones go by themselves)",
-    },
     {"name": "sources", "description": "Documents kept verbatim (来源) and their speeches"},
     {"name": "units", "description": "Organisation units (单位) that own actions"},
     {"name": "stats", "description": "Counts and the unit ranking (一季一排名)"},
     {
         "name": "reports",
         "description": "Status reports (XLSX, CSV, Markdown, HTML, JSON) and the 五个一 schedules",
+    },
+    {
+        "name": "notifications",
+        "description": "Channels (企业微信, 钉钉, webhooks) for reminders and 催办, and deliveries",
     },
     {"name": "imports", "description": "Upload a filled-in progress sheet (dry run first)"},
     {"name": "keys", "description": "API keys (admin) and who am I"},
@@ -88,6 +89,8 @@ def api_router() -> APIRouter:
         units_router,
         reports_router,
         imports_router,
+        channels_router,
+        deliveries_router,
         auth_router,
     ):
         api.include_router(router)

@@ -31,7 +31,13 @@ from app.notifications.formats import (
     build_request,
     robot_error,
 )
-from app.notifications.models import Channel, ChannelKind, Delivery, DeliveryState, Notification
+from app.notifications.models import (
+    Channel,
+    ChannelKind,
+    Delivery,
+    DeliveryState,
+    Notification,
+)
 
 logger = logging.getLogger("tashan.notifications")
 
@@ -77,11 +83,35 @@ def deliver_due(engine: Engine, settings: Settings) -> DeliveryCounts:
     """Send every delivery due now (pending, or failed and due for a retry), BATCH at a time,
     until none is left; returns what became of them."""
     counts = DeliveryCounts()
-    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+    with _http_client() as http:
         while ids := claim_due(engine):
             for delivery_id in ids:
                 counts.add(attempt(engine, settings, http, delivery_id))
     return counts
+
+
+def _http_client() -> httpx.Client:
+    return httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+
+
+def claimed_delivery(notification: Notification, channel_id: int) -> Delivery:
+    """A new delivery of notification already claimed by this process, to send at once with
+    send_claimed (no deliverer takes it meanwhile)."""
+    assert notification.id is not None
+    return Delivery(
+        notification_id=notification.id,
+        channel_id=channel_id,
+        event=notification.event,
+        action_id=notification.action_id,
+        attempts=1,
+        next_attempt_at=clock.now() + LEASE,
+    )
+
+
+def send_claimed(engine: Engine, settings: Settings, delivery_id: int) -> DeliveryState:
+    """Send one delivery this process has claimed, now; its new state."""
+    with _http_client() as http:
+        return attempt(engine, settings, http, delivery_id)
 
 
 def claim_due(engine: Engine, limit: int = BATCH) -> list[int]:

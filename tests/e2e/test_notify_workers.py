@@ -19,8 +19,7 @@ from app.reports.models import ReportSchedule
 from app.seeding.service import seed_database
 from tests.e2e.test_workers import serve_workers
 from tests.helpers import TASHAN, TODAY, cli_env, run_tashan
-from tests.notifications.receiver import Receiver
-from tests.notifications.test_delivery import add_channel
+from tests.notifications.helpers import Receiver, add_channel
 
 # Days from today to the due date of the actions put under way, and what each earns today.
 DUE_IN = {3: "due_soon", 1: "due_soon", 0: "due_soon", -1: "overdue", -9: "overdue", -30: "overdue"}

@@ -9,8 +9,7 @@ from sqlalchemy import Engine
 from app.notifications.models import ChannelKind
 from app.seeding.schemas import SeedReport
 from tests.helpers import TODAY, run_tashan
-from tests.notifications.receiver import Receiver
-from tests.notifications.test_delivery import add_channel
+from tests.notifications.helpers import Receiver, add_channel
 from tests.notifications.test_reminders import active_action
 
 

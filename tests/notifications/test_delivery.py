@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.actions.models import Action
 from app.config import Settings
@@ -22,7 +22,6 @@ from app.db import write_session
 from app.notifications import wakeup
 from app.notifications.delivery import DeliveryCounts, deliver_due
 from app.notifications.models import (
-    Channel,
     ChannelKind,
     Delivery,
     DeliveryState,
@@ -31,52 +30,7 @@ from app.notifications.models import (
 from app.notifications.outbox import notify
 from app.seeding.schemas import SeedReport
 from tests.helpers import NOW, TODAY, free_port
-from tests.notifications.receiver import Receiver, Reply
-
-TITLE = "【催办】推行标准地改革"
-TEXT = "请区经济发展局于 2026-12-31 前办结。[查看](http://127.0.0.1:8000/actions/1)"
-
-
-def add_channel(
-    engine: Engine,
-    kind: ChannelKind,
-    url: str,
-    secret: str | None = None,
-    events: tuple[str, ...] = ("reminder",),
-) -> int:
-    with write_session(engine) as session:
-        channel = Channel(
-            name=f"{kind}-{url}", kind=kind, url=url, secret=secret, events=list(events)
-        )
-        session.add(channel)
-        session.flush()
-        assert channel.id is not None
-        return channel.id
-
-
-def queue_reminder(engine: Engine, with_action: bool = True) -> list[int]:
-    """A manual 催办 about the first action (or about none) put in the outbox; the ids of its
-    deliveries."""
-    with write_session(engine) as session:
-        action = (
-            session.exec(select(Action).order_by(col(Action.id))).first() if with_action else None
-        )
-        made = notify(
-            session,
-            NotificationEvent.reminder,
-            title=TITLE,
-            text=TEXT,
-            created_by="ducha-li",
-            day=TODAY,
-            action=action,
-            level=2,
-        )
-        assert made is not None
-        notification, _ = made
-        ids = session.exec(
-            select(Delivery.id).where(Delivery.notification_id == notification.id)
-        ).all()
-    return [i for i in ids if i is not None]
+from tests.notifications.helpers import TEXT, TITLE, Receiver, Reply, add_channel, queue_reminder
 
 
 def delivery(engine: Engine, delivery_id: int) -> Delivery:

@@ -22,7 +22,7 @@ from tests.helpers import (
     transitioned,
     write_action,
 )
-from tests.notifications.test_delivery import add_channel
+from tests.notifications.helpers import add_channel
 from tests.notifications.test_reminders import HOOK, active_action
 from tests.reports.test_service import make_schedules, only, shanghai
 

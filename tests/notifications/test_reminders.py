@@ -23,7 +23,7 @@ from tests.helpers import (
     transitioned,
     write_action,
 )
-from tests.notifications.test_delivery import add_channel
+from tests.notifications.helpers import add_channel
 
 HOOK = "http://127.0.0.1:9/hook"  # nothing listens: these tests look at the outbox only
 AUTOMATIC = ("due_soon", "overdue")

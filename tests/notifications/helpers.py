@@ -1,6 +1,7 @@
-"""A real HTTP receiver on loopback for the notification tests: it records every request
-(method, path, query, headers, raw body) and answers a scripted sequence of replies, then
-200 with {"errcode": 0, "errmsg": "ok"} (what a group robot says; a webhook ignores it)."""
+"""What the notification tests share: Receiver, a real HTTP receiver on loopback that records
+every request (method, path, query, headers, raw body) and answers a scripted sequence of
+replies, then 200 with {"errcode": 0, "errmsg": "ok"} (what a group robot says; a webhook
+ignores it); and channels and reminders written straight to the database."""
 
 import json
 import threading
@@ -10,6 +11,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from app.actions.models import Action
+from app.db import write_session
+from app.notifications.models import Channel, ChannelKind, Delivery, NotificationEvent
+from app.notifications.outbox import notify
+from tests.helpers import TODAY
 
 ROBOT_OK = b'{"errcode": 0, "errmsg": "ok"}'
 
@@ -125,3 +135,49 @@ class Receiver:
                 pass
 
         return Handler
+
+
+TITLE = "【催办】推行标准地改革"
+TEXT = "请区经济发展局于 2026-12-31 前办结。[查看](http://127.0.0.1:8000/actions/1)"
+
+
+def add_channel(
+    engine: Engine,
+    kind: ChannelKind,
+    url: str,
+    secret: str | None = None,
+    events: tuple[str, ...] = ("reminder",),
+) -> int:
+    with write_session(engine) as session:
+        channel = Channel(
+            name=f"{kind}-{url}", kind=kind, url=url, secret=secret, events=list(events)
+        )
+        session.add(channel)
+        session.flush()
+        assert channel.id is not None
+        return channel.id
+
+
+def queue_reminder(engine: Engine, with_action: bool = True) -> list[int]:
+    """A manual 催办 about the first action (or about none) put in the outbox; the ids of its
+    deliveries."""
+    with write_session(engine) as session:
+        action = (
+            session.exec(select(Action).order_by(col(Action.id))).first() if with_action else None
+        )
+        made = notify(
+            session,
+            NotificationEvent.reminder,
+            title=TITLE,
+            text=TEXT,
+            created_by="ducha-li",
+            day=TODAY,
+            action=action,
+            level=2,
+        )
+        assert made is not None
+        notification, _ = made
+        ids = session.exec(
+            select(Delivery.id).where(Delivery.notification_id == notification.id)
+        ).all()
+    return [i for i in ids if i is not None]
