@@ -402,6 +402,9 @@ def _summary(event: ActionEvent, lang: Lang) -> str:
         before, after = Status(event.from_status), Status(event.to_status)
         return f"{status_label(before, lang)} → {status_label(after, lang)}"
     changes = event.changes or {}
+    if event.kind == EventKind.reminded:  # its changes say what was sent, not what changed
+        level = changes.get("level")
+        return f"{label('reminded', lang)} L{level}" if level else label("reminded", lang)
     if event.kind == EventKind.evidence and "evidence_count" in changes:
         before_count, after_count = changes["evidence_count"]
         return f"{label('evidence_files', lang)} {before_count} → {after_count}"

@@ -2,6 +2,7 @@
 with a reminded event; refused to lower roles, for missing, archived or finished actions,
 and for a blank note or a level out of 1–3."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -144,3 +145,41 @@ def test_a_bad_body_is_422_and_makes_nothing(
     problem = assert_problem(press(client, action_id, supervisor_key, body), 422)
     assert problem["errors"]
     assert "reminded" not in [e["kind"] for e in events_of(client, action_id)]
+
+
+def test_a_催办_is_in_the_report_s_changes_but_is_not_news_of_the_work(
+    client: TestClient, seeded: SeedReport, supervisor_key: str
+) -> None:
+    action_id = active_action(client, TODAY - timedelta(days=20))
+    write_action(client, action_id, "updates", {"note": "已完成用地预审"})
+    assert press(client, action_id, supervisor_key, {"note": NOTE}).status_code == 201
+
+    response = client.get("/api/v1/reports/status", params={"format": "json"})
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    [pressed] = [c for c in report["changes"] if c["kind"] == "催办"]
+    assert (pressed["action_id"], pressed["summary"], pressed["note"]) == (
+        action_id,
+        "催办 L3",
+        NOTE,
+    )
+    [line] = [a for a in report["actions"] if a["id"] == action_id]
+    assert line["latest_note"] == "已完成用地预审"
+
+
+def test_a_催办_does_not_make_a_stale_action_fresh(
+    client: TestClient,
+    seeded: SeedReport,
+    supervisor_key: str,
+    set_clock: Callable[[str], None],
+) -> None:
+    set_clock("2026-10-01 09:00")  # the action's last news is from eight weeks ago
+    action_id = active_action(client, TODAY - timedelta(days=3))
+    set_clock("now")
+    stale_ids = {"stale_days": 30, "owner_id": get_action(client, action_id)["owner"]["id"]}
+    before = client.get("/api/v1/stats", params=stale_ids).json()["stale"]
+
+    assert press(client, action_id, supervisor_key, {"note": NOTE}).status_code == 201
+
+    assert client.get("/api/v1/stats", params=stale_ids).json()["stale"] == before >= 1
