@@ -38,6 +38,7 @@ from app.units.models import Unit
 SCHEDULER_ACTOR = Actor(name="scheduler")
 DAYS_PER_LEVEL = 7
 TOP_LEVEL = 3
+BATCH = 200  # actions reminded in one transaction
 
 
 @dataclass(frozen=True)
@@ -64,20 +65,26 @@ def overdue_day(due_on: date, today: date, every_days: int) -> date:
 
 def make_due(engine: Engine, settings: Settings, now: datetime | None = None) -> list[Made]:
     """Make every due_soon and overdue notification due on the office's day of now and not
-    made yet, with their reminded events, in one transaction. Concurrent runs make each once
-    (the outbox's unique key); a run with nothing to do reads and writes nothing else."""
+    made yet, each with its reminded event, BATCH actions to a transaction (on SQLite the
+    write lock is never held long, however many fall due at once). Concurrent runs make each
+    once (the outbox's unique key); a run with nothing to do reads two index ranges."""
     today = (now or clock.now()).astimezone(settings.tz).date()
-    with Session(engine) as session:
-        if not _anything_due(session, settings, today):
-            return []
-    with write_session(engine) as session:
-        session.info[SETTINGS] = settings
-        made = [
-            _make_due_soon(session, settings, a, today) for a in _due_soon(session, settings, today)
-        ]
-        made += [
-            _make_overdue(session, settings, a, today) for a in _overdue(session, settings, today)
-        ]
+    kinds = (
+        (_due_soon_where(settings, today), _make_due_soon),
+        (_overdue_where(settings, today), _make_overdue),
+    )
+    made: list[Made | None] = []
+    for where, make in kinds:
+        with Session(engine) as session:
+            ids = list(session.exec(select(col(Action.id)).where(*where)).all())
+        for at in range(0, len(ids), BATCH):
+            with write_session(engine) as session:
+                session.info[SETTINGS] = settings
+                batch = col(Action.id).in_(ids[at : at + BATCH])
+                # Read again under the write: another run may have made some meanwhile.
+                made += [
+                    make(session, settings, a, today) for a in _candidates(session, [*where, batch])
+                ]
     return [one for one in made if one is not None]
 
 
@@ -126,13 +133,6 @@ def _overdue_where(settings: Settings, today: date) -> list[Any]:
     ]
 
 
-def _anything_due(session: Session, settings: Settings, today: date) -> bool:
-    return any(
-        session.exec(select(col(Action.id)).where(*where).limit(1)).first() is not None
-        for where in (_due_soon_where(settings, today), _overdue_where(settings, today))
-    )
-
-
 def _candidates(session: Session, where: list[Any]) -> list[Action]:
     # The message needs the action's own fields only; its lists load if a channel asks.
     return list(
@@ -147,14 +147,6 @@ def _candidates(session: Session, where: list[Any]) -> list[Action]:
             .order_by(col(Action.id))
         ).all()
     )
-
-
-def _due_soon(session: Session, settings: Settings, today: date) -> list[Action]:
-    return _candidates(session, _due_soon_where(settings, today))
-
-
-def _overdue(session: Session, settings: Settings, today: date) -> list[Action]:
-    return _candidates(session, _overdue_where(settings, today))
 
 
 def _make_due_soon(
