@@ -257,8 +257,8 @@ def receiver_problem(url: str, allowed_hosts: list[str]) -> str | None:
 @dataclass
 class Deliverer:
     """deliver_due in a thread of its own, every settings.delivery_interval_seconds and at
-    once when woken (app/notifications/wakeup.py). It has an engine of its own, so it never
-    takes a connection a request needs."""
+    once when woken (app/notifications/wakeup.py). It has an engine of its own, of one
+    connection (it uses one at a time), so it never takes a connection a request needs."""
 
     database_url: str
     settings: Settings
@@ -280,7 +280,7 @@ class Deliverer:
             self._thread.join(timeout=3 * TIMEOUT_SECONDS)
 
     def _run(self) -> None:
-        engine = create_db_engine(self.database_url, pool_size=1, max_overflow=1)
+        engine = create_db_engine(self.database_url, pool_size=1, max_overflow=0)
         try:
             while not self._stopping.is_set():
                 self._wakeup.clear()

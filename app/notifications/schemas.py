@@ -30,6 +30,8 @@ URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^/?#\x00-\x20]+(?:[/?#][^\x00-\x20]*)?
 
 
 def _http_url(value: str) -> str:
+    if any(ch.isspace() for ch in value):
+        raise ValueError("must not contain spaces (percent-encode them as %20)")
     parts = urlsplit(value)  # raises ValueError for a malformed host such as http://[::1
     if parts.scheme.lower() not in ("http", "https"):
         raise ValueError("must be an http:// or https:// URL")

@@ -13,11 +13,17 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.actions.models import Action
 from app.db import write_session
-from app.notifications.models import Channel, ChannelKind, Delivery, NotificationEvent
+from app.notifications.models import (
+    Channel,
+    ChannelKind,
+    Delivery,
+    Notification,
+    NotificationEvent,
+)
 from app.notifications.outbox import notify
 from tests.helpers import TODAY
 
@@ -158,6 +164,22 @@ def add_channel(
         return channel.id
 
 
+def remind(session: Session, action: Action | None) -> Notification:
+    """A manual 催办 (level 2) about action, written in session's transaction."""
+    made = notify(
+        session,
+        NotificationEvent.reminder,
+        title=TITLE,
+        text=TEXT,
+        created_by="ducha-li",
+        day=TODAY,
+        action=action,
+        level=2,
+    )
+    assert made is not None
+    return made[0]
+
+
 def queue_reminder(engine: Engine, with_action: bool = True) -> list[int]:
     """A manual 催办 about the first action (or about none) put in the outbox; the ids of its
     deliveries."""
@@ -165,18 +187,7 @@ def queue_reminder(engine: Engine, with_action: bool = True) -> list[int]:
         action = (
             session.exec(select(Action).order_by(col(Action.id))).first() if with_action else None
         )
-        made = notify(
-            session,
-            NotificationEvent.reminder,
-            title=TITLE,
-            text=TEXT,
-            created_by="ducha-li",
-            day=TODAY,
-            action=action,
-            level=2,
-        )
-        assert made is not None
-        notification, _ = made
+        notification = remind(session, action)
         ids = session.exec(
             select(Delivery.id).where(Delivery.notification_id == notification.id)
         ).all()

@@ -25,12 +25,18 @@ from app.notifications.models import (
     ChannelKind,
     Delivery,
     DeliveryState,
-    NotificationEvent,
 )
-from app.notifications.outbox import notify
 from app.seeding.schemas import SeedReport
-from tests.helpers import NOW, TODAY, free_port
-from tests.notifications.helpers import TEXT, TITLE, Receiver, Reply, add_channel, queue_reminder
+from tests.helpers import NOW, free_port
+from tests.notifications.helpers import (
+    TEXT,
+    TITLE,
+    Receiver,
+    Reply,
+    add_channel,
+    queue_reminder,
+    remind,
+)
 
 
 def delivery(engine: Engine, delivery_id: int) -> Delivery:
@@ -277,17 +283,7 @@ def test_a_rolled_back_change_sends_nothing_and_wakes_no_deliverer(
         with Receiver.running() as receiver:
             add_channel(engine, ChannelKind.webhook, receiver.url)
             with pytest.raises(RuntimeError), write_session(engine) as session:
-                action = session.get_one(Action, 1)
-                made = notify(
-                    session,
-                    NotificationEvent.reminder,
-                    title=TITLE,
-                    text=TEXT,
-                    created_by="ducha-li",
-                    day=TODAY,
-                    action=action,
-                )
-                assert made is not None
+                remind(session, session.get_one(Action, 1))
                 raise RuntimeError("the change fails after its message was written")
             assert not woken.is_set()
             assert deliver_due(engine, settings) == DeliveryCounts()

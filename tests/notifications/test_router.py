@@ -138,6 +138,7 @@ def test_a_webhook_url_masks_its_query_and_password(quiet: TestClient) -> None:
         ({"url": "javascript:alert(1)"}, ["body", "url"]),
         ({"url": "http:///no-host"}, ["body", "url"]),
         ({"url": "http://example.org:99999/"}, ["body", "url"]),
+        ({"url": "https://hooks.example.org/a b"}, ["body", "url"]),
         ({"unit_id": 999}, ["body", "unit_id"]),
         ({"events": []}, ["body", "events"]),
         ({"events": ["nope"]}, ["body", "events", 0]),
