@@ -38,7 +38,7 @@ from app.units.models import Unit
 SCHEDULER_ACTOR = Actor(name="scheduler")
 DAYS_PER_LEVEL = 7
 TOP_LEVEL = 3
-BATCH = 200  # actions reminded in one transaction
+BATCH = 50  # actions reminded in one transaction: about a second of SQLite's write lock
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,13 @@ that leaves the action's version alone; and the texts they carry."""
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.notifications import reminders
 from app.notifications.models import ChannelKind, Notification
 from app.notifications.reminders import Made, make_due
 from app.seeding.schemas import SeedReport
@@ -189,3 +191,22 @@ def test_messages_name_the_task_unit_due_date_light_progress_and_link(
     assert overdue.level == 2
     for fact in ("已逾期 9 天（第 2 级催办）", "红灯", "序时进度 100%，实际进度 0%"):
         assert fact in overdue.text, (fact, overdue.text)
+
+
+def test_many_actions_are_reminded_a_batch_to_a_transaction_each_once(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    seeded: SeedReport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    late = [active_action(client, TODAY - timedelta(days=days)) for days in (1, 2, 3, 4, 5)]
+    soon = [active_action(client, TODAY + timedelta(days=days)) for days in (0, 1, 2)]
+
+    made = make_due(engine, settings)
+
+    assert sorted((one.action_id, one.event.value) for one in made) == sorted(
+        [(a, "overdue") for a in late] + [(a, "due_soon") for a in soon]
+    )
+    assert make_due(engine, settings) == []
