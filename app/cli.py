@@ -31,6 +31,8 @@ from app.evidence.verify import referenced_digests, verify_store
 from app.imports import service as import_service
 from app.imports.reader import read_upload
 from app.imports.schemas import Outcome
+from app.notifications import reminders
+from app.notifications.delivery import deliver_due
 from app.reports import service as report_service
 from app.reports.builder import current_week
 from app.reports.document import ReportFormat
@@ -55,6 +57,8 @@ report_cli = typer.Typer(help="Status reports and the 五个一 schedules.")
 cli.add_typer(report_cli, name="report")
 evidence_cli = typer.Typer(help="Evidence files (佐证材料): verify, back up, restore.")
 cli.add_typer(evidence_cli, name="evidence")
+notify_cli = typer.Typer(help="Reminders and 催办 to 企业微信, 钉钉 and webhooks.")
+cli.add_typer(notify_cli, name="notify")
 
 
 def _upgrade(url: str) -> None:
@@ -397,6 +401,26 @@ def report_run_due() -> None:
         )
     if not made:
         typer.echo("nothing due")
+
+
+@notify_cli.command("run-due")
+def notify_run_due() -> None:
+    """Make every reminder and 催办 due today and not made yet, then send every delivery due
+    (retries included). For cron, as often as you like: each is made and sent once."""
+    settings = get_settings()
+    engine = _migrated_engine()
+    try:
+        with _progress("making due reminders"):
+            made = reminders.make_due(engine, settings)
+        with _progress("sending due deliveries"):
+            sent = deliver_due(engine, settings)
+    finally:
+        engine.dispose()
+    for one in made:
+        level = f" level {one.level}" if one.level is not None else ""
+        typer.echo(f"made {one.event}{level} for action {one.action_id} ({one.channels} channels)")
+    typer.echo(f"made {len(made)} reminders" if made else "no reminder due")
+    typer.echo(f"deliveries: {sent.sent} sent, {sent.failed} failed (to retry), {sent.dead} dead")
 
 
 @cli.command("import")

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     # Uploaded progress sheets may be larger (10,000 rows of quotes and notes).
     max_import_bytes: int = 20 * 1024 * 1024
+    # Reminders and 催办 (app/notifications): 催办 again every this many days past due; the
+    # address people open the action at, for the link in every message; the only hosts a
+    # channel may send to (empty: any), so a channel cannot be pointed inside the network.
+    overdue_remind_every_days: Annotated[int, Field(ge=1, le=365)] = 1
+    public_url: str = "http://127.0.0.1:8000"
+    notify_allowed_hosts: list[str] = []
+    # Send due deliveries from inside `tashan serve` (every worker; their claims keep each
+    # delivery to one sender), checking every this many seconds and at once after a write
+    # that made some. Off: only `tashan notify run-due` sends.
+    deliverer: bool = True
+    delivery_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 5
     # Submitting an action for review (to: submitted) needs at least one evidence file on it
     # (not withdrawn); false lets a unit submit without one.
     review_needs_evidence: bool = True

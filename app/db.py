@@ -155,6 +155,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         _close(session)
 
 
+# session.info key of the settings of the app whose request a session serves, for what a
+# change brings about (the texts of its notifications); elsewhere the environment's.
+SETTINGS = "tashan.settings"
+
+
 def get_write_session(request: Request) -> Iterator[Session]:
     """A session for a request that writes: on SQLite its transaction takes the lock first.
 
@@ -163,6 +168,7 @@ def get_write_session(request: Request) -> Iterator[Session]:
     in the handler rolls everything back; services only flush."""
     engine: Engine = request.app.state.engine
     session = Session(engine.execution_options(**{WRITE: True}))
+    session.info[SETTINGS] = request.app.state.settings
     try:
         yield session
         session.commit()

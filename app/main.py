@@ -22,6 +22,9 @@ from app.extensions.router import router as extensions_router
 from app.hardening import install_hardening
 from app.imports.router import router as imports_router
 from app.migrations import head_revision
+from app.notifications.delivery import Deliverer
+from app.notifications.router import deliveries_router, reminders_router
+from app.notifications.router import router as channels_router
 from app.reports.router import router as reports_router
 from app.reports.scheduler import start_scheduler
 from app.sources.router import router as sources_router
@@ -62,6 +65,10 @@ TAGS = [
         "name": "reports",
         "description": "Status reports (XLSX, CSV, Markdown, HTML, JSON) and the 五个一 schedules",
     },
+    {
+        "name": "notifications",
+        "description": "Channels (企业微信, 钉钉, webhooks) for reminders and 催办, and deliveries",
+    },
     {"name": "imports", "description": "Upload a filled-in progress sheet (dry run first)"},
     {"name": "keys", "description": "API keys (admin) and who am I"},
     {"name": "service", "description": "Health and readiness probes, open to all"},
@@ -77,10 +84,13 @@ def api_router() -> APIRouter:
         extensions_router,
         extensions_queue_router,
         evidence_router,
+        reminders_router,
         sources_router,
         units_router,
         reports_router,
         imports_router,
+        channels_router,
+        deliveries_router,
         auth_router,
     ):
         api.include_router(router)
@@ -101,9 +111,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         scheduler = start_scheduler(engine, settings) if settings.scheduler else None
+        deliverer = Deliverer(settings.database_url, settings) if settings.deliverer else None
+        if deliverer is not None:
+            deliverer.start()
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if deliverer is not None:
+            deliverer.stop()
         engine.dispose()
 
     app = FastAPIOffline(

@@ -5,6 +5,7 @@ from app.auth.models import ApiKey
 from app.db import metadata
 from app.evidence.models import Evidence
 from app.extensions.models import Extension
+from app.notifications.models import Channel, Delivery, Notification
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.sources.models import Source, Speech
 from app.units.models import Unit
@@ -15,8 +16,11 @@ __all__ = [
     "ActionEvent",
     "ActionTheme",
     "ApiKey",
+    "Channel",
+    "Delivery",
     "Evidence",
     "Extension",
+    "Notification",
     "Report",
     "ReportRun",
     "ReportSchedule",

@@ -130,6 +130,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "evidence": ("佐证材料", "evidence"),
     "extension_requested": ("申请延期", "extension requested"),
     "extension_decided": ("延期审批", "extension decided"),
+    "reminded": ("催办", "reminder"),
 }
 
 ENGLISH_STATUS = {

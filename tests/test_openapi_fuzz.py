@@ -69,6 +69,14 @@ SEMANTIC_REFUSALS: dict[str, tuple[list[str], str]] = {
         "the file's bytes must be an accepted kind (415), not empty, cut short or named with "
         "control characters (422); evidence_date not after today; no archived action (409)",
     ),
+    "POST /api/v1/channels": (
+        ["422"],
+        "unit_id must name a unit; a 企业微信 channel takes no secret; the URL's host must parse",
+    ),
+    "PATCH /api/v1/channels/{channel_id}": (
+        ["422"],
+        "unit_id must name a unit; a 企业微信 channel takes no secret; the URL's host must parse",
+    ),
     "DELETE /api/v1/evidence/{evidence_id}": (
         ["409"],
         "withdrawn already, or its action completed or under review with no other file",

@@ -10,24 +10,22 @@ import httpx
 from app.config import PROJECT_DIR
 from app.seeding.service import SeedReport
 from tests.helpers import cli_env
+from tests.notifications.helpers import Receiver
 
 README = PROJECT_DIR / "README.md"
 
 
-def walkthrough_block() -> str:
+def first_block(heading: str) -> str:
+    """The first ```sh block after heading."""
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("## How a task is supervised") :]
+    section = text[text.index(heading) :]
     match = re.search(r"```sh\n(.*?)\n```\n", section, re.DOTALL)
-    assert match is not None, "the walk-through has no ```sh block"
+    assert match is not None, f"{heading} has no ```sh block"
     return match.group(1)
 
 
-def test_the_supervision_walkthrough_runs_as_written(
-    seeded: SeedReport, database_url: str, admin_key: str, live_server: str, tmp_path: Path
-) -> None:
-    host = live_server.removeprefix("http://")
-    script = walkthrough_block().replace("127.0.0.1:8000", host)
-    result = subprocess.run(
+def run_block(script: str, database_url: str, admin_key: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=PROJECT_DIR,
         env=cli_env(database_url, KEY=admin_key),
@@ -35,6 +33,14 @@ def test_the_supervision_walkthrough_runs_as_written(
         text=True,
         timeout=120,
     )
+
+
+def test_the_supervision_walkthrough_runs_as_written(
+    seeded: SeedReport, database_url: str, admin_key: str, live_server: str, tmp_path: Path
+) -> None:
+    host = live_server.removeprefix("http://")
+    script = first_block("## How a task is supervised").replace("127.0.0.1:8000", host)
+    result = run_block(script, database_url, admin_key)
     assert result.returncode == 0, result.stderr
     # The cooperating unit's PATCH is refused, saying why; nothing else is.
     assert result.stdout.count('"type":"urn:tashan:problem:') == 1, result.stdout
@@ -67,3 +73,26 @@ def test_the_supervision_walkthrough_runs_as_written(
         "2027-03-31",
         1,
     )
+
+
+def test_connecting_a_group_runs_as_written(
+    seeded: SeedReport, database_url: str, admin_key: str, live_server: str
+) -> None:
+    with Receiver.running() as robots:
+        script = (
+            first_block("## Connecting a 企业微信 or 钉钉 group")
+            .replace("127.0.0.1:8000", live_server.removeprefix("http://"))
+            .replace("https://qyapi.weixin.qq.com", robots.url)
+            .replace("https://oapi.dingtalk.com", robots.url)
+        )
+        result = run_block(script, database_url, admin_key)
+        assert result.returncode == 0, result.stderr
+        wecom, dingtalk = robots.requests
+
+    assert result.stdout.count('"has_secret":') == 2 and "SEC8e2fxxxx" not in result.stdout
+    assert result.stdout.count('"event":"test","action_id":null,"state":"sent"') == 2
+    assert (wecom.path, wecom.query) == ("/cgi-bin/webhook/send", {"key": wecom.query["key"]})
+    assert "他山测试消息" in wecom.json()["markdown"]["content"]
+    assert dingtalk.path == "/robot/send"
+    assert {"access_token", "timestamp", "sign"} == set(dingtalk.query)
+    assert dingtalk.json()["markdown"]["title"] == "他山测试消息"

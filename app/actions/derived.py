@@ -103,15 +103,15 @@ def is_due_soon(due_on: date | None, status: Status, today: date, rules: LightRu
     )
 
 
-class _DaysBetween(FunctionElement[int]):
+class DaysBetween(FunctionElement[int]):
     """Whole days from the second date to the first, in the dialect's date arithmetic."""
 
     type = Integer()
     inherit_cache = True
 
 
-@compiles(_DaysBetween)
-def _days_between_sqlite(element: _DaysBetween, compiler: Any, **kw: Any) -> str:
+@compiles(DaysBetween)
+def _days_between_sqlite(element: DaysBetween, compiler: Any, **kw: Any) -> str:
     later, earlier = list(element.clauses)
     return (
         f"CAST(julianday({compiler.process(later, **kw)}) - "
@@ -119,8 +119,8 @@ def _days_between_sqlite(element: _DaysBetween, compiler: Any, **kw: Any) -> str
     )
 
 
-@compiles(_DaysBetween, "postgresql")
-def _days_between_postgresql(element: _DaysBetween, compiler: Any, **kw: Any) -> str:
+@compiles(DaysBetween, "postgresql")
+def _days_between_postgresql(element: DaysBetween, compiler: Any, **kw: Any) -> str:
     later, earlier = list(element.clauses)
     return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
 
@@ -134,7 +134,7 @@ def expected_progress_sql(
         (or_(start_on.is_(None), due_on.is_(None)), null()),
         (or_(due_on <= start_on, due_on <= day), 100),
         (start_on >= day, 0),
-        else_=_DaysBetween(day, start_on) * 100 / _DaysBetween(due_on, start_on),
+        else_=DaysBetween(day, start_on) * 100 / DaysBetween(due_on, start_on),
     )
 
 

@@ -86,11 +86,16 @@ class Moment:
         return col(Action.created_at) < self.now
 
     def last_event_at(self) -> ColumnElement[Any]:
-        """When an action's timeline last moved before the moment."""
+        """When an action's timeline last moved before the moment; a reminder or 催办 is the
+        office pressing, not the action moving, so it does not count."""
         event = aliased(ActionEvent)
         return (
             select(func.max(event.at))
-            .where(col(event.action_id) == col(Action.id), col(event.at) < self.now)
+            .where(
+                col(event.action_id) == col(Action.id),
+                col(event.at) < self.now,
+                col(event.kind) != EventKind.reminded,
+            )
             .correlate(Action)
             .scalar_subquery()
         )

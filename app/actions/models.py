@@ -123,6 +123,7 @@ class EventKind(StrEnum):
     evidence = "evidence"  # an evidence file uploaded or withdrawn
     extension_requested = "extension_requested"
     extension_decided = "extension_decided"
+    reminded = "reminded"  # a reminder or 催办 was made: event, level and channels in changes
 
 
 class ActionEvent(SQLModel, table=True):

@@ -29,6 +29,7 @@ from app.auth.schemas import Actor
 from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from app.etags import ExpectedVersion, check_version
 from app.evidence.models import Evidence
+from app.notifications import hooks
 from app.pagination import PageParams
 from app.sources.models import Source, Speech
 from app.units import service as unit_service
@@ -182,7 +183,8 @@ def create_action(session: Session, data: ActionCreate, actor: Actor) -> Action:
 def record(
     session: Session, action: Action, actor: Actor, now: datetime, kind: EventKind, **event: Any
 ) -> None:
-    """Write the action's change and the event that tells it, in the caller's transaction.
+    """Write the action's change and the event that tells it, in the caller's transaction,
+    with the notifications the event makes (hooks.event_recorded).
 
     The UPDATE carries "AND version = :loaded", so a concurrent writer that got there first
     makes this raise StaleDataError (412) and nothing of this change is kept."""
@@ -199,6 +201,7 @@ def record(
         **event,
     )
     session.add(event_row)
+    hooks.event_recorded(session, action, event_row)
 
 
 def _stored(session: Session, action: Action) -> Action:

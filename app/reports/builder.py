@@ -229,13 +229,15 @@ def _co_owner_ids() -> ScalarSelect[Any]:
 
 
 def _latest_note(moment: Moment) -> ScalarSelect[Any]:
-    """An action's most recent note on its timeline before the moment."""
+    """An action's most recent note on its timeline before the moment (a 催办's note is the
+    office's, not news of the work)."""
     return (
         sa_select(col(ActionEvent.note))
         .where(
             col(ActionEvent.action_id) == col(Action.id),
             col(ActionEvent.note).is_not(None),
             col(ActionEvent.at) < moment.now,
+            col(ActionEvent.kind) != EventKind.reminded,
         )
         .order_by(col(ActionEvent.id).desc())
         .limit(1)
@@ -338,7 +340,7 @@ def _period_counts(
         .join(Action, col(Action.id) == col(ActionEvent.action_id))
         .where(
             *where,
-            col(ActionEvent.kind) != EventKind.created,
+            col(ActionEvent.kind).not_in([EventKind.created, EventKind.reminded]),
             col(ActionEvent.at) >= window[0],
             col(ActionEvent.at) < window[1],
         )
@@ -400,6 +402,9 @@ def _summary(event: ActionEvent, lang: Lang) -> str:
         before, after = Status(event.from_status), Status(event.to_status)
         return f"{status_label(before, lang)} → {status_label(after, lang)}"
     changes = event.changes or {}
+    if event.kind == EventKind.reminded:  # its changes say what was sent, not what changed
+        level = changes.get("level")
+        return f"{label('reminded', lang)} L{level}" if level else label("reminded", lang)
     if event.kind == EventKind.evidence and "evidence_count" in changes:
         before_count, after_count = changes["evidence_count"]
         return f"{label('evidence_files', lang)} {before_count} → {after_count}"

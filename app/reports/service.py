@@ -15,6 +15,7 @@ from app.actions.schemas import ActionFilters
 from app.config import Settings
 from app.db import on_commit, write_session
 from app.errors import InvalidInput, NotFound
+from app.notifications import hooks
 from app.pagination import PageParams
 from app.reports.builder import action_lines, build_report, report_moment, stream_report
 from app.reports.document import ReportFormat
@@ -292,5 +293,6 @@ def _make_scheduled(
             )
         for report in reports:
             _export_once_committed(session, settings, report)
+        hooks.reports_made(session, settings, schedule.name, reports, SCHEDULER_ACTOR)
     logger.info("made the %s report for %s – %s", schedule.name, *period)
     return reports

@@ -46,6 +46,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/actions/{action_id}/extensions/{extension_id}"): Role.viewer,
     ("POST", "/api/v1/actions/{action_id}/extensions/{extension_id}/decision"): Role.supervisor,
     ("GET", "/api/v1/extensions"): Role.viewer,
+    ("POST", "/api/v1/actions/{action_id}/reminders"): Role.supervisor,
     ("POST", "/api/v1/actions/{action_id}/evidence"): Role.editor,
     ("GET", "/api/v1/actions/{action_id}/evidence"): Role.viewer,
     ("GET", "/api/v1/evidence/{evidence_id}"): Role.viewer,
@@ -72,6 +73,14 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/report-schedules"): Role.viewer,
     ("PUT", "/api/v1/report-schedules/{name}"): Role.admin,
     ("POST", "/api/v1/imports"): Role.editor,
+    ("GET", "/api/v1/channels"): Role.admin,
+    ("POST", "/api/v1/channels"): Role.admin,
+    ("GET", "/api/v1/channels/{channel_id}"): Role.admin,
+    ("PATCH", "/api/v1/channels/{channel_id}"): Role.admin,
+    ("DELETE", "/api/v1/channels/{channel_id}"): Role.admin,
+    ("POST", "/api/v1/channels/{channel_id}/test"): Role.admin,
+    ("GET", "/api/v1/deliveries"): Role.admin,
+    ("POST", "/api/v1/deliveries/{delivery_id}/retry"): Role.admin,
     ("GET", "/healthz"): OPEN,
     ("GET", "/readyz"): OPEN,
 }
@@ -157,6 +166,8 @@ def test_role_matrix_covers_every_operation(
         "report_id": "1",  # none kept yet: a 404 for those let through
         "extension_id": "1",  # none asked for yet: a 404 for those let through
         "evidence_id": "1",  # none uploaded yet: a 404 for those let through
+        "channel_id": "1",  # none made yet: a 404 for those let through
+        "delivery_id": "1",  # none made yet: a 404 for those let through
         "name": "weekly",
     }
     tally = {"401": 0, "403": 0, "allowed": 0}
@@ -687,6 +698,8 @@ def test_anonymous_read_matrix(
         "report_id": "1",
         "extension_id": "1",
         "evidence_id": "1",
+        "channel_id": "1",
+        "delivery_id": "1",
         "name": "weekly",
     }
     for (method, template), required in EXPECTED.items():

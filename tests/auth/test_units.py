@@ -131,6 +131,10 @@ def decide_extension(admin: TestClient, w: World) -> Call:
     return "POST", f"{url}/{asked.json()['id']}/decision", {"json": {"approve": True}}
 
 
+def press_action(admin: TestClient, w: World) -> Call:
+    return "POST", f"{ACTIONS}/{w.action_id}/reminders", {"json": {"note": "请尽快报送进展"}}
+
+
 def upload_evidence(admin: TestClient, w: World) -> Call:
     files = {"file": ("会议纪要.txt", "专班会议纪要\n".encode(), "text/plain")}
     return "POST", f"{ACTIONS}/{w.action_id}/evidence", {"files": files}
@@ -186,6 +190,37 @@ def import_note(admin: TestClient, w: World) -> Call:
     return "POST", "/api/v1/imports", {"params": {"dry_run": "false"}, "files": files}
 
 
+def new_channel(admin: TestClient, w: World) -> Call:
+    body = {"name": "群", "kind": "webhook", "url": "https://hooks.example.org/t"}
+    return "POST", "/api/v1/channels", {"json": body}
+
+
+def a_channel(admin: TestClient) -> int:
+    response = admin.post(
+        "/api/v1/channels",
+        json={"name": "已有的群", "kind": "webhook", "url": "https://hooks.example.org/u"},
+    )
+    assert response.status_code == 201, response.text
+    channel_id: int = response.json()["id"]
+    return channel_id
+
+
+def edit_channel(admin: TestClient, w: World) -> Call:
+    return "PATCH", f"/api/v1/channels/{a_channel(admin)}", {"json": {"enabled": False}}
+
+
+def delete_channel(admin: TestClient, w: World) -> Call:
+    return "DELETE", f"/api/v1/channels/{a_channel(admin)}", {}
+
+
+def send_test_message(admin: TestClient, w: World) -> Call:
+    return "POST", f"/api/v1/channels/{a_channel(admin)}/test", {}
+
+
+def retry_delivery(admin: TestClient, w: World) -> Call:
+    return "POST", "/api/v1/deliveries/1/retry", {}
+
+
 def everyone(expected: Expected) -> dict[str, Expected]:
     return dict.fromkeys(CALLERS, expected)
 
@@ -214,6 +249,7 @@ UNIT_MATRIX: dict[tuple[str, str], tuple[Callable[[TestClient, World], Call], di
         decide_extension,
         everyone(ROLE),
     ),
+    ("POST", "/api/v1/actions/{action_id}/reminders"): (press_action, everyone(ROLE)),
     ("POST", "/api/v1/actions/{action_id}/evidence"): (
         upload_evidence,
         {LEAD: 201, COOPERATING: 201, UNRELATED: UNIT, OFFICE: 201},
@@ -231,6 +267,11 @@ UNIT_MATRIX: dict[tuple[str, str], tuple[Callable[[TestClient, World], Call], di
         import_note,
         {LEAD: 200, COOPERATING: 200, UNRELATED: ROW_REFUSED, OFFICE: 200},
     ),
+    ("POST", "/api/v1/channels"): (new_channel, everyone(ROLE)),
+    ("PATCH", "/api/v1/channels/{channel_id}"): (edit_channel, everyone(ROLE)),
+    ("DELETE", "/api/v1/channels/{channel_id}"): (delete_channel, everyone(ROLE)),
+    ("POST", "/api/v1/channels/{channel_id}/test"): (send_test_message, everyone(ROLE)),
+    ("POST", "/api/v1/deliveries/{delivery_id}/retry"): (retry_delivery, everyone(ROLE)),
 }
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
