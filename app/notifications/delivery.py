@@ -11,7 +11,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Engine, update
@@ -29,6 +28,7 @@ from app.notifications.formats import (
     Message,
     Outgoing,
     build_request,
+    receiver_problem,
     robot_error,
 )
 from app.notifications.models import (
@@ -238,20 +238,6 @@ def record(engine: Engine, delivery_id: int, outcome: Outcome) -> DeliveryState:
     if state != DeliveryState.sent:
         logger.warning("delivery %s %s: %s", delivery_id, state, outcome.error)
     return state
-
-
-def receiver_problem(url: str, allowed_hosts: list[str]) -> str | None:
-    """Why url may not receive messages (not http or https, no host, a host outside
-    TASHAN_NOTIFY_ALLOWED_HOSTS), or None."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return "the URL must start with http:// or https://"
-    if not parts.hostname:
-        return "the URL names no host"
-    allowed = {host.lower().rstrip(".") for host in allowed_hosts}
-    if allowed and parts.hostname.rstrip(".") not in allowed:
-        return f"{parts.hostname} is not among TASHAN_NOTIFY_ALLOWED_HOSTS"
-    return None
 
 
 @dataclass

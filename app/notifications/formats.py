@@ -1,5 +1,5 @@
-"""What each kind of channel is sent: the HTTP request for a message, and how to read the
-answer of a group robot.
+"""Where a channel may send, what each kind of channel is sent (the HTTP request for a
+message), and how to read the answer of a group robot.
 
 - webhook: JSON {"id", "event", "level", "text", "action", "sent_at"} with X-Tashan-Event,
   X-Tashan-Delivery (the delivery's id, the same on every retry) and, with a secret,
@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,6 +28,20 @@ WECOM_MAX_BYTES = 4096
 # The robots' errcodes for "too many messages a minute": worth a retry, unlike the others
 # (a wrong key, a refused keyword, a bad signature).
 RATE_LIMITED_ERRCODES = frozenset({45009, 130101})
+
+
+def receiver_problem(url: str, allowed_hosts: list[str]) -> str | None:
+    """Why url may not receive messages (not http or https, no host, a host outside
+    TASHAN_NOTIFY_ALLOWED_HOSTS), or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "the URL must start with http:// or https://"
+    if not parts.hostname:
+        return "the URL names no host"
+    allowed = {host.lower().rstrip(".") for host in allowed_hosts}
+    if allowed and parts.hostname.rstrip(".") not in allowed:
+        return f"{parts.hostname} is not among TASHAN_NOTIFY_ALLOWED_HOSTS"
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from app.fields import Id, Line, Name, Omittable, Prose, reject_null
+from app.notifications.formats import receiver_problem
 from app.notifications.models import (
     CHANNEL_EVENTS,
     Channel,
@@ -32,12 +33,11 @@ URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^/?#\x00-\x20]+(?:[/?#][^\x00-\x20]*)?
 def _http_url(value: str) -> str:
     if any(ch.isspace() for ch in value):
         raise ValueError("must not contain spaces (percent-encode them as %20)")
-    parts = urlsplit(value)  # raises ValueError for a malformed host such as http://[::1
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ValueError("must be an http:// or https:// URL")
-    if not parts.hostname:
-        raise ValueError("must name a host")
-    parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+    # urlsplit raises ValueError for a malformed host (http://[::1), .port for a bad port.
+    problem = receiver_problem(value, allowed_hosts=[])
+    if problem is not None:
+        raise ValueError(problem)
+    urlsplit(value).port  # noqa: B018
     return value
 
 

@@ -11,6 +11,7 @@ from app.config import Settings
 from app.db import on_commit, write_session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.notifications import delivery as deliverer
+from app.notifications.formats import receiver_problem
 from app.notifications.models import (
     Channel,
     ChannelKind,
@@ -88,7 +89,7 @@ def _check(session: Session, settings: Settings, channel: Channel) -> None:
             f"a channel named {channel.name!r} already exists (id {same_name.id})",
             channel_id=same_name.id,
         )
-    problem = deliverer.receiver_problem(channel.url, settings.notify_allowed_hosts)
+    problem = receiver_problem(channel.url, settings.notify_allowed_hosts)
     if problem is not None:
         raise InvalidInput(problem, ["body", "url"])
     if channel.kind == ChannelKind.wecom and channel.secret:

@@ -4,10 +4,11 @@ that a receiver that hangs never holds up a request while the server's deliverer
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -282,7 +283,7 @@ def test_deleting_a_channel_deletes_its_deliveries(
     assert quiet.get(DELIVERIES).json()["total"] == 0
 
 
-def wait_until(condition: Any, what: str) -> None:
+def wait_until(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + 30
     while not condition():
         assert time.monotonic() < deadline, f"waited 30 s for {what}"
@@ -316,3 +317,29 @@ def test_a_hanging_receiver_never_holds_up_a_request(
                 return session.get_one(Delivery, delivery_id).state == DeliveryState.sent
 
         wait_until(sent, "the delivery to be recorded")
+
+
+def test_tashan_serve_sends_what_is_due_and_what_an_admin_retries(
+    live_server: str, admin_key: str, engine: Engine, seeded: SeedReport
+) -> None:
+    admin = httpx.Client(base_url=live_server, headers={"X-API-Key": admin_key})
+
+    def state_is(delivery_id: int, state: str) -> Callable[[], bool]:
+        def check() -> bool:
+            items = admin.get(DELIVERIES, params={"limit": 200}).json()["items"]
+            return any(d["id"] == delivery_id and d["state"] == state for d in items)
+
+        return check
+
+    with Receiver.running([Reply(500)]) as receiver:
+        add_channel(engine, ChannelKind.webhook, receiver.url)
+        # Written by this process, not the server's: its deliverer finds it when it looks.
+        [delivery_id] = queue_reminder(engine)
+        receiver.wait_for(1)
+        wait_until(state_is(delivery_id, "failed"), "the 500 to be recorded")
+
+        assert admin.post(f"{DELIVERIES}/{delivery_id}/retry").status_code == 200
+        [first, second] = receiver.wait_for(2)
+        wait_until(state_is(delivery_id, "sent"), "the retry to be recorded")
+    assert first.json()["id"] == second.json()["id"]
+    assert first.headers["x-tashan-delivery"] == second.headers["x-tashan-delivery"]
