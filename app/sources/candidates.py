@@ -201,7 +201,7 @@ def score(piece: str, in_speech: bool) -> tuple[int, list[str]]:
         cues.append("-了")
     if ENUMERATION_START.match(piece):
         points += 1
-        cues.append("一是…")
+        cues.append("列举")
     if not in_speech:
         points -= 2
         cues.append("-outside speeches")
@@ -244,8 +244,9 @@ def themes_of(piece: str) -> list[str]:
 
 
 TITLE_LEAD = re.compile(
-    rf"^(?:{ENUMERATION}|建议|希望|所以|因此|这就需要|我们|要|需要|应|进一步|同时|"
-    r"[^，。]{0,8}(?:高新区|我区|我市|园区)|在[^，。]{1,12}方面，)+"
+    rf"^(?:{ENUMERATION}|[，、]|建议|希望|所以|因此|这就需要|我们|要|需要|应当?|进一步|同时|"
+    r"另外|此外|对此|[他她]?(?:强调|指出|要求|表示)|我(?:认为|建议|觉得|的体会是)|"
+    r"[^，。]{0,8}(?:高新区|我区|我市|园区)|在[^，。]{1,12}方面)+"
 )
 
 
@@ -261,9 +262,9 @@ def title_of(piece: str) -> str:
     title = clauses[0] if clauses else piece
     if len(title) < 6 and len(clauses) > 1:
         title = f"{title}，{clauses[1]}"
-    title = title.strip(" \u3000“”")
     if len(title) > MAX_TITLE:
         title = title[: MAX_TITLE - 1] + "…"
+    title += "”" * (title.count("“") - title.count("”"))
     return title or piece[:MAX_TITLE]
 
 

@@ -10,10 +10,10 @@ CJK = r"\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff"
 HAS_CJK = re.compile(f"[{CJK}]")
 # The last word of an organisation unit's name (局, 园区, 党工委, …).
 UNIT_SUFFIX = (
-    r"(?:党工委|管委会|委员会|办公室|服务中心|中心|园区|产业园|工委|局|委|办|集团|公司|街道|"
+    r"(?:党工委|管委会|委员会|办公室|服务中心|中心|园区|产业园|园|工委|局|委|办|集团|公司|街道|"
     r"镇|乡|部|院|所|站|队|协会|商会|学校|银行)"
 )
-UNIT_NAME = rf"[{CJK}（）()·]{{1,28}}?{UNIT_SUFFIX}"
+UNIT_NAME = rf"[{CJK}（）()·]{{0,28}}?{UNIT_SUFFIX}"
 PERSON_NAME = rf"[{CJK}]{{2,4}}"
 # "区科技创新局 谢纳", "区经济发展局 高健：…", "高健（区经济发展局）："
 BYLINE = re.compile(

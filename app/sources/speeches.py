@@ -20,7 +20,7 @@ from app.sources.layout import (
 from app.units.models import UnitKind
 
 TITLE = re.compile(
-    r"(?:常务副|副)?(?:党工委书记|党委书记|书记|主任|局长|区长|市长|县长|主席|部长|处长|科长|"
+    r"(?:常务副|副)?(?:书记|主任|局长|区长|市长|县长|主席|部长|处长|科长|"
     r"总经理|经理|董事长|镇长|乡长|院长|所长|站长|队长|秘书长|组长|调研员)"
 )
 # What may follow a person's name where an article introduces them.
@@ -36,8 +36,11 @@ REMARK_VERBS = (
     r"(?:在讲话中|在会上|在总结时|最后|还|同时|也)?(?:强调|指出|要求|表示|提出|希望|说|讲道)"
 )
 UNIT_MARK = re.compile(UNIT_NAME)
-# A section opened by a byline without a heading ends at any heading.
+# A section opened by a byline without a heading ends at any heading; one opened by a
+# byline within a paragraph ends with that paragraph.
 NO_LEVEL = 7
+INLINE = 8
+MAX_REMARK_LEAD = 24
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,15 @@ def introductions(text_lines: Iterable[Line]) -> dict[str, str]:
         byline = byline_of(line)
         if byline is not None:
             people.setdefault(byline[1], byline[0])
+        first: tuple[int, str] | None = None  # where a title ended, its unit
         for match in TITLE.finditer(line.text):
             unit = _unit_before(line.text[: match.start()])
+            if unit and first and line.text[first[0] : match.start() - len(unit)] == "、":
+                unit = first[1]  # "区党工委副书记、管委会主任韩立群": the first unit
             name = _name_after(line.text[match.end() :])
             if unit and name:
                 people.setdefault(name, unit)
+            first = (match.end(), unit) if unit else None
     return people
 
 
@@ -73,7 +80,7 @@ def _unit_before(prefix: str) -> str | None:
     """The unit name that ends prefix, back to the last punctuation, or None."""
     clause = re.split(r"[^" + CJK + r"（）()·]", prefix)[-1]
     clause = UNIT_LEAD_WORDS.sub("", clause)
-    return clause if clause and UNIT_MARK.fullmatch(clause) else None
+    return clause if len(clause) >= 2 and UNIT_MARK.fullmatch(clause) else None
 
 
 def _name_after(rest: str) -> str | None:
@@ -94,9 +101,17 @@ def detect_speeches(text: str) -> list[FoundSpeech]:
     """The speeches of text in text order, none overlapping another."""
     text_lines = list(lines(text))
     people = introductions(text_lines)
-    sections = _sections(text_lines)
-    remarks = _remarks(text_lines, people, sections)
+    names = "|".join(re.escape(name) for name in sorted(people, key=len, reverse=True))
+    opens = re.compile(f"(?P<name>{names}){REMARK_VERBS}") if people else None
+    sections = _sections(text_lines, opens)
+    remarks = _remarks(text_lines, people, sections, opens) if opens else []
     return sorted([*sections, *remarks], key=lambda speech: speech.start)
+
+
+def _opens_remarks(opens: re.Pattern[str] | None, paragraph: str) -> str | None:
+    """The speaker whose remarks a paragraph opens with ("对此，凌兵奎强调，…"), if any."""
+    match = opens.search(paragraph[:MAX_REMARK_LEAD]) if opens else None
+    return match.group("name") if match else None
 
 
 @dataclass
@@ -109,9 +124,11 @@ class _OpenSection:
     level: int
 
 
-def _sections(text_lines: list[Line]) -> list[FoundSpeech]:
+def _sections(text_lines: list[Line], opens: re.Pattern[str] | None) -> list[FoundSpeech]:
     """Speeches opened by a byline, from the heading just above it when there is one, to the
-    last prose line before the next speech or a heading of the same or a higher level."""
+    last prose line before the next speech, a heading of the same or a higher level, or
+    another person's remarks; a byline within a paragraph ("高健：…") opens a speech of that
+    paragraph alone."""
     found: list[FoundSpeech] = []
     current: _OpenSection | None = None
     heading: tuple[str, int, int] | None = None  # title, start, level of the last heading
@@ -137,33 +154,41 @@ def _sections(text_lines: list[Line]) -> list[FoundSpeech]:
         byline = byline_of(line)
         if byline is not None:
             close()
-            unit, name, _ = byline
+            unit, name, inline = byline
             if heading is not None:
                 current = _OpenSection(heading[0], name, unit, heading[1], line.end, heading[2])
             else:
                 start = line.start + len(line.text) - len(line.text.lstrip())
-                current = _OpenSection(f"{unit} {name}", name, unit, start, line.end, NO_LEVEL)
+                level = INLINE if inline is not None else NO_LEVEL
+                current = _OpenSection(f"{unit} {name}", name, unit, start, line.end, level)
             current.end = line.start + len(line.text.rstrip())
             heading = None
             continue
         span = prose_span(line)
-        if span is not None:
-            heading = None
-            if current is not None:
-                current.end = span[1]
+        if span is None:
+            continue
+        heading = None
+        speaker = _opens_remarks(opens, line.text[span[0] - line.start :])
+        if current is not None and (
+            current.level == INLINE or speaker not in (None, current.speaker)
+        ):
+            close()
+        if current is not None:
+            current.end = span[1]
     close()
     return found
 
 
 def _remarks(
-    text_lines: list[Line], people: dict[str, str], sections: list[FoundSpeech]
+    text_lines: list[Line],
+    people: dict[str, str],
+    sections: list[FoundSpeech],
+    opens: re.Pattern[str],
 ) -> list[FoundSpeech]:
-    """A known person's remarks in the news part ("凌兵奎强调，…"): the paragraph, and the
-    paragraphs right after it that go on with 他/她 or the name and a verb of saying."""
-    if not people:
-        return []
+    """A known person's remarks outside the sections ("对此，凌兵奎强调，…"): the paragraph,
+    and the paragraphs right after it that go on with 他/她 or the name and a verb of
+    saying."""
     names = "|".join(re.escape(name) for name in sorted(people, key=len, reverse=True))
-    opens = re.compile(f"(?P<name>{names}){REMARK_VERBS}")
     goes_on = re.compile(f"^(?:[他她]|{names}){REMARK_VERBS}")
     found: list[FoundSpeech] = []
     current: list[int] | None = None  # start, end
@@ -184,9 +209,9 @@ def _remarks(
         if current is not None:
             found.append(_remark(speaker, people, current))
             current = None
-        match = opens.search(paragraph)
-        if match:
-            speaker, current = match.group("name"), [span[0], span[1]]
+        opener = _opens_remarks(opens, paragraph)
+        if opener:
+            speaker, current = opener, [span[0], span[1]]
     if current is not None:
         found.append(_remark(speaker, people, current))
     return found
