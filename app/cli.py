@@ -37,7 +37,7 @@ from app.reports.document import ReportFormat
 from app.reports.schemas import check_period
 from app.seeding.remote import RemoteSeedError, seed_over_http
 from app.seeding.schemas import SeedReport, SeedSourceEntry
-from app.seeding.service import SeedError, seed_database
+from app.seeding.service import DRAFT_SUFFIX, SeedError, seed_database
 from app.sources import service as source_service
 from app.sources.draft import found_metadata, render_draft
 from app.sources.speeches import detect_speeches
@@ -181,7 +181,7 @@ def sources_draft(
 ) -> None:
     """A new article -> a draft seed file with its speeches and candidate actions, for a
     person to correct and load with `tashan seed FILE`."""
-    target = out or article.with_suffix(".draft.toml")
+    target = out or article.with_suffix(DRAFT_SUFFIX)
     to_stdout = str(target) == "-"
     if not to_stdout and target.exists():
         typer.echo(f"error: {target} exists; name another file with --out", err=True)

@@ -42,10 +42,14 @@ class SeedError(Exception):
     """A seed file that cannot be applied; the message names the file, the entry and why."""
 
 
+DRAFT_SUFFIX = ".draft.toml"
+
+
 def seed_files(path: Path) -> list[Path]:
-    """The seed files at path: the file itself, or every *.toml in the folder."""
+    """The seed files at path: the file itself, or every *.toml in the folder but drafts
+    (*.draft.toml, from `tashan sources draft`), which load only when named."""
     if path.is_dir():
-        files = sorted(path.glob("*.toml"))
+        files = sorted(f for f in path.glob("*.toml") if not f.name.endswith(DRAFT_SUFFIX))
         if not files:
             raise SeedError(f"{path}: no *.toml seed files in this folder")
         return files

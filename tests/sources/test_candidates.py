@@ -151,7 +151,7 @@ def test_a_megabyte_article_gives_every_copy_s_candidates_in_bounded_memory() ->
     # Every copy's speeches are found again, so every copy's candidates are.
     size = len(ARTICLE)
     assert found == [(s + k * size, e + k * size, q) for k in range(copies) for s, e, q in one]
-    assert peak < 40 * len(text.encode("utf-8")), peak
+    assert peak < 10 * len(text.encode("utf-8")), peak
 
 
 def test_units_match_existing_names_or_are_new_with_a_guessed_kind() -> None:

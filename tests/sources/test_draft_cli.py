@@ -145,3 +145,13 @@ def test_the_draft_refuses_to_overwrite_and_unreadable_articles(
         database_url, "sources", "draft", str(article), "--out", "-", "--slug", "Not A Slug"
     )
     assert bad_slug.returncode == 1 and "slug" in bad_slug.stderr
+
+
+def test_a_folder_of_seed_files_leaves_drafts_out(database_url: str, article: Path) -> None:
+    draft(database_url, article)
+    folder = run_tashan(database_url, "seed", str(article.parent))
+    assert folder.returncode == 1 and "no *.toml seed files" in folder.stderr
+    shutil.copyfile(SEEDS_DIR / "xiuzhou-secondment.toml", article.parent / "curated.toml")
+    curated_only = run_tashan(database_url, "seed", str(article.parent))
+    assert curated_only.returncode == 0, curated_only.stderr
+    assert "actions: 43 created, 0 updated, 0 unchanged" in curated_only.stdout
