@@ -22,7 +22,8 @@ MAX_MERGED = 240
 SENTENCE_END = re.compile(r"[。！？!?]+[”’」』）)]*")
 ENUMERATION = (
     r"(?:[一二三四五六七八九十]是|[一二三四五六七八九十]要|其[一二三四五六七八九十][，、,]|"
-    r"第[一二三四五六七八九十][，、,是]|首先|其次|再次)"
+    r"第[一二三四五六七八九十][，、,是]|首先|其次|再次|[（(][一二三四五六七八九十]{1,3}[）)]|"
+    r"[一二三四五六七八九十]{1,3}、|\d{1,2}[.．、](?!\d))"
 )
 ENUMERATION_START = re.compile(ENUMERATION)
 # Where a clause is cut: after a semicolon, and before an enumeration marker that follows
@@ -39,7 +40,7 @@ VERBS = re.compile(
     r"整合|争取|营造|谋划|汇编|摸排|梳理|淘汰|倾斜|补齐|转变|严管|带动|促进|畅通"
 )
 MECHANISM = re.compile(r"机制|制度|模式|办法|改革|工作法|格局|体系|清单|专班|措施|做法|示范")
-OURS = re.compile(r"我区|我们|全区|本区|我市|下一步|今后|平顶山")
+OURS = re.compile(r"我区|我们|全区|本区|我市|下一步|今后")
 METHOD = re.compile(r"通过|实行|采取|牵头|转化为|以[^，。]{1,20}为(?:主导|核心|抓手|重点|引领)")
 EXHORT = re.compile(
     r"积极|进一步|切实|全力|大力|不断|努力|狠下功夫|下功夫|着力|聚焦|注重|确保|主动"
@@ -173,8 +174,9 @@ def _lead_start(text: str, start: int, end: int) -> int:
     return start
 
 
-def score(piece: str, in_speech: bool) -> tuple[int, list[str]]:
-    """Points for how much a piece reads as a proposal, and the cues that earned them."""
+def score(piece: str, outside_speeches: bool) -> tuple[int, list[str]]:
+    """Points for how much a piece reads as a proposal, and the cues that earned them;
+    outside_speeches: the text has speeches and the piece is in none of them."""
     cues: list[str] = []
     points = 0
 
@@ -202,7 +204,7 @@ def score(piece: str, in_speech: bool) -> tuple[int, list[str]]:
     if ENUMERATION_START.match(piece):
         points += 1
         cues.append("列举")
-    if not in_speech:
+    if outside_speeches:
         points -= 2
         cues.append("-outside speeches")
     if len(piece) < 10:
@@ -212,14 +214,20 @@ def score(piece: str, in_speech: bool) -> tuple[int, list[str]]:
     return points, cues
 
 
+OUR_KINDS = {"高新区", "开发区", "工业区", "新区"}
+
+
 def visited_places(text: str) -> set[str]:
-    """Where the article's people went to learn ("赴秀洲高新区挂职" → 秀洲高新区, 秀洲), whose
-    practice a lesson describes."""
+    """Where the article's people went to learn ("赴秀洲高新区挂职" → 秀洲高新区, 秀洲;
+    "赴杭州余杭区考察" → 杭州余杭区, 杭州, 余杭区), whose practice a lesson describes."""
     places = {"他们", "当地", "先进地区", "外地", "对方"}
     pattern = r"(?:赴|到|去)([\u4e00-\u9fff]{2,10}?)(?:挂职|学习|考察|调研|参观|交流)"
     for match in re.finditer(pattern, text):
         place = match.group(1)
+        district = place[2:]  # 杭州余杭区 → 余杭区, but never 高新区 or 开发区, ours too
         places.update({place, place[:2]})
+        if re.fullmatch(r"[\u4e00-\u9fff]{2}[区县市]", district) and district not in OUR_KINDS:
+            places.add(district)
     return places
 
 
@@ -229,7 +237,7 @@ def kind_of(piece: str, remarks: bool, places: set[str]) -> ActionKind:
     if remarks:
         return ActionKind.directive
     asks = ASK.search(piece) or OURS.search(piece)
-    if not asks and (any(place in piece for place in places) or METHOD.search(piece)):
+    if not asks and any(place in piece for place in places):
         return ActionKind.lesson
     if "借鉴" in piece or "学习" in piece:
         return ActionKind.lesson
@@ -289,7 +297,7 @@ def find_candidates(text: str, speeches: Sequence[SpeechSpan]) -> list[Candidate
             start = _lead_start(text, group_start, end)
             piece = text[start:end]
             speech = _speech_of(speeches, starts, start, end)
-            points, cues = score(piece, speech is not None)
+            points, cues = score(piece, bool(speeches) and speech is None)
             if points < THRESHOLD:
                 continue
             remarks = speech is not None and speeches[speech].remarks

@@ -22,6 +22,10 @@ BYLINE = re.compile(
     r"[ \u3000]*(?:[:：][ \u3000]*(?P<rest>.*))?$"
 )
 HEADING = re.compile(r"^(#{1,6})[ \u3000]+(?P<title>\S.*?)[ \u3000#]*$")
+# "三、对策建议", "（一）主要做法": a numbered title line of a report, not prose.
+NUMBERED_TITLE = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！？；，,]{1,20}$"
+)
 # "高新区挂职人员在…学习观摩 张全 摄", "（图为…）", "图：…"
 CAPTION = re.compile(r"(?:[ \u3000](?:摄|摄影|供图|图)|[（(]图[)）]?)$|^图[为：:]|^[（(]?图为")
 # "（本报记者 高轶鹏 整理）", "（作者单位：…）", "（责任编辑：…）"
@@ -78,6 +82,7 @@ def prose_span(line: Line) -> tuple[int, int] | None:
         or heading_of(line) is not None
         or CAPTION.search(stripped)
         or CREDIT.match(stripped)
+        or NUMBERED_TITLE.match(stripped)
     ):
         return None
     start = line.start + len(line.text) - len(line.text.lstrip())

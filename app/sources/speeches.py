@@ -41,6 +41,7 @@ UNIT_MARK = re.compile(UNIT_NAME)
 NO_LEVEL = 7
 INLINE = 8
 MAX_REMARK_LEAD = 24
+SIGNATURE_WITHIN = 4  # non-blank lines from the top where a report's signing unit may be
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,26 @@ def detect_speeches(text: str) -> list[FoundSpeech]:
     opens = re.compile(f"(?P<name>{names}){REMARK_VERBS}") if people else None
     sections = _sections(text_lines, opens)
     remarks = _remarks(text_lines, people, sections, opens) if opens else []
-    return sorted([*sections, *remarks], key=lambda speech: speech.start)
+    found = sorted([*sections, *remarks], key=lambda speech: speech.start)
+    return found or _signed_report(text_lines)
+
+
+def _signed_report(text_lines: list[Line]) -> list[FoundSpeech]:
+    """A report signed by a unit under its title ("关于…的报告" then "区科技创新局"): one
+    speech of that unit, from the signature to the last prose line."""
+    head = [line for line in text_lines if not line.blank][:SIGNATURE_WITHIN]
+    signature = next((line for line in head if UNIT_MARK.fullmatch(line.text.strip())), None)
+    if signature is None:
+        return []
+    ends = [
+        span[1] for line in text_lines if (span := prose_span(line)) and span[0] > signature.start
+    ]
+    if not ends:
+        return []
+    unit = signature.text.strip()
+    start = signature.start + len(signature.text) - len(signature.text.lstrip())
+    title = next((line.text.strip() for line in head if line.start < signature.start), unit)
+    return [FoundSpeech(title[:200], unit, unit, start, ends[-1])]
 
 
 def _opens_remarks(opens: re.Pattern[str] | None, paragraph: str) -> str | None:
