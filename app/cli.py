@@ -38,8 +38,11 @@ from app.reports.builder import current_week
 from app.reports.document import ReportFormat
 from app.reports.schemas import check_period
 from app.seeding.remote import RemoteSeedError, seed_over_http
-from app.seeding.schemas import SeedReport
-from app.seeding.service import SeedError, seed_database
+from app.seeding.schemas import SeedReport, SeedSourceEntry
+from app.seeding.service import DRAFT_SUFFIX, SeedError, seed_database
+from app.sources import service as source_service
+from app.sources.draft import found_metadata, render_draft
+from app.sources.speeches import detect_speeches
 from app.spreadsheet import Lang
 from app.units import service as unit_service
 from app.units.models import Unit
@@ -59,6 +62,8 @@ evidence_cli = typer.Typer(help="Evidence files (佐证材料): verify, back up,
 cli.add_typer(evidence_cli, name="evidence")
 notify_cli = typer.Typer(help="Reminders and 催办 to 企业微信, 钉钉 and webhooks.")
 cli.add_typer(notify_cli, name="notify")
+sources_cli = typer.Typer(help="Source documents: a new article as a draft seed file.")
+cli.add_typer(sources_cli, name="sources")
 
 
 def _upgrade(url: str) -> None:
@@ -156,6 +161,65 @@ def seed(
         typer.echo(f"seed failed, nothing was changed:\n{exc}", err=True)
         raise typer.Exit(1) from exc
     _print_report(report)
+
+
+@sources_cli.command("draft")
+def sources_draft(
+    article: Annotated[Path, typer.Argument(help="the article, a UTF-8 text file")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="the draft to write (default: ARTICLE.draft.toml beside it; - for stdout)"
+        ),
+    ] = None,
+    slug: Annotated[
+        str | None, typer.Option(help="default: the file name, or the stored one")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="default: the article's title line")] = None,
+    publisher: Annotated[str | None, typer.Option()] = None,
+    byline: Annotated[str | None, typer.Option(help="default: the dateline's 记者/通讯员")] = None,
+    published_on: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD (default: a date in the file name or dateline)")
+    ] = None,
+    url: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """A new article -> a draft seed file with its speeches and candidate actions, for a
+    person to correct and load with `tashan seed FILE`."""
+    target = out or article.with_suffix(DRAFT_SUFFIX)
+    to_stdout = str(target) == "-"
+    if not to_stdout and target.exists():
+        typer.echo(f"error: {target} exists; name another file with --out", err=True)
+        raise typer.Exit(1)
+    try:
+        text = article.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read {article} as UTF-8 text: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    given = {"slug": slug, "title": title, "publisher": publisher, "byline": byline}
+    given |= {"published_on": published_on, "url": url}
+    engine = _migrated_engine()
+    try:
+        with Session(engine) as session:
+            known = source_service.draft_context(session, text)
+    finally:
+        engine.dispose()
+    # The same text stored already: its metadata and speeches, so that loading the draft
+    # adds actions and changes nothing else.
+    found = found_metadata(article, text, Path.cwd() if to_stdout else target.parent)
+    found |= known.source or {}
+    found |= {name: value for name, value in given.items() if value is not None}
+    try:
+        metadata = SeedSourceEntry.model_validate({"slug": "new-article", **found})
+    except ValidationError as exc:
+        typer.echo(f"error: {_reason(exc)}", err=True)
+        raise typer.Exit(1) from exc
+    speeches = known.speeches or detect_speeches(text)
+    draft = render_draft(text, metadata, speeches, known.units, known.actions)
+    if to_stdout:
+        sys.stdout.write(draft)
+        return
+    target.write_text(draft, encoding="utf-8")
+    typer.echo(f"wrote {target}; correct it, then load it with: tashan seed {target}")
 
 
 @cli.command()

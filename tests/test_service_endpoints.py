@@ -19,6 +19,7 @@ OPENAPI_PATHS = {
     "/api/v1/sources": {"get", "post"},
     "/api/v1/sources/{id_or_slug}": {"get"},
     "/api/v1/sources/{id_or_slug}/annotated": {"get"},
+    "/api/v1/sources/{id_or_slug}/candidates": {"get"},
     "/api/v1/actions": {"get", "post"},
     "/api/v1/actions/{action_id}": {"get", "patch", "delete"},
     "/api/v1/actions/{action_id}/transitions": {"post"},

@@ -11,9 +11,11 @@ from app.seeding.service import (
     desired_fields,
     lead_among_co_owners,
     load_plan,
+    note_overlap,
     seed_files,
     user_owned,
 )
+from app.sources.service import action_label
 
 # Fields whose values are sets: compared in any order.
 SET_FIELDS = ("themes", "co_owner_ids")
@@ -80,16 +82,18 @@ def _seed_plan(client: httpx.Client, plan: SeedPlan, report: SeedReport, actor: 
         report.units.created += 1
     source = _ensure_source(client, plan, units, report)
     speech_ids = {speech["start"]: speech["id"] for speech in source["speeches"]}
-    existing = {
-        action["seed_key"]: action
-        for action in _walk(
-            client, "/api/v1/actions", source_id=source["id"], include_archived=True
-        )
-        if action.get("seed_key")
-    }
+    actions = list(_walk(client, "/api/v1/actions", source_id=source["id"], include_archived=True))
+    existing = {action["seed_key"]: action for action in actions if action.get("seed_key")}
+    quoted = [
+        (a["quote_start"], a["quote_end"], action_label(a["id"], a.get("seed_key"), a["title"]))
+        for a in actions
+        if not a["archived"]
+    ]
     for planned in plan.actions:
         action = existing.get(planned.key)
         speech_id = speech_ids.get(planned.speech_start)
+        if action is None and note_overlap(planned, quoted, report):
+            continue
         if action is None:
             _create_action(client, source["id"], planned, units, speech_id)
             report.actions.created += 1

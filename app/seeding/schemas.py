@@ -133,6 +133,7 @@ class SeedReport(BaseModel):
     speeches: UpsertCounts = UpsertCounts()
     actions: UpsertCounts = UpsertCounts()
     kept_user_changes: list[str] = []
+    overlaps: list[str] = []
     warnings: list[str] = []
 
     def lines(self) -> list[str]:
@@ -141,4 +142,5 @@ class SeedReport(BaseModel):
             f"{name}: {getattr(self, name)}" for name in ("sources", "units", "speeches", "actions")
         ]
         kept = [f"kept user change: {item}" for item in self.kept_user_changes]
-        return [*tallies, *kept, *(f"warning: {w}" for w in self.warnings)]
+        overlaps = [f"overlap, not loaded: {item}" for item in self.overlaps]
+        return [*tallies, *kept, *overlaps, *(f"warning: {w}" for w in self.warnings)]

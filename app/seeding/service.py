@@ -36,25 +36,20 @@ SEED_ACTOR = Actor("seed")
 # (a later file may name some for an action already seeded), but chosen beside the lead: once
 # a user changes the lead, the cooperating units are theirs too (see user_owned).
 SEED_OWNED = ("title", "detail", "kind", "themes", "leader", "co_owner_ids")
-SOURCE_METADATA = (
-    "title",
-    "publisher",
-    "byline",
-    "published_on",
-    "published_on_note",
-    "url",
-    "language",
-)
 
 
 class SeedError(Exception):
     """A seed file that cannot be applied; the message names the file, the entry and why."""
 
 
+DRAFT_SUFFIX = ".draft.toml"
+
+
 def seed_files(path: Path) -> list[Path]:
-    """The seed files at path: the file itself, or every *.toml in the folder."""
+    """The seed files at path: the file itself, or every *.toml in the folder but drafts
+    (*.draft.toml, from `tashan sources draft`), which load only when named."""
     if path.is_dir():
-        files = sorted(path.glob("*.toml"))
+        files = sorted(f for f in path.glob("*.toml") if not f.name.endswith(DRAFT_SUFFIX))
         if not files:
             raise SeedError(f"{path}: no *.toml seed files in this folder")
         return files
@@ -265,7 +260,7 @@ def _upsert_source(session: Session, plan: SeedPlan, report: SeedReport) -> Sour
     entry = plan.source
     sha256 = source_service.text_sha256(plan.text)
     source = source_service.find_source_by_slug(session, entry.slug)
-    metadata = entry.model_dump(include=set(SOURCE_METADATA))
+    metadata = entry.model_dump(include=set(source_service.SOURCE_METADATA))
     if source is None:
         source = Source(
             slug=entry.slug, text=plan.text, sha256=sha256, char_count=len(plan.text), **metadata
@@ -366,9 +361,21 @@ def _upsert_actions(
     user_changed = fields_changed_by_others(
         session, [a.id for a in existing.values() if a.id is not None], actor
     )
+    quoted = [
+        (
+            action.quote_start,
+            action.quote_end,
+            source_service.action_label(action.id, action.seed_key, action.title),
+        )
+        for action in session.exec(
+            select(Action).where(Action.source_id == source.id, col(Action.archived).is_(False))
+        ).all()
+    ]
     for planned in plan.actions:
         speech_id = speeches[planned.speech_start].id
         action = existing.get(planned.key)
+        if action is None and note_overlap(planned, quoted, report):
+            continue
         if action is None:
             action_service.create_action(
                 session, _create_request(source.id, planned, units, speech_id), actor
@@ -387,6 +394,22 @@ def _upsert_actions(
             session, action, desired, actor, note=f"seed file {Path(plan.path).name}"
         )
         _count(report.actions, bool(changes))
+
+
+def note_overlap(
+    planned: PlannedAction, quoted: list[tuple[int, int, str]], report: SeedReport
+) -> bool:
+    """Whether a new action's quote overlaps one an action of the source (start, end, label)
+    had before this run, noted in the report: a draft of an article already curated
+    proposes what is loaded already, and loading it again would track it twice."""
+    overlapping = [
+        label
+        for start, end, label in quoted
+        if start < planned.quote_end and planned.quote_start < end
+    ]
+    if overlapping:
+        report.overlaps.append(f"{planned.key} overlaps {', '.join(overlapping)}")
+    return bool(overlapping)
 
 
 def lead_among_co_owners(planned: PlannedAction) -> str:

@@ -10,7 +10,13 @@ from app.errors import problem_responses
 from app.etags import content_etag, not_modified, not_modified_response
 from app.pagination import Page, PageDep, make_page, set_link_header, sort_pattern
 from app.sources import service as source_service
-from app.sources.schemas import AnnotatedSource, SourceCreate, SourceDetail, SourceRead
+from app.sources.schemas import (
+    AnnotatedSource,
+    CandidateRead,
+    SourceCreate,
+    SourceDetail,
+    SourceRead,
+)
 
 router = APIRouter(prefix="/sources", tags=["sources"], responses=problem_responses(401))
 
@@ -80,3 +86,27 @@ def get_annotated_source(
 ) -> AnnotatedSource:
     """Consecutive spans covering the whole text; each lists the actions whose quote covers it."""
     return source_service.annotate(session, source_service.get_source(session, id_or_slug))
+
+
+@router.get(
+    "/{id_or_slug}/candidates",
+    summary="Propose the source's proposals",
+    responses=problem_responses(404, 422),
+)
+def list_candidates(
+    _: ViewerDep,
+    id_or_slug: IdOrSlug,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    page: PageDep,
+) -> Page[CandidateRead]:
+    """The sentences of the source that ask for something to be done, in text order, each
+    an exact slice of the text within one line, with a title, kind, themes, the speech's
+    unit as suggested owner, a score and the existing actions it overlaps. Nothing is
+    created: a client posts the ones a person keeps as actions."""
+    source = source_service.get_source(session, id_or_slug)
+    candidates = source_service.candidates_of(session, source)
+    set_link_header(request, response, page, len(candidates))
+    chosen = candidates[page.offset : page.offset + page.limit]
+    return make_page(chosen, len(candidates), page)

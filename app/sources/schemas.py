@@ -6,6 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.actions.workflow import ActionKind
 from app.fields import Date, Document, Id, Line, Name, Prose, ResourceSlug
 
 ARTICLE_EXAMPLE = (
@@ -74,7 +75,14 @@ class SourceCreate(BaseModel):
     url: Line | None = None
     language: Annotated[str, Field(pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")] = "zh-CN"
     text: Document
-    speeches: Annotated[list[SpeechCreate], Field(max_length=1000)] = []
+    speeches: Annotated[
+        list[SpeechCreate],
+        Field(
+            max_length=1000,
+            description="omit to have the server find the speakers and their sections "
+            "(units it matches by name, or creates); [] for none",
+        ),
+    ] = []
 
     @model_validator(mode="after")
     def _speeches_fit_text(self) -> Self:
@@ -130,3 +138,22 @@ class AnnotatedSource(BaseModel):
     slug: str
     char_count: int
     spans: list[AnnotatedSpan]
+
+
+class CandidateRead(BaseModel):
+    """A sentence of a source that looks like a proposal (候选事项); nothing is created until
+    a client posts it as an action. unit_id is the suggested owner (the speech's unit);
+    action_ids the existing actions whose quotes overlap it; cues the words it scored on."""
+
+    quote: str
+    quote_start: int
+    quote_end: int
+    speech_id: int | None
+    speaker: str | None
+    unit_id: int | None
+    title: str
+    kind: ActionKind
+    themes: list[str]
+    score: int
+    cues: list[str]
+    action_ids: list[int]

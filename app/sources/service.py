@@ -3,6 +3,7 @@
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -13,17 +14,38 @@ from app.actions.models import Action
 from app.errors import Conflict, NotFound
 from app.fields import SLUG_PATTERN
 from app.pagination import PageParams, order_by
+from app.sources.candidates import Candidate, SpeechSpan, find_candidates
 from app.sources.models import Source, Speech
 from app.sources.schemas import (
     AnnotatedSource,
     AnnotatedSpan,
+    CandidateRead,
     SourceCreate,
     SourceDetail,
     SourceRead,
+    SpeechCreate,
     SpeechRead,
 )
+from app.sources.speeches import (
+    FoundSpeech,
+    detect_speeches,
+    guess_unit_kind,
+    is_remarks,
+    match_unit,
+)
 from app.units import service as unit_service
+from app.units.models import Unit, UnitKind
 
+# The fields of a source a seed file's [source] sets besides slug and file.
+SOURCE_METADATA = (
+    "title",
+    "publisher",
+    "byline",
+    "published_on",
+    "published_on_note",
+    "url",
+    "language",
+)
 SORTABLE: dict[str, Any] = {
     "id": col(Source.id),
     "slug": col(Source.slug),
@@ -127,6 +149,9 @@ def create_source(session: Session, data: SourceCreate) -> Source:
             unit_service.require_unit(
                 session, speech.unit_id, ["body", "speeches", index, "unit_id"]
             )
+    speeches = data.speeches
+    if "speeches" not in data.model_fields_set:
+        speeches = _found_speeches(session, data.text)
     source = Source(
         **data.model_dump(exclude={"speeches"}),
         sha256=text_sha256(data.text),
@@ -135,10 +160,64 @@ def create_source(session: Session, data: SourceCreate) -> Source:
     session.add(source)
     session.flush()
     assert source.id is not None
-    for speech in data.speeches:
+    for speech in speeches:
         session.add(Speech(source_id=source.id, **speech.model_dump()))
     session.flush()
     return source
+
+
+def _found_speeches(session: Session, text: str) -> list[SpeechCreate]:
+    """The speeches found in text, each with its unit: the existing unit of that name (or
+    the one name that ends with it), else a new unit created now."""
+    speeches = []
+    for found in detect_speeches(text):
+        unit = _unit_for(session, found.unit) if found.unit else None
+        speeches.append(
+            SpeechCreate(
+                heading=found.heading[:200],
+                speaker=found.speaker,
+                unit_id=unit.id if unit else None,
+                start=found.start,
+                end=found.end,
+            )
+        )
+    return speeches
+
+
+def _unit_for(session: Session, name: str) -> Unit:
+    units = {unit.name: unit for unit in session.exec(select(Unit)).all()}
+    matched = match_unit(name, units)
+    if matched is not None:
+        return units[matched]
+    unit = Unit(name=name, kind=guess_unit_kind(name))
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def candidates_of(session: Session, source: Source) -> list[CandidateRead]:
+    """The source's candidate proposals, in text order; nothing is written. Its stored
+    speeches attribute them; a source stored without speeches has them found on the fly."""
+    assert source.id is not None
+    stored = list(speeches_of(session, source.id))
+    spans: list[tuple[int | None, str | None, int | None]]  # speech id, speaker, unit id
+    if stored:
+        speech_spans = [
+            SpeechSpan(s.start, s.end, is_remarks(source.text, s.start)) for s in stored
+        ]
+        spans = [(s.id, s.speaker, s.unit_id) for s in stored]
+    else:
+        found = detect_speeches(source.text)
+        units = {unit.name: unit.id for unit in session.exec(select(Unit)).all()}
+        speech_spans = [SpeechSpan(s.start, s.end, s.remarks) for s in found]
+        spans = [(None, s.speaker, units.get(match_unit(s.unit or "", units) or "")) for s in found]
+    candidates = find_candidates(source.text, speech_spans)
+    quotes = session.exec(
+        select(Action.id, Action.quote_start, Action.quote_end)
+        .where(Action.source_id == source.id, col(Action.archived).is_(False))
+        .order_by(col(Action.quote_start))
+    ).all()
+    return [_candidate_read(c, spans, quotes) for c in candidates]
 
 
 def annotate(session: Session, source: Source) -> AnnotatedSource:
@@ -163,3 +242,91 @@ def annotate(session: Session, source: Source) -> AnnotatedSource:
     return AnnotatedSource(
         source_id=source.id, slug=source.slug, char_count=source.char_count, spans=spans
     )
+
+
+def _candidate_read(
+    candidate: Candidate,
+    spans: list[tuple[int | None, str | None, int | None]],
+    quotes: Sequence[tuple[int | None, int, int]],
+) -> CandidateRead:
+    speech_id, speaker, unit_id = (
+        spans[candidate.speech]
+        if candidate.speech is not None
+        else (
+            None,
+            None,
+            None,
+        )
+    )
+    overlapping = [
+        action_id
+        for action_id, start, end in quotes
+        if action_id is not None and start < candidate.quote_end and candidate.quote_start < end
+    ]
+    return CandidateRead(
+        quote=candidate.quote,
+        quote_start=candidate.quote_start,
+        quote_end=candidate.quote_end,
+        speech_id=speech_id,
+        speaker=speaker,
+        unit_id=unit_id,
+        title=candidate.title,
+        kind=candidate.kind,
+        themes=candidate.themes,
+        score=candidate.score,
+        cues=candidate.cues,
+        action_ids=overlapping,
+    )
+
+
+def action_label(action_id: int | None, seed_key: str | None, title: str) -> str:
+    """How reports of overlaps name an action: action #16 (standard-land-reform) 加快…"""
+    key = f" ({seed_key})" if seed_key else ""
+    return f"action #{action_id}{key} {title}"
+
+
+@dataclass(frozen=True)
+class DraftContext:
+    """What the database knows that a draft of a text uses: the units by name with their
+    kinds and, when the same text is stored already, its source's metadata, its speeches
+    and the actions quoting it (start, end, label)."""
+
+    units: dict[str, UnitKind]
+    source: dict[str, Any] | None = None
+    speeches: list[FoundSpeech] = field(default_factory=list)
+    actions: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def draft_context(session: Session, text: str) -> DraftContext:
+    """The database's units, and the source, speeches and actions of text if it is stored."""
+    units = {unit.name: unit.kind for unit in session.exec(select(Unit)).all()}
+    source = session.exec(
+        select(Source).where(Source.sha256 == text_sha256(text)).order_by(col(Source.id))
+    ).first()
+    if source is None or source.id is None:
+        return DraftContext(units)
+    speeches = [
+        FoundSpeech(
+            s.heading,
+            s.speaker,
+            s.unit.name if s.unit else None,
+            s.start,
+            s.end,
+            is_remarks(text, s.start),
+        )
+        for s in speeches_of(session, source.id)
+    ]
+    actions = [
+        (
+            action.quote_start,
+            action.quote_end,
+            action_label(action.id, action.seed_key, action.title),
+        )
+        for action in session.exec(
+            select(Action)
+            .where(Action.source_id == source.id, col(Action.archived).is_(False))
+            .order_by(col(Action.quote_start))
+        ).all()
+    ]
+    metadata = source.model_dump(include={"slug", *SOURCE_METADATA}, exclude_none=True)
+    return DraftContext(units, metadata, speeches, actions)

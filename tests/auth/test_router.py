@@ -57,6 +57,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/sources"): Role.editor,
     ("GET", "/api/v1/sources/{id_or_slug}"): Role.viewer,
     ("GET", "/api/v1/sources/{id_or_slug}/annotated"): Role.viewer,
+    ("GET", "/api/v1/sources/{id_or_slug}/candidates"): Role.viewer,
     ("GET", "/api/v1/units"): Role.viewer,
     ("POST", "/api/v1/units"): Role.editor,
     ("GET", "/api/v1/units/{unit_id}"): Role.viewer,

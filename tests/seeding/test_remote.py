@@ -190,3 +190,36 @@ def test_seed_over_http_adds_co_owners_but_keeps_the_users(
     assert f"kept user change: {KEY}.co_owner_ids" in kept.stdout
     assert "actions: 0 created, 0 updated, 43 unchanged" in kept.stdout
     assert [unit["name"] for unit in action_of(api, KEY)["co_owners"]] == ["区经济发展局"]
+
+
+def test_over_http_a_draft_overlapping_loaded_actions_is_reported_not_loaded(
+    database_url: str, live_server: str, admin_key: str, api: httpx.Client, tmp_path: Path
+) -> None:
+    loaded = run_tashan(database_url, "seed", "--url", live_server, "--api-key", admin_key)
+    assert loaded.returncode == 0, loaded.stderr
+    curated = all_actions(api)["items"]
+    article = Path(shutil.copyfile(TEXT_FILE, tmp_path / TEXT_FILE.name))
+    drafted = run_tashan(database_url, "sources", "draft", str(article))
+    assert drafted.returncode == 0, drafted.stderr
+
+    result = run_tashan(
+        database_url,
+        "seed",
+        str(article.with_suffix(".draft.toml")),
+        "--url",
+        live_server,
+        "--api-key",
+        admin_key,
+    )
+
+    assert result.returncode == 0, result.stderr
+    overlaps = [line for line in result.stdout.splitlines() if line.startswith("overlap, ")]
+    assert any("overlaps action #16 (standard-land-reform)" in line for line in overlaps)
+    created = int(result.stdout.split("actions: ")[1].split(" created")[0])
+    actions = all_actions(api)["items"]
+    assert len(actions) == len(curated) + created
+    for new in (a for a in actions if a["id"] not in {old["id"] for old in curated}):
+        assert not any(
+            new["quote_start"] < old["quote_end"] and old["quote_start"] < new["quote_end"]
+            for old in curated
+        )

@@ -1,0 +1,94 @@
+"""The layout of an article: its lines with their offsets, and which lines are not prose
+(headings, photo captions, credits, bylines). Every line break is a layout break: nothing
+found in a text ever spans one."""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff"
+HAS_CJK = re.compile(f"[{CJK}]")
+# The last word of an organisation unit's name (局, 园区, 党工委, …).
+UNIT_SUFFIX = (
+    r"(?:党工委|管委会|委员会|办公室|服务中心|中心|园区|产业园|园|工委|局|委|办|集团|公司|街道|"
+    r"镇|乡|部|院|所|站|队|协会|商会|学校|银行)"
+)
+UNIT_NAME = rf"[{CJK}（）()·]{{0,28}}?{UNIT_SUFFIX}"
+PERSON_NAME = rf"[{CJK}]{{2,4}}"
+# "区科技创新局 谢纳", "区经济发展局 高健：…", "高健（区经济发展局）："
+BYLINE = re.compile(
+    rf"^(?:(?P<unit>{UNIT_NAME})[ \u3000\t]+(?P<name>{PERSON_NAME})"
+    rf"|(?P<name2>{PERSON_NAME})[（(](?P<unit2>{UNIT_NAME})[）)])"
+    r"[ \u3000]*(?:[:：][ \u3000]*(?P<rest>.*))?$"
+)
+HEADING = re.compile(r"^(#{1,6})[ \u3000]+(?P<title>\S.*?)[ \u3000#]*$")
+# "三、对策建议", "（一）主要做法": a numbered title line of a report, not prose.
+NUMBERED_TITLE = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！？；，,]{1,20}$"
+)
+# "高新区挂职人员在…学习观摩 张全 摄", "（图为…）", "图：…"
+CAPTION = re.compile(r"(?:[ \u3000](?:摄|摄影|供图|图)|[（(]图[)）]?)$|^图[为：:]|^[（(]?图为")
+# "（本报记者 高轶鹏 整理）", "（作者单位：…）", "（责任编辑：…）"
+CREDIT = re.compile(r"^[（(][^（）()]*(?:记者|编辑|整理|作者|来源|通讯员)[^（）()]*[)）]$")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the text without its line break; start and end are code-point offsets."""
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+
+def lines(text: str) -> Iterator[Line]:
+    """Every line of text with its offsets (a CR before the LF is left out)."""
+    start = 0
+    for match in re.finditer(r"\r?\n|\r", text):
+        yield Line(start, match.start(), text[start : match.start()])
+        start = match.end()
+    yield Line(start, len(text), text[start:])
+
+
+def heading_of(line: Line) -> str | None:
+    """The title of a Markdown heading line ("### 党建引领 集群发展"), else None."""
+    match = HEADING.match(line.text.strip())
+    return match.group("title") if match else None
+
+
+def byline_of(line: Line) -> tuple[str, str, int | None] | None:
+    """(unit, speaker, where the speech text starts on this line or None) of a byline."""
+    stripped = line.text.strip()
+    match = BYLINE.match(stripped)
+    if not match or CAPTION.search(stripped):
+        return None
+    unit = match.group("unit") or match.group("unit2")
+    name = match.group("name") or match.group("name2")
+    rest = match.group("rest")
+    offset = line.text.find(rest) if rest else -1
+    return unit, name, (line.start + offset if rest and offset >= 0 else None)
+
+
+def prose_span(line: Line) -> tuple[int, int] | None:
+    """Where running Chinese text lies on a line (after an inline byline such as "高健："),
+    or None for a blank line, a heading, a caption, a credit or a byline alone."""
+    stripped = line.text.strip()
+    if (
+        not HAS_CJK.search(stripped)
+        or heading_of(line) is not None
+        or CAPTION.search(stripped)
+        or CREDIT.match(stripped)
+        or NUMBERED_TITLE.match(stripped)
+    ):
+        return None
+    start = line.start + len(line.text) - len(line.text.lstrip())
+    byline = byline_of(line)
+    if byline is not None:
+        if byline[2] is None:
+            return None
+        start = byline[2]
+    return start, line.start + len(line.text.rstrip())

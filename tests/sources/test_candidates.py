@@ -1,0 +1,180 @@
+"""Speech detection and candidates on the seed article and on three articles of the same
+genre written for these tests (tests/sources/fixtures, each with a seed file of the
+proposals a curator would keep): exact quotes that never cross a layout break, the seed
+article's targets, and plain answers to texts with nothing to find."""
+
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from app.config import SEEDS_DIR
+from app.seeding.service import load_plan
+from app.sources.candidates import THEME_VOCABULARY, find_candidates
+from app.sources.draft import speech_spans
+from app.sources.evaluation import evaluate
+from app.sources.layout import CAPTION, lines
+from app.sources.speeches import detect_speeches, guess_unit_kind, match_unit
+from app.units.models import UnitKind
+from tests.helpers import ARTICLE
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED_FILE = SEEDS_DIR / "xiuzhou-secondment.toml"
+SEED_FILES = [SEED_FILE, *sorted(FIXTURES.glob("*.toml"))]
+CAPTION_LINE = "高新区挂职人员在浙江嘉兴秀洲高新区学习观摩 张全 摄"
+
+
+def candidates_of(text: str) -> list[tuple[int, int, str]]:
+    found = find_candidates(text, speech_spans(detect_speeches(text)))
+    return [(c.quote_start, c.quote_end, c.quote) for c in found]
+
+
+@pytest.mark.parametrize("seed_file", SEED_FILES, ids=lambda path: path.stem)
+def test_every_quote_is_an_exact_slice_within_one_line(seed_file: Path) -> None:
+    text = load_plan(seed_file).text
+    captions = [(line.start, line.end) for line in lines(text) if CAPTION.search(line.text)]
+    found = candidates_of(text)
+    assert found
+    for start, end, quote in found:
+        assert text[start:end] == quote
+        assert quote == quote.strip() and quote
+        assert "\n" not in quote and "\r" not in quote, quote
+        assert not any(c_start <= start < c_end for c_start, c_end in captions), quote
+    assert [start for start, _, _ in found] == sorted(start for start, _, _ in found)
+
+
+def test_the_seed_article_has_its_layout_breaks_and_no_quote_crosses_them() -> None:
+    # The breaks the seed file names: a caption inside a sentence, 第61 / 名, 党建联 / 盟.
+    assert f"\n\n\n\n{CAPTION_LINE}\n\n" in ARTICLE
+    assert "第61\n\n名" in ARTICLE and "党建联\n\n盟" in ARTICLE
+    quotes = [quote for _, _, quote in candidates_of(ARTICLE)]
+    assert not any(CAPTION_LINE in quote or "张全 摄" in quote for quote in quotes)
+    assert any(quote.startswith("盟由地方党组织牵头") for quote in quotes)
+
+
+def test_the_seed_article_meets_its_targets() -> None:
+    figures = evaluate(SEED_FILE)
+    assert figures.curated == 43 and figures.speakers == 8
+    assert figures.recall >= 0.9, figures.missed_quotes
+    assert figures.per_action <= 2, figures.candidates
+    assert figures.speakers_found == 8, figures.missed_speakers
+    assert len(figures.missed_quotes) == figures.curated - figures.found
+
+
+@pytest.mark.parametrize("seed_file", SEED_FILES[1:], ids=lambda path: path.stem)
+def test_the_fixtures_speakers_and_proposals_are_found(seed_file: Path) -> None:
+    figures = evaluate(seed_file)
+    assert figures.speakers_found == figures.speakers, figures.missed_speakers
+    assert figures.recall >= 0.8, figures.missed_quotes
+    assert figures.per_action <= 2, figures.candidates
+
+
+def test_a_report_signed_by_a_unit_is_its_speech_and_numbered_titles_are_not_prose() -> None:
+    text = (FIXTURES / "hangzhou-digital-report-2024-11-12.txt").read_text(encoding="utf-8")
+    [speech] = detect_speeches(text)
+    assert (speech.speaker, speech.unit) == ("区科技创新局", "区科技创新局")
+    assert speech.heading == "关于赴杭州余杭区考察学习数字经济发展的报告"
+    found = find_candidates(text, speech_spans([speech]))
+    assert not any(c.quote in ("一、主要做法", "三、对策建议") for c in found)
+    kinds = {c.title: c.kind for c in found}
+    assert kinds["以基金撬动产业项目"] == "lesson"  # 余杭区's practice
+    assert kinds["设立数字经济产业引导基金"] == "recommendation"
+
+
+@pytest.mark.parametrize("seed_file", SEED_FILES, ids=lambda path: path.stem)
+def test_speeches_are_found_where_the_curator_put_them(seed_file: Path) -> None:
+    plan = load_plan(seed_file)
+    found = detect_speeches(plan.text)
+    unit_names = [unit.name for unit in plan.units]
+    assert [(s.speaker, match_unit(s.unit or "", unit_names), s.start, s.end) for s in found] == [
+        (s.speaker, s.unit, s.start, s.end) for s in plan.speeches
+    ]
+
+
+def test_the_seed_article_speakers_and_their_units() -> None:
+    found = detect_speeches(ARTICLE)
+    assert [(s.speaker, s.unit, s.remarks) for s in found] == [
+        ("凌兵奎", "区党工委", True),
+        ("谢纳", "区科技创新局", False),
+        ("马骏", "沙河产业园区", False),
+        ("高健", "区经济发展局", False),
+        ("陈家宝", "区经济发展局", False),
+        ("梁成", "区城乡建设和生态环境局", False),
+        ("余佳沛", "创新创业服务园区", False),
+        ("袁梦哲", "皇台产业园区", False),
+    ]
+    assert ARTICLE[found[1].start :].startswith("### 党建引领 集群发展 全员招商")
+
+
+def test_a_candidate_has_a_title_kind_themes_and_score() -> None:
+    text = (
+        "区经济发展局 高健：我市下发了实施办法，建议我区加快“标准地”改革，实现工程项目拿地即开工。"
+    )
+    speeches = detect_speeches(text)
+    [candidate] = find_candidates(text, speech_spans(speeches))
+    assert candidate.quote == "建议我区加快“标准地”改革，实现工程项目拿地即开工。"
+    assert candidate.title == "加快“标准地”改革"
+    assert candidate.kind == "recommendation"
+    assert {"项目审批", "土地要素"} <= set(candidate.themes) <= set(THEME_VOCABULARY)
+    assert candidate.score >= 4 and "建议" in candidate.cues
+    assert candidate.speech == 0 and speeches[0].unit == "区经济发展局"
+
+
+def test_leader_remarks_are_directives_and_another_place_s_practice_a_lesson() -> None:
+    text = (
+        "本报讯 高新区组织干部赴昆山开发区考察学习。区管委会主任李文涛出席。\n\n"
+        "区商务局 刘洋：昆山开发区推行项目“全程代办”，每个项目配一名代办员牵头办理手续。\n\n"
+        "李文涛强调，一要强化考核，把招商实绩作为干部评价的重要依据。\n"
+    )
+    kinds = {
+        c.quote[:4]: c.kind for c in find_candidates(text, speech_spans(detect_speeches(text)))
+    }
+    assert kinds == {"昆山开发": "lesson", "一要强化": "directive"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n   \n",
+        "。。！？；\n\n——\n",
+        "The zone should build an incubator reward scheme; we propose three measures.\n",
+        "12345 67890 3.14 %",
+        CAPTION_LINE,
+    ],
+    ids=["empty", "blank", "punctuation", "english", "digits", "caption"],
+)
+def test_texts_without_proposals_give_nothing(text: str) -> None:
+    assert candidates_of(text) == []
+    assert detect_speeches(text) == []
+
+
+def test_a_megabyte_article_gives_every_copy_s_candidates_in_bounded_memory() -> None:
+    copies = 1_000_000 // len(ARTICLE.encode("utf-8")) + 1
+    text = ARTICLE * copies
+    assert len(text.encode("utf-8")) > 1_000_000
+    one = candidates_of(ARTICLE)
+    tracemalloc.start()
+    try:
+        found = candidates_of(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Every copy's speeches are found again, so every copy's candidates are.
+    size = len(ARTICLE)
+    assert found == [(s + k * size, e + k * size, q) for k in range(copies) for s, e, q in one]
+    assert peak < 10 * len(text.encode("utf-8")), peak
+
+
+def test_units_match_existing_names_or_are_new_with_a_guessed_kind() -> None:
+    existing = ["区经济发展局", "沙河产业园区", "区党工委"]
+    assert match_unit("区经济发展局", existing) == "区经济发展局"
+    assert match_unit("经济发展局", existing) == "区经济发展局"
+    assert match_unit("高新区党工委", existing) == "区党工委"
+    assert match_unit("区商务局", existing) is None
+    assert [guess_unit_kind(n) for n in ("区商务局", "尧山产业园区", "区管委会", "国资公司")] == [
+        UnitKind.bureau,
+        UnitKind.park,
+        UnitKind.committee,
+        UnitKind.other,
+    ]
