@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app import clock
@@ -272,7 +273,9 @@ class Deliverer:
                 self._wakeup.clear()
                 try:
                     deliver_due(engine, self.settings)
-                except Exception:  # the database went away, say: the next round retries
+                except OperationalError as exc:  # the database is away: the next round retries
+                    logger.error("delivering notifications failed: %s", exc.orig or exc)
+                except Exception:
                     logger.exception("delivering notifications failed")
                 self._wakeup.wait(self.settings.delivery_interval_seconds)
         finally:
