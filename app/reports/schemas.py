@@ -81,7 +81,8 @@ class ReportRead(BaseModel):
 
 
 class ScheduleUpdate(BaseModel):
-    """A schedule's settings; cron in the deployment time zone (e.g. "0 8 * * mon")."""
+    """A whole schedule, as PUT replaces it (a field left out takes its default); cron in the
+    deployment time zone (e.g. "0 8 * * mon")."""
 
     model_config = ConfigDict(
         extra="forbid",

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import clock
+from app.actions.models import Action
 from app.actions.schemas import ActionFilters
 from app.config import Settings
 from app.db import on_commit, write_session
@@ -218,17 +219,24 @@ def _check_cron(cron: str) -> None:
 
 
 def due_periods(
-    schedule: ReportSchedule, last_made: date | None, settings: Settings, now: datetime
+    schedule: ReportSchedule,
+    last_made: date | None,
+    settings: Settings,
+    now: datetime,
+    first_tracked: date | None = None,
 ) -> Iterator[tuple[date, date]]:
     """The periods of schedule that have ended, whose cron time has come, and that come after
-    the last one made (or, never run, the one that ended before the schedule existed)."""
+    the last one made — or, never run, from the first period worth a report (first_period)."""
     cadence = Cadence(schedule.name)
     trigger = CronTrigger.from_crontab(schedule.cron, timezone=settings.tz)
     local_now = now.astimezone(settings.tz)
-    if last_made is None:
-        period = previous_period(cadence, schedule.created_at.astimezone(settings.tz).date())
-    else:
+    if last_made is not None:
         period = next_period(cadence, period_containing(cadence, last_made))
+    elif first_tracked is not None:
+        installed = schedule.created_at.astimezone(settings.tz).date()
+        period = first_period(cadence, installed, first_tracked)
+    else:
+        return  # nothing tracked yet: a report would be empty
     for _ in range(MAX_CATCH_UP):
         ended_at = datetime.combine(period[1] + timedelta(days=1), time(), tzinfo=settings.tz)
         due_at = trigger.get_next_fire_time(None, ended_at)
@@ -236,6 +244,19 @@ def due_periods(
             return
         yield period
         period = next_period(cadence, period)
+
+
+def first_period(cadence: Cadence, installed: date, first_tracked: date) -> tuple[date, date]:
+    """The first period a schedule reports: the one in which the first action was tracked,
+    but no earlier than the one that ended just before the schedule was installed (an
+    upgrade of a database with history reports its last period, not years of them)."""
+    return max(period_containing(cadence, first_tracked), previous_period(cadence, installed))
+
+
+def first_tracked_on(session: Session, settings: Settings) -> date | None:
+    """The local day the first action was created, or None when there is none."""
+    first = session.exec(select(func.min(Action.created_at))).one()
+    return None if first is None else first.astimezone(settings.tz).date()
 
 
 def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> list[Report]:
@@ -251,9 +272,12 @@ def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> 
                 )
             ).all()
         )
+        never_run = any(s.name not in last_made for s in schedules)
+        first_tracked = first_tracked_on(session, settings) if never_run else None
     made: list[Report] = []
     for schedule in schedules:
-        for period in due_periods(schedule, last_made.get(schedule.name), settings, now):
+        periods = due_periods(schedule, last_made.get(schedule.name), settings, now, first_tracked)
+        for period in periods:
             made += _make_scheduled(engine, settings, schedule, period)
     return made
 

@@ -24,7 +24,7 @@ from tests.helpers import (
 )
 from tests.notifications.helpers import add_channel
 from tests.notifications.test_reminders import HOOK, active_action
-from tests.reports.test_service import make_schedules, only, shanghai
+from tests.reports.test_service import install_with_history, only, shanghai
 
 REVIEW_LOOP = ("changed", "submitted", "decided")
 
@@ -95,7 +95,7 @@ def test_a_scheduled_report_tells_the_office_with_links_to_its_files(
     engine: Engine, settings: Settings
 ) -> None:
     add_channel(engine, ChannelKind.dingtalk, HOOK + "?access_token=1", events=("report",))
-    make_schedules(engine)
+    install_with_history(engine)
     only(engine, "weekly")
     public = settings.model_copy(update={"public_url": "https://ducha.example.gov.cn"})
 

@@ -4,7 +4,7 @@ import csv
 import io
 import subprocess
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.reports.models import Report, ReportRun, ReportSchedule
-from tests.helpers import TASHAN, TODAY, cli_env
+from app.reports.models import Report, ReportRun
+from tests.helpers import NOW, TASHAN, TODAY, cli_env
 
 pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
 
@@ -143,15 +143,14 @@ def test_export_refuses_an_inverted_period_or_unknown_format(
 def test_run_due_twice_makes_each_report_once(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    with Session(engine) as session:  # the schedules have existed for 40 days
-        for schedule in session.exec(select(ReportSchedule)).all():
-            schedule.created_at = datetime.now(UTC) - timedelta(days=40)
-            session.add(schedule)
-        session.commit()
     exports = tmp_path / "exports"
+    later = {  # the seed and the schedules are from NOW: run 40 days later
+        "TASHAN_CLOCK_START": (NOW + timedelta(days=40)).isoformat(),
+        "TASHAN_EXPORT_DIR": str(exports),
+    }
 
-    first = tashan(database_url, "report", "run-due", cwd=tmp_path, TASHAN_EXPORT_DIR=str(exports))
-    second = tashan(database_url, "report", "run-due", cwd=tmp_path, TASHAN_EXPORT_DIR=str(exports))
+    first = tashan(database_url, "report", "run-due", cwd=tmp_path, **later)
+    second = tashan(database_url, "report", "run-due", cwd=tmp_path, **later)
 
     assert first.returncode == 0, first.stderr
     made = [line for line in first.stdout.splitlines() if line.startswith("made ")]

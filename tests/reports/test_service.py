@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from time_machine import TimeMachineFixture
@@ -58,6 +59,17 @@ def make_schedules(engine: Engine, created: str = CREATED) -> None:
         session.commit()
 
 
+TRACKED_SINCE = "2025-06-02T10:00"  # long before CREATED: a database with history
+
+
+def install_with_history(engine: Engine) -> None:
+    """The seed's actions tracked since TRACKED_SINCE, then the schedules made at CREATED —
+    an upgrade, which reports the periods that ended before the schedules existed."""
+    with time_machine.travel(shanghai(TRACKED_SINCE), tick=False):
+        seed_database(engine, SEEDS_DIR)
+    make_schedules(engine)
+
+
 def only(engine: Engine, *names: str) -> None:
     """Disable every schedule but names."""
     with Session(engine) as session:
@@ -93,7 +105,7 @@ def week(name: str) -> tuple[str, date, date]:
 def test_first_run_makes_the_periods_that_ended_before_the_schedules_existed(
     engine: Engine, settings: Settings
 ) -> None:
-    make_schedules(engine)
+    install_with_history(engine)
 
     made = report_service.run_due(engine, settings, now=shanghai("2026-01-12T07:00"))
 
@@ -123,10 +135,47 @@ def test_first_run_makes_the_periods_that_ended_before_the_schedules_existed(
     assert [r.id for r in kept(engine)] == sorted(r.id or 0 for r in made)
 
 
-def test_catch_up_makes_each_missed_period_once_after_an_outage(
+def test_a_new_install_reports_no_period_before_its_install(
+    engine: Engine, settings: Settings
+) -> None:
+    with time_machine.travel(shanghai(CREATED), tick=False):
+        seed_database(engine, SEEDS_DIR)
+    make_schedules(engine)  # installed and seeded on the same day of W02
+
+    first = report_service.run_due(engine, settings, now=shanghai("2026-01-12T09:00"))
+    later = report_service.run_due(engine, settings, now=shanghai("2026-02-02T09:00"))
+
+    assert {(r.schedule, r.period_start) for r in first} == {("weekly", WEEKS["2026-W02"])}
+    assert {(r.schedule, r.period_start) for r in later} == {
+        ("weekly", WEEKS["2026-W03"]),
+        ("weekly", WEEKS["2026-W04"]),
+        ("weekly", WEEKS["2026-W05"]),
+        ("monthly", date(2026, 1, 1)),
+    }
+
+
+def test_an_install_without_actions_starts_reporting_with_the_period_of_its_first_action(
     engine: Engine, settings: Settings
 ) -> None:
     make_schedules(engine)
+
+    assert report_service.run_due(engine, settings, now=shanghai("2026-01-20T09:00")) == []
+    with time_machine.travel(shanghai("2026-01-21T10:00"), tick=False):  # W04
+        seed_database(engine, SEEDS_DIR)
+    made = report_service.run_due(engine, settings, now=shanghai("2026-02-02T09:00"))
+
+    assert runs(engine) == [
+        ("monthly", date(2026, 1, 1), date(2026, 1, 31)),
+        week("2026-W04"),
+        week("2026-W05"),
+    ]
+    assert all(r.row_count == 43 for r in made if r.schedule == "weekly")
+
+
+def test_catch_up_makes_each_missed_period_once_after_an_outage(
+    engine: Engine, settings: Settings
+) -> None:
+    install_with_history(engine)
     report_service.run_due(engine, settings, now=shanghai("2026-01-12T09:00"))
     assert weekly_starts(engine) == [WEEKS["2026-W01"], WEEKS["2026-W02"]]
     before = len(kept(engine))
@@ -165,7 +214,7 @@ def test_catch_up_makes_each_missed_period_once_after_an_outage(
 
 
 def test_a_second_run_at_the_same_moment_makes_nothing(engine: Engine, settings: Settings) -> None:
-    make_schedules(engine)
+    install_with_history(engine)
     now = shanghai("2026-01-20T12:00")
     first = report_service.run_due(engine, settings, now=now)
     assert first and weekly_starts(engine) == [
@@ -195,7 +244,7 @@ def test_a_second_run_at_the_same_moment_makes_nothing(engine: Engine, settings:
 def test_a_period_is_made_once_its_cron_time_has_come_in_the_deployment_zone(
     engine: Engine, settings: Settings, now: datetime, made: bool
 ) -> None:
-    make_schedules(engine)
+    install_with_history(engine)
     only(engine, "weekly")
 
     report_service.run_due(engine, settings, now=now)
@@ -206,7 +255,7 @@ def test_a_period_is_made_once_its_cron_time_has_come_in_the_deployment_zone(
 
 
 def test_a_period_still_running_is_not_made(engine: Engine, settings: Settings) -> None:
-    make_schedules(engine)
+    install_with_history(engine)
     only(engine, "weekly")
     with write_session(engine) as session:  # due at any minute: only the period's end holds it back
         report_service.update_schedule(
@@ -220,7 +269,7 @@ def test_a_period_still_running_is_not_made(engine: Engine, settings: Settings) 
 
 
 def test_an_edited_cron_decides_when_a_period_is_due(engine: Engine, settings: Settings) -> None:
-    make_schedules(engine)
+    install_with_history(engine)
     only(engine, "weekly")
     with write_session(engine) as session:  # Friday 18:00 after the week ended
         report_service.update_schedule(
@@ -234,7 +283,7 @@ def test_an_edited_cron_decides_when_a_period_is_due(engine: Engine, settings: S
 
 
 def test_a_disabled_schedule_makes_nothing(engine: Engine, settings: Settings) -> None:
-    make_schedules(engine)
+    install_with_history(engine)
     with write_session(engine) as session:
         report_service.update_schedule(
             session,
@@ -252,7 +301,7 @@ def test_a_disabled_schedule_makes_nothing(engine: Engine, settings: Settings) -
 
 
 def test_nothing_is_made_when_every_schedule_is_off(engine: Engine, settings: Settings) -> None:
-    make_schedules(engine)
+    install_with_history(engine)
     only(engine)
 
     assert report_service.run_due(engine, settings, now=shanghai("2027-06-01T09:00")) == []
@@ -288,12 +337,9 @@ def test_a_schedule_reports_in_its_formats_language_and_filters_as_of_the_period
     made = report_service.run_due(engine, settings)
 
     by_period = {(r.period_start, r.format): r for r in made}
-    assert set(by_period) == {
-        (WEEKS[w], f) for w in ("2026-W01", "2026-W02") for f in ("csv", "json")
-    }
-    before_seed = by_period[(WEEKS["2026-W01"], "csv")]
+    # W01 ended before anything was tracked: no report for it
+    assert set(by_period) == {(WEEKS["2026-W02"], f) for f in ("csv", "json")}
     after_seed = by_period[(WEEKS["2026-W02"], "csv")]
-    assert before_seed.row_count == 0  # W01 ended before anything was seeded
     assert after_seed.row_count == owned
     assert (after_seed.lang, after_seed.filters) == ("en", {"owner_id": 5})
     rows = list(csv.reader(io.StringIO(after_seed.content.decode("utf-8").lstrip("\ufeff"))))
@@ -342,9 +388,8 @@ def assert_exactly_once(engine: Engine, made: list[list[Report]]) -> None:
     assert sorted(ids) == [r.id for r in everything]  # each report made by exactly one thread
 
 
-@pytest.mark.usefixtures("seeded")
 def test_concurrent_runs_claim_each_period_once(engine: Engine, settings: Settings) -> None:
-    make_schedules(engine)
+    install_with_history(engine)
 
     made = run_together(engine, settings, shanghai("2026-02-02T09:00"), threads=4)
 
@@ -353,10 +398,12 @@ def test_concurrent_runs_claim_each_period_once(engine: Engine, settings: Settin
     assert len(runs(engine)) == 10  # five weeks; Dec and Jan; Q4, H2, 2025
 
 
+@pytest.mark.usefixtures("seeded")
 def test_concurrent_first_runs_on_a_fresh_database_make_each_period_once(
     engine: Engine, settings: Settings
 ) -> None:
-    # the schedules as migrated (at NOW), never run: every process claims the due periods
+    # the schedules as migrated and the seed loaded (both at NOW), never run: every process
+    # claims the due periods
     now = datetime.now(UTC) + timedelta(days=40)
 
     made = run_together(engine, settings, now, threads=4)
