@@ -242,7 +242,7 @@ def serve(
             "No API key existed, so an admin key named 'bootstrap' was created. It is shown "
             f"only this once; keep it safe:\n\n    {bootstrap_key}\n\n"
             "Use it as  Authorization: Bearer <key>  or  X-API-Key: <key>. Make more with:\n"
-            "    tashan keys create --name NAME --role viewer|editor|supervisor|admin\n"
+            f"    {_this_command()} keys create --name NAME --role viewer|editor|supervisor|admin\n"
         )
     uvicorn.run(
         "app.main:create_app",
@@ -256,6 +256,16 @@ def serve(
         log_config=_log_config(),
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+def _this_command() -> str:
+    """The path of this `tashan` as the user can type it (.venv/bin/tashan in the clone):
+    the command is in the virtualenv, which is rarely on PATH."""
+    command = Path(sys.executable).with_name("tashan")
+    try:
+        return str(command.relative_to(Path.cwd()))
+    except ValueError:
+        return str(command)
 
 
 def _check_pools_fit(engine: Engine, settings: Settings, workers: int) -> None:

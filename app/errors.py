@@ -156,7 +156,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in exc.errors()
     ]
     summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+    if (media_type := _not_json(request)) and any(e["loc"] == ["body"] for e in errors):
+        summary = f"send the body as JSON with Content-Type: application/json, not {media_type!r}"
     return problem_response(request, 422, summary, "invalid-input", errors=errors)
+
+
+def _not_json(request: Request) -> str | None:
+    """The declared media type of a body that was not read as JSON for that reason, or None."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if not media_type or media_type == "application/json" or media_type.endswith("+json"):
+        return None
+    return media_type
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -87,8 +87,9 @@ def check_version(current_version: int, expected_version: ExpectedVersion) -> No
             current_etag=version_etag(current_version),
         )
     if expected_version != current_version:
+        state = "is stale" if expected_version < current_version else "does not exist (yet)"
         raise PreconditionFailed(
-            f"version {expected_version} is stale; the current version is {current_version}",
+            f"version {expected_version} {state}; the current version is {current_version}",
             current_version=current_version,
             current_etag=version_etag(current_version),
         )

@@ -79,13 +79,20 @@ MomentDep = Annotated[Moment, Depends(read_moment)]
 
 
 def _written(
-    session: Session, action_id: int, settings: Settings, status_code: int = 200
+    session: Session,
+    action_id: int,
+    settings: Settings,
+    status_code: int = 200,
+    warning: str | None = None,
 ) -> Response:
     """The answer to a write: the action as it is now, with its ETag, read in the write's
-    session the way the get reads it."""
+    session the way the get reads it; a warning (RFC 7234's Warning, code 299) when the
+    write was accepted but looks like a mistake."""
     moment = moment_for(settings, None)
     body, version = reads.action_body(session.connection(), action_id, moment)
     headers = {"ETag": version_etag(version)}
+    if warning:
+        headers["Warning"] = f'299 tashan "{warning}"'
     return Response(body, status_code, headers, media_type="application/json")
 
 
@@ -181,10 +188,11 @@ def update_action(
     editor, naming the way open: POST /api/v1/actions/{id}/extensions)."""
     if data.owner_id is not None:
         units.ensure_allowed(units.lead_refusal(editor.actor, data.owner_id, action_id), action_id)
-    action_service.update_action(
+    action = action_service.update_action(
         session, action_id, data, expected_version, editor.actor, role=editor.role
     )
-    return _written(session, action_id, settings)
+    warning = action_service.progress_warning(action, data.progress)
+    return _written(session, action_id, settings, warning=warning)
 
 
 @router.delete(
@@ -250,8 +258,11 @@ def add_progress_update(
 ) -> Response:
     """Add a note to the timeline, optionally with new progress (0..100) and evidence.
     Needs If-Match. A unit key reports on actions its unit leads or cooperates on."""
-    action_service.add_progress_update(session, action_id, data, expected_version, editor.actor)
-    return _written(session, action_id, settings)
+    action = action_service.add_progress_update(
+        session, action_id, data, expected_version, editor.actor
+    )
+    warning = action_service.progress_warning(action, data.progress)
+    return _written(session, action_id, settings, warning=warning)
 
 
 @router.get(

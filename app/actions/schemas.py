@@ -20,6 +20,8 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from app.actions.derived import Light
 from app.actions.models import EventKind
@@ -152,10 +154,21 @@ class ActionUpdate(BaseModel):
         ),
     ] = None
     start_on: StartOn | None = None
+    # Not writable here; declared (out of the schema) only to answer with the way that is.
+    status: SkipJsonSchema[None] = None
 
     _not_null = field_validator(
         "title", "kind", "themes", "owner_id", "co_owner_ids", "priority", "progress"
     )(reject_null)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_moves_by_transition(cls, value: Any) -> None:
+        raise PydanticCustomError(
+            "status_not_patchable",
+            "status is not changed by PATCH: POST /api/v1/actions/{id}/transitions with "
+            '{"to": "<status>"} moves an action along the workflow',
+        )
 
 
 class OwnerRead(BaseModel):

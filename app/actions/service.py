@@ -341,6 +341,17 @@ def progress_problem(action: Action, progress: int | None) -> AppError | None:
     return None
 
 
+def progress_warning(action: Action, progress: int | None) -> str | None:
+    """Why progress set on action is likely a mistake, or None: a proposed action has not
+    been accepted yet. Warned, not refused (the contract accepts it)."""
+    if progress and action.status == Status.proposed:
+        return (
+            "progress on a proposed action: accept it first (POST "
+            f"/api/v1/actions/{action.id}/transitions, to accepted) so its light counts it"
+        )
+    return None
+
+
 def _ensure_progress_allowed(action: Action, progress: int | None) -> None:
     problem = progress_problem(action, progress)
     if problem is not None:

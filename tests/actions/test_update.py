@@ -219,3 +219,58 @@ def test_a_body_that_is_not_utf8_json_is_422(
     error = response.json()["errors"][0]
     assert (error["loc"][0], error["type"]) == ("body", "json_invalid")
     assert client.get("/api/v1/actions/1").json()["version"] == 1
+
+
+def test_an_if_match_newer_than_the_action_is_said_not_to_exist(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    body = assert_explained_problem(patch_action(client, 16, {"title": "未来版本"}, 7), 412)
+    assert body["detail"] == "version 7 does not exist (yet); the current version is 1"
+    patched_action(client, 16, {"progress": 20})
+    stale = assert_explained_problem(patch_action(client, 16, {"title": "过期"}, 1), 412)
+    assert stale["detail"] == "version 1 is stale; the current version is 2"
+
+
+def test_patching_status_points_to_the_transitions(client: TestClient, seeded: SeedReport) -> None:
+    body = assert_explained_problem(
+        patch_action(client, 16, {"status": "in_progress"}, 1), 422, ["body", "status"]
+    )
+    assert body["errors"][0]["type"] == "status_not_patchable"
+    assert "/api/v1/actions/{id}/transitions" in body["detail"]
+    assert get_action(client, 16)["status"] == "proposed"
+
+
+def test_progress_on_a_proposed_action_is_kept_with_a_warning(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    patched = patch_action(client, 16, {"progress": 20}, 1)
+    update = client.post(
+        f"{ACTIONS}/16/updates",
+        json={"note": "已开展调研", "progress": 30},
+        headers={"If-Match": 'W/"2"'},
+    )
+    note_only = client.post(
+        f"{ACTIONS}/16/updates", json={"note": "继续推进"}, headers={"If-Match": 'W/"3"'}
+    )
+
+    for response in (patched, update):
+        assert response.status_code == 200, response.text
+        assert response.headers["Warning"].startswith('299 tashan "progress on a proposed action')
+        assert "/api/v1/actions/16/transitions" in response.headers["Warning"]
+    assert note_only.status_code == 200 and "Warning" not in note_only.headers
+    assert get_action(client, 16)["progress"] == 30
+
+
+def test_a_body_without_a_json_content_type_is_told_so(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    response = client.patch(
+        f"{ACTIONS}/16",
+        content=b'{"title": "\xe6\x96\xb0"}',
+        headers={"If-Match": 'W/"1"', "Content-Type": "text/plain"},
+    )
+
+    body = assert_explained_problem(response, 422, ["body"])
+    assert "Content-Type: application/json" in body["detail"]
+    assert "text/plain" in body["detail"]
+    assert get_action(client, 16)["version"] == 1
