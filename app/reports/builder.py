@@ -37,7 +37,7 @@ from app.actions.models import (
 )
 from app.actions.schemas import ActionFilters
 from app.actions.stats import Stats, compute_stats
-from app.actions.workflow import Status
+from app.actions.workflow import KIND_LABELS, ActionKind, Status
 from app.config import Settings
 from app.evidence.models import Evidence
 from app.reports.document import (
@@ -48,6 +48,7 @@ from app.reports.document import (
     StatusReport,
     StreamedReport,
 )
+from app.sources.models import Source, Speech
 from app.spreadsheet import Lang, label, status_label
 from app.units.models import Unit
 
@@ -127,6 +128,7 @@ def stream_report(
         "as_of": moment.as_of,
         "generated_at": settings.now(),
         "filters": filters.model_dump(mode="json", exclude_defaults=True),
+        "filter_summary": describe_filters(session, filters, lang),
         # 一季一排名 ranks the units that lead actions; one that only cooperates has no rank.
         "ranking": [unit for unit in stats.units if unit.rank is not None],
     }
@@ -140,6 +142,61 @@ def stream_report(
         chunks=counts.counting(action_lines(session, filters, moment, lang)),
         head=head,
     )
+
+
+FILTER_LABEL_KEYS = {
+    "owner_id": "lead_unit",
+    "unit_id": "unit",
+    "co_owner_id": "co_owners",
+    "theme": "themes",
+    "source_id": "source",
+    "speech_id": "speech",
+    "overdue": "is_overdue",
+    "q": "search",
+}
+
+
+def describe_filters(session: Session, filters: ActionFilters, lang: Lang) -> str:
+    """The filters as a reader reads them: headings and values in lang, units, sources and
+    speeches by name (a report says 牵头单位 区经济发展局, not owner_id=5)."""
+    parts = []
+    for key, value in filters.model_dump(mode="json", exclude_defaults=True).items():
+        heading = label(FILTER_LABEL_KEYS.get(key, key), lang)
+        parts.append(f"{heading}: {_filter_value(session, key, value, lang)}")
+    return "; ".join(parts)
+
+
+def _filter_value(session: Session, key: str, value: Any, lang: Lang) -> str:
+    named = _named(session, key, value)
+    if named is not None:
+        return named
+    if isinstance(value, bool):
+        return label("yes" if value else "no", lang)
+    separator = ", " if lang == Lang.en else "、"
+    if key == "status":
+        return separator.join(status_label(Status(v), lang) for v in value)
+    if key == "light":
+        return separator.join(label(f"light_{v}", lang) for v in value)
+    if key == "priority":
+        return label(value, lang)
+    if key == "kind" and lang == Lang.zh:
+        return KIND_LABELS[ActionKind(value)]
+    return str(value)
+
+
+def _named(session: Session, key: str, value: Any) -> str | None:
+    """The name of the unit, source or speech a filter names (#id if it is gone), or None."""
+    row: Unit | Source | Speech | None
+    if key in ("owner_id", "unit_id", "co_owner_id"):
+        row = session.get(Unit, value)
+        return f"#{value}" if row is None else row.name
+    if key == "source_id":
+        row = session.get(Source, value)
+        return f"#{value}" if row is None else row.title
+    if key == "speech_id":
+        row = session.get(Speech, value)
+        return f"#{value}" if row is None else row.speaker
+    return None
 
 
 @dataclass
@@ -388,7 +445,7 @@ def _changes(
             action_id=event.action_id,
             action_title=title,
             actor=event.actor,
-            kind=label(event.kind if event.kind != EventKind.progress else "latest_note", lang),
+            kind=_kind_label(event.kind, lang),
             summary=_summary(event, lang),
             note=event.note,
         )
@@ -416,4 +473,8 @@ def _summary(event: ActionEvent, lang: Lang) -> str:
     if changes:
         names = (label(FIELD_LABEL_KEYS.get(field, field), lang) for field in changes)
         return ("、" if lang == Lang.zh else ", ").join(names)
-    return label(event.kind if event.kind != EventKind.progress else "latest_note", lang)
+    return _kind_label(event.kind, lang)
+
+
+def _kind_label(kind: str, lang: Lang) -> str:
+    return label("progress_update" if kind == EventKind.progress else kind, lang)

@@ -102,6 +102,7 @@ class ReportHead(BaseModel):
     as_of: date | None = Field(description="figures are as of this day's end; null: now")
     generated_at: datetime
     filters: dict[str, Any]
+    filter_summary: str = Field(description="the filters as the report prints them, by name")
     headline: Headline
     ranking: list[UnitStats]
 

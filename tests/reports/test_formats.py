@@ -434,7 +434,7 @@ def test_xlsx_in_english(english: StatusReport) -> None:
     assert header(book["Actions"]) == EN_SHEET_HEADERS
     row = row_of(book["Actions"], 1)
     assert row["Status ✎"].value == "Completed" and row["Overdue"].value == "no"
-    assert row["Priority"].value in {"high", "medium", "low"}
+    assert row["Priority"].value in {"High", "Medium", "Low"}
     found = figures_of(book["Overview"])
     assert found["Actions"].value == 43 and found["Figures as of"].value == "now"
     assert found["Proposed"].value == 41

@@ -655,3 +655,32 @@ def test_kept_report_of_a_past_period_and_its_csv_show_the_as_of_state(client: T
         client, format="csv", period_start="2026-02-01", period_end="2026-02-28"
     )
     assert download.headers["content-disposition"] == disposition("tashan-status-2026-02.csv")
+
+
+@pytest.mark.usefixtures("seeded")
+def test_an_english_report_reads_in_english_and_names_what_it_filters_on(
+    client: TestClient,
+) -> None:
+    unit = client.get("/api/v1/units/5").json()["name"]
+    [first, *_] = client.get("/api/v1/actions", params={"owner_id": 5}).json()["items"]
+    write_action(client, first["id"], "transitions", {"to": "accepted"})
+    write_action(client, first["id"], "updates", {"note": "方案初稿", "progress": 10})
+
+    html = status_report(client, format="html", lang="en", owner_id=5, status="accepted")
+    report = json_report(client, lang="en", owner_id=5, status="accepted")
+
+    assert html.status_code == 200, html.text
+    assert f"Status: Accepted; Lead unit: {unit}" in html.text
+    assert "owner_id" not in html.text
+    assert report["filter_summary"] == f"Status: Accepted; Lead unit: {unit}"
+    assert [c["kind"] for c in report["changes"]] == [
+        "created",
+        "status change",
+        "progress update",
+    ]
+    [line] = report["actions"]
+    assert line["priority"] == "high"  # JSON keeps the value; the pages print its label
+    assert "<td>High</td>" in html.text and "<td>high</td>" not in html.text
+    chinese = json_report(client, owner_id=5, status="accepted")
+    assert chinese["filter_summary"] == f"状态: 已采纳; 牵头单位: {unit}"
+    assert [c["kind"] for c in chinese["changes"]] == ["新建", "状态变更", "进展"]

@@ -191,12 +191,11 @@ def figures(report: ReportHead) -> list[Figure]:
     """The headline figures, in reading order."""
     lang, head = report.lang, report.headline
     period = f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"
-    filters = "; ".join(f"{key}={value}" for key, value in report.filters.items())
     pairs: list[tuple[str, Value, Kind]] = [
         ("period", period, Kind.text),
         ("as_of", report.as_of or label("now", lang), Kind.date if report.as_of else Kind.text),
         ("generated_at", report.generated_at, Kind.datetime),
-        ("filters", filters or label("none", lang), Kind.text),
+        ("filters", report.filter_summary or label("none", lang), Kind.text),
         ("total", head.total, Kind.number),
         ("completed", head.completed, Kind.number),
         ("completion_rate", head.completion_rate, Kind.rate),
