@@ -14,7 +14,7 @@ from app.sources.candidates import THEME_VOCABULARY, find_candidates
 from app.sources.draft import speech_spans
 from app.sources.evaluation import evaluate
 from app.sources.layout import CAPTION, lines
-from app.sources.speeches import detect_speeches, guess_unit_kind, match_unit
+from app.sources.speeches import detect_speeches, guess_unit_kind, match_unit, resolve_unit
 from app.units.models import UnitKind
 from tests.helpers import ARTICLE
 
@@ -86,7 +86,7 @@ def test_speeches_are_found_where_the_curator_put_them(seed_file: Path) -> None:
     plan = load_plan(seed_file)
     found = detect_speeches(plan.text)
     unit_names = [unit.name for unit in plan.units]
-    assert [(s.speaker, match_unit(s.unit or "", unit_names), s.start, s.end) for s in found] == [
+    assert [(s.speaker, resolve_unit(s, unit_names), s.start, s.end) for s in found] == [
         (s.speaker, s.unit, s.start, s.end) for s in plan.speeches
     ]
 
