@@ -123,12 +123,14 @@ def test_a_candidate_has_a_title_kind_themes_and_score() -> None:
 def test_leader_remarks_are_directives_and_another_place_s_practice_a_lesson() -> None:
     text = (
         "本报讯 高新区组织干部赴昆山开发区考察学习。区管委会主任李文涛出席。\n\n"
-        "区商务局 刘洋：昆山开发区推行项目“全程代办”，每个项目配一名代办员牵头办理手续。\n\n"
+        "区商务局 刘洋：昆山开发区推行项目“全程代办”，每个项目配一名代办员牵头办理手续。"
+        "昆山开发区“以商引商”的做法值得借鉴。\n\n"
         "李文涛强调，一要强化考核，把招商实绩作为干部评价的重要依据。\n"
     )
     kinds = {
         c.quote[:4]: c.kind for c in find_candidates(text, speech_spans(detect_speeches(text)))
     }
+    # Their practice described with no lesson drawn from it is not a candidate.
     assert kinds == {"昆山开发": "lesson", "一要强化": "directive"}
 
 
