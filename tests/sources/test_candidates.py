@@ -1,7 +1,8 @@
-"""Speech detection and candidates on the seed article and on three articles of the same
-genre written for these tests (tests/sources/fixtures, each with a seed file of the
-proposals a curator would keep): exact quotes that never cross a layout break, the seed
-article's targets, and plain answers to texts with nothing to find."""
+"""Speech detection and candidates on the seed article and on the articles of the same genre
+in tests/sources/fixtures (four written with the rules, five written blind; each with a seed
+file of the proposals a curator would keep): exact quotes that never cross a layout break,
+the seed article's targets, each candidate cue on a short invented text, and plain answers to
+texts with nothing to find."""
 
 import tracemalloc
 from pathlib import Path
