@@ -33,7 +33,9 @@ EXAMPLE_START = re.compile(r"^(?:例如|比如|譬如|诸如|如(?![何果此今
 LEAD_CLAUSE = re.compile(r"^(?:建议|希望|这就需要|所以|因此|我们要|我们需要|我们应)")
 
 ASK = re.compile(r"建议|希望|倡议|呼吁")
-MODAL = re.compile(r"(?<![主重只想需不])要(?![求素点闻害塞是])|需要|应当|应该|必须|务必|亟需|亟待")
+MODAL = re.compile(
+    r"(?<![主重只想需不])要(?![求素点闻害塞是])|(?<![只不])需要|应当|应该|必须|务必|亟需|亟待"
+)
 VERBS = re.compile(
     r"加快|推进|推动|建立|健全|完善|落实|构建|探索|借鉴|推行|实施|制定|出台|设立|打造|强化|"
     r"加强|提升|提高|优化|深化|发挥|做强|壮大|培育|引导|开展|树立|坚持|扩大|加大|集聚|破解|"
@@ -48,11 +50,48 @@ EXHORT = re.compile(
 LESSON = re.compile(r"学习到|好的措施|好的做法|经验|值得|借鉴|对标|看齐")
 NARRATIVE = re.compile(
     r"我(?:被|挂职|主要|先后|随同|查阅|除了|谨记|深切|深刻|觉得|相信|深知|所挂职|的感受|"
-    r"此次|这次|的意愿)"
+    r"此次|这次|的意愿)|在[^，。]{1,14}挂职(?:锻炼)?(?:期间|的半年|时)"
 )
-NEWS = re.compile(r"召开|出席|主持|作了|进行了|汇报会|本报讯|记者|通讯员|编者按|为题")
+NEWS = re.compile(
+    r"召开|出席|主持|作了|进行了|汇报会|本报讯|记者|通讯员|编者按|为题|提出意见建议|提建议"
+)
+# A summing-up, not an ask: "…的经验归结起来就是一句话".
+SUMMARY = re.compile(r"归根到底|归结起来|说到底|一句话|启示是|说明")
 FIGURES = re.compile(r"\d+(?:\.\d+)?(?:%|家|人|个|名|亿|万|年|月|日|微克|天)")
+# Figures count against a piece only when they report what was done, not a target to reach.
+ACHIEVED = re.compile(r"已|累计|去年|近年来|以来|超过|突破|达到|了")
 PAST = re.compile(r"了")
+# A plan of our side: "区商务局将联合…", "下一步将…", "我们打算…".
+PLAN = re.compile(
+    r"(?:我们|我区|区里|下一步|今后|局|委|办|中心|公司|集团|园区)[，,]?(?:还|也)?"
+    r"(?:将(?![来近])|拟|打算|计划|准备)|打算|(?:[他她我]|我们)(?:还|也|同时)?提出[，,：:]"
+)
+# A target or a deadline: "年内…不少于20家", "年底前实现…".
+TARGET = re.compile(
+    r"年内|年底前|月底前|日前|季度内|[一二三两\d]+年内|力争|不少于|不低于|至少|确保|逐条|限期|"
+    r"(?:控制|压缩|缩短|提高|提升)(?:在|到|至)[^，。；]{1,15}(?:以内|以上|以下)"
+)
+# A short title sentence opening a paragraph's proposal: "工程建设项目审批再提速。…"
+HEADLINE = re.compile(r"^(?:[^，。！？；：是有的]{4,16})。(?=.)")
+# A verb-object ask with no subject ("推行“人才服务一张卡”，…", "同时，把…作为…",
+# "对主动腾退低效用地的企业，…给予优先安排"): an imperative, in these texts a proposal.
+IMPERATIVE = re.compile(
+    rf"^(?:{ENUMERATION})?[，,、]?(?:同时|另外|此外|并且?|还要?|再|也要?|另一方面)?[，,]?"
+    rf"(?:{VERBS.pattern}|设立|建成|开设|推出|组织|发放|配备|筹集|引入|引进|试点|开通|上线|编制|"
+    r"成立|组建|聘请|选派|举办|定期|把|将|对[^，。；]{2,30}[，,][^。；]*?(?:给予|予以|实行|不予))"
+)
+# A paragraph that announces the proposals of the paragraphs after it: "我有以下几点思考".
+ANNOUNCES = re.compile(
+    r"以下|几点|[两三四五六七八九十几]件事|[两三四五六七八九十几]个方面|"
+    r"[两三四五六七八九十几]点(?:建议|思考|想法|体会|考虑|意见)"
+)
+# The subject of a description of the place visited: "当地…", "他们…", "临港每个…".
+THEIRS = r"当地|他们|那里|对方|该区"
+# What may come before that subject: "同时，", "李婉清说，", "让我印象最深的是，".
+THEIR_LEAD = re.compile(
+    r"^(?:同时|另外|此外|而且|并且?|还|再|其中|比如|例如)?[，,]?"
+    r"(?:[^，。]{0,30}?(?:说|表示|认为|介绍|谈到|指出|发现|看来|印象最深的是|了解到)[，,：:])?"
+)
 
 THEMES: dict[str, re.Pattern[str]] = {
     name: re.compile(words)
@@ -174,7 +213,20 @@ def _lead_start(text: str, start: int, end: int) -> int:
     return start
 
 
-def score(piece: str, outside_speeches: bool) -> tuple[int, list[str]]:
+@dataclass(frozen=True)
+class Context:
+    """What around a piece makes it a proposal: an ask earlier in its sentence (carried=2)
+    or paragraph (carried=1); a paragraph before it in its speech announcing proposals
+    (listed); the subject of a description of the place visited (theirs)."""
+
+    carried: int = 0
+    listed: bool = False
+    theirs: re.Pattern[str] = re.compile(THEIRS)
+
+
+def score(
+    piece: str, outside_speeches: bool, context: Context = Context()
+) -> tuple[int, list[str]]:
     """Points for how much a piece reads as a proposal, and the cues that earned them;
     outside_speeches: the text has speeches and the piece is in none of them."""
     cues: list[str] = []
@@ -187,26 +239,46 @@ def score(piece: str, outside_speeches: bool) -> tuple[int, list[str]]:
             points += value * min(len(hits), cap)
             cues.extend(hits[:cap] if value > 0 else [f"-{hit}" for hit in hits[:cap]])
 
+    def cue(value: int, name: str) -> None:
+        nonlocal points
+        points += value
+        cues.append(name)
+
     add(4, ASK)
     add(3, MODAL)
+    add(2, PLAN)
     add(1, VERBS, cap=3)
     add(1, MECHANISM)
     add(1, OURS)
     add(1, METHOD)
     add(1, EXHORT)
     add(2, LESSON)
+    achieved = ACHIEVED.search(piece)
+    if not achieved:
+        add(1, TARGET)
     add(-3, NARRATIVE)
     add(-3, NEWS)
-    add(-1, FIGURES, cap=3)
+    add(-2, SUMMARY)
+    if achieved:
+        add(-1, FIGURES, cap=3)
+    if HEADLINE.match(piece):
+        cue(1, "标题句")
+    if len(piece) <= 30 and ANNOUNCES.search(piece):
+        cue(-3, "-引言")
     if len(PAST.findall(piece)) >= 2:
-        points -= 1
-        cues.append("-了")
+        cue(-1, "-了")
     if ENUMERATION_START.match(piece):
-        points += 1
-        cues.append("列举")
+        cue(1, "列举")
+    if IMPERATIVE.match(piece):
+        cue(2, "祈使")
+    if context.carried:
+        cue(context.carried, "承接")
+    if context.listed:
+        cue(1, "列项")
+    if _describes_theirs(piece, context.theirs):
+        cue(-2, "-对方做法")
     if outside_speeches:
-        points -= 2
-        cues.append("-outside speeches")
+        cue(-2, "-outside speeches")
     if len(piece) < 10:
         points -= 3
     if piece.endswith(("？", "?")):
@@ -214,20 +286,38 @@ def score(piece: str, outside_speeches: bool) -> tuple[int, list[str]]:
     return points, cues
 
 
+def _describes_theirs(piece: str, theirs: re.Pattern[str]) -> bool:
+    """Whether a piece opens on the place visited as its subject and asks nothing of ours."""
+    subject = theirs.match(THEIR_LEAD.sub("", piece, count=1))
+    return subject is not None and not (ASK.search(piece) or OURS.search(piece))
+
+
+def their_subject(places: set[str]) -> re.Pattern[str]:
+    """What opens a description of the place visited: its names, 当地, 他们…"""
+    names = sorted(places, key=len, reverse=True)
+    return re.compile("|".join([THEIRS, *(re.escape(name) for name in names)]))
+
+
 OUR_KINDS = {"高新区", "开发区", "工业区", "新区"}
+# The kind of zone a place's name ends with; never a place's name alone.
+ZONE_KINDS = ("工业园区", "高新区", "开发区", "经开区", "新片区", "工业区", "新区", "园区")
 
 
 def visited_places(text: str) -> set[str]:
     """Where the article's people went to learn ("赴秀洲高新区挂职" → 秀洲高新区, 秀洲;
-    "赴杭州余杭区考察" → 杭州余杭区, 杭州, 余杭区), whose practice a lesson describes."""
+    "赴杭州余杭区考察" → 杭州余杭区, 杭州, 余杭区; "赴上海临港新片区挂职" → 临港新片区,
+    临港), whose practice a lesson describes."""
     places = {"他们", "当地", "先进地区", "外地", "对方"}
     pattern = r"(?:赴|到|去)([\u4e00-\u9fff]{2,10}?)(?:挂职|学习|考察|调研|参观|交流)"
     for match in re.finditer(pattern, text):
         place = match.group(1)
-        district = place[2:]  # 杭州余杭区 → 余杭区, but never 高新区 or 开发区, ours too
+        rest = place[2:]  # 杭州余杭区 → 余杭区, but never 高新区 or 开发区, ours too
         places.update({place, place[:2]})
-        if re.fullmatch(r"[\u4e00-\u9fff]{2}[区县市]", district) and district not in OUR_KINDS:
-            places.add(district)
+        if re.fullmatch(r"[\u4e00-\u9fff]{2}[区县市]", rest) and rest not in OUR_KINDS:
+            places.add(rest)
+        zone = next((kind for kind in ZONE_KINDS if rest.endswith(kind)), None)
+        if zone and len(rest) - len(zone) >= 2:
+            places.update({rest, rest[: -len(zone)]})
     return places
 
 
@@ -290,14 +380,25 @@ def find_candidates(text: str, speeches: Sequence[SpeechSpan]) -> list[Candidate
     """The pieces of text that score as proposals, in text order; speeches sorted by start
     and not overlapping."""
     places = visited_places(text)
+    theirs = their_subject(places)
     starts = [speech.start for speech in speeches]
     found = []
+    announced: int | None = None  # the speech a paragraph announced proposals in
     for line_pieces in pieces(text):
+        asked_at: int | None = None  # where the last ask of the paragraph ended
+        line_speech = _speech_of(speeches, starts, line_pieces[0][0], line_pieces[0][1])
+        listed = line_speech is not None and line_speech == announced
         for group_start, end in _groups(text, line_pieces):
             start = _lead_start(text, group_start, end)
             piece = text[start:end]
             speech = _speech_of(speeches, starts, start, end)
-            points, cues = score(piece, bool(speeches) and speech is None)
+            carried = 0
+            if asked_at is not None:
+                carried = 1 if SENTENCE_END.search(text, asked_at, start) else 2
+            context = Context(carried, listed, theirs)
+            points, cues = score(piece, bool(speeches) and speech is None, context)
+            if ASK.search(piece) or MODAL.search(piece) or PLAN.search(piece):
+                asked_at = end
             if points < THRESHOLD:
                 continue
             remarks = speech is not None and speeches[speech].remarks
@@ -314,4 +415,9 @@ def find_candidates(text: str, speeches: Sequence[SpeechSpan]) -> list[Candidate
                     cues=cues,
                 )
             )
+        last = text[line_pieces[-1][0] : line_pieces[-1][1]]
+        if line_speech is not None and ANNOUNCES.search(last):
+            announced = line_speech
+        elif line_speech != announced:
+            announced = None
     return found

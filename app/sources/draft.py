@@ -15,7 +15,7 @@ from app.fields import SLUG_PATTERN
 from app.seeding.schemas import SeedSourceEntry
 from app.sources.candidates import THEME_VOCABULARY, Candidate, SpeechSpan, find_candidates
 from app.sources.layout import heading_of, lines, prose_span
-from app.sources.speeches import FoundSpeech, guess_unit_kind, match_unit
+from app.sources.speeches import FoundSpeech, guess_unit_kind, resolve_unit
 from app.units.models import UnitKind
 
 ANCHOR_LENGTH = 12  # a speech's begins/ends: this many characters, more until unique
@@ -117,7 +117,7 @@ def render_draft(
     a candidate overlaps them."""
     existing = dict(existing_units or {})
     candidates = find_candidates(text, speech_spans(speeches))
-    unit_names = [_unit_name(s.unit, existing) for s in speeches]
+    unit_names = [resolve_unit(s, existing) for s in speeches]
     keys = [f"speech-{index}" for index in range(1, len(speeches) + 1)]
     out = _header(metadata, len(speeches), len(candidates))
     out += _source_section(metadata)
@@ -146,10 +146,6 @@ def render_draft(
             text, candidate, key, keys[speech], unit_names[speech] or "", overlapping
         )
     return out + _unplaced(unplaced)
-
-
-def _unit_name(name: str | None, existing: Mapping[str, UnitKind]) -> str | None:
-    return None if name is None else match_unit(name, existing) or name
 
 
 def _header(metadata: SeedSourceEntry, speeches: int, candidates: int) -> str:

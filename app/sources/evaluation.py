@@ -9,7 +9,7 @@ from pathlib import Path
 from app.seeding.service import load_plan
 from app.sources.candidates import Candidate, find_candidates
 from app.sources.draft import speech_spans
-from app.sources.speeches import detect_speeches, match_unit
+from app.sources.speeches import detect_speeches, resolve_unit
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,7 @@ def evaluate(seed_file: Path) -> Evaluation:
         if not any(covers(c, action.quote_start, action.quote_end) for c in candidates)
     ]
     unit_names = [unit.name for unit in plan.units]
-    found_speakers = {
-        (s.speaker, s.unit and (match_unit(s.unit, unit_names) or s.unit)) for s in speeches
-    }
+    found_speakers = {(s.speaker, resolve_unit(s, unit_names)) for s in speeches}
     missed_speakers = [
         f"{s.speaker} ({s.unit})"
         for s in plan.speeches

@@ -15,12 +15,38 @@ UNIT_SUFFIX = (
 )
 UNIT_NAME = rf"[{CJK}（）()·]{{0,28}}?{UNIT_SUFFIX}"
 PERSON_NAME = rf"[{CJK}]{{2,4}}"
-# "区科技创新局 谢纳", "区经济发展局 高健：…", "高健（区经济发展局）："
-BYLINE = re.compile(
-    rf"^(?:(?P<unit>{UNIT_NAME})[ \u3000\t]+(?P<name>{PERSON_NAME})"
-    rf"|(?P<name2>{PERSON_NAME})[（(](?P<unit2>{UNIT_NAME})[）)])"
-    r"[ \u3000]*(?:[:：][ \u3000]*(?P<rest>.*))?$"
+# A post after a unit's name: 区商务局副局长 王某.
+TITLE = (
+    r"(?:常务副|副)?(?:书记|主任|局长|区长|市长|县长|主席|部长|处长|科长|总经理|经理|董事长|镇长|"
+    r"乡长|院长|所长|站长|队长|秘书长|组长|调研员|负责人|总监)"
 )
+# What may open a byline line: a list mark or a dash ("■ 区人社局 张蕾", "——区投资促进局 孙一凡").
+BYLINE_MARK = r"(?:[■□●◆◇▲△★☆▶►▪※]|——?)?[ \u3000]*"
+BYLINE_TAIL = r"[ \u3000]*(?:[:：][ \u3000]*(?P<rest>.*))?$"
+BYLINES = (
+    # "区科技创新局 谢纳", "区工信局副局长 周明远：…"
+    re.compile(
+        rf"^{BYLINE_MARK}(?P<unit>{UNIT_NAME})(?:{TITLE})?[ \u3000]+(?P<name>{PERSON_NAME})"
+        + BYLINE_TAIL
+    ),
+    # "区住建局副局长赵明轩：…" (no space: the colon tells a byline from a sentence)
+    re.compile(
+        rf"^{BYLINE_MARK}(?P<unit>{UNIT_NAME}){TITLE}(?P<name>{PERSON_NAME})"
+        r"[ \u3000]*[:：][ \u3000]*(?P<rest>.*)$"
+    ),
+    # "高健（区经济发展局）："
+    re.compile(
+        rf"^{BYLINE_MARK}(?P<name>{PERSON_NAME})[（(](?P<unit>{UNIT_NAME})(?:{TITLE})?[）)]"
+        + BYLINE_TAIL
+    ),
+    # "【区商务局局长 王某】…"
+    re.compile(
+        rf"^{BYLINE_MARK}【(?P<unit>{UNIT_NAME})(?:{TITLE})?[ \u3000]*(?P<name>{PERSON_NAME})】"
+        r"[ \u3000]*[:：]?[ \u3000]*(?P<rest>.*)$"
+    ),
+)
+# A name never ends with a verb of saying ("王某说：" is a sentence).
+NOT_NAME_END = re.compile(r"(?:说|讲|道|称|谈|问|答|认为|表示|指出|强调|介绍)$")
 HEADING = re.compile(r"^(#{1,6})[ \u3000]+(?P<title>\S.*?)[ \u3000#]*$")
 # "三、对策建议", "（一）主要做法": a numbered title line of a report, not prose.
 NUMBERED_TITLE = re.compile(
@@ -63,14 +89,15 @@ def heading_of(line: Line) -> str | None:
 def byline_of(line: Line) -> tuple[str, str, int | None] | None:
     """(unit, speaker, where the speech text starts on this line or None) of a byline."""
     stripped = line.text.strip()
-    match = BYLINE.match(stripped)
-    if not match or CAPTION.search(stripped):
+    if CAPTION.search(stripped):
         return None
-    unit = match.group("unit") or match.group("unit2")
-    name = match.group("name") or match.group("name2")
-    rest = match.group("rest")
-    offset = line.text.find(rest) if rest else -1
-    return unit, name, (line.start + offset if rest and offset >= 0 else None)
+    for pattern in BYLINES:
+        match = pattern.match(stripped)
+        if match and not NOT_NAME_END.search(match.group("name")):
+            lead = len(line.text) - len(line.text.lstrip())
+            start = line.start + lead + match.start("rest") if match.group("rest") else None
+            return match.group("unit"), match.group("name"), start
+    return None
 
 
 def prose_span(line: Line) -> tuple[int, int] | None:

@@ -31,7 +31,7 @@ from app.sources.speeches import (
     detect_speeches,
     guess_unit_kind,
     is_remarks,
-    match_unit,
+    resolve_unit,
 )
 from app.units import service as unit_service
 from app.units.models import Unit, UnitKind
@@ -171,7 +171,7 @@ def _found_speeches(session: Session, text: str) -> list[SpeechCreate]:
     the one name that ends with it), else a new unit created now."""
     speeches = []
     for found in detect_speeches(text):
-        unit = _unit_for(session, found.unit) if found.unit else None
+        unit = _unit_for(session, found) if found.unit else None
         speeches.append(
             SpeechCreate(
                 heading=found.heading[:200],
@@ -184,15 +184,20 @@ def _found_speeches(session: Session, text: str) -> list[SpeechCreate]:
     return speeches
 
 
-def _unit_for(session: Session, name: str) -> Unit:
+def _unit_for(session: Session, found: FoundSpeech) -> Unit:
     units = {unit.name: unit for unit in session.exec(select(Unit)).all()}
-    matched = match_unit(name, units)
-    if matched is not None:
+    matched = resolve_unit(found, units)
+    if matched in units:
         return units[matched]
-    unit = Unit(name=name, kind=guess_unit_kind(name))
+    assert found.unit is not None
+    unit = Unit(name=found.unit, kind=guess_unit_kind(found.unit))
     session.add(unit)
     session.flush()
     return unit
+
+
+def _unit_names(speech: Speech) -> list[str]:
+    return [speech.unit.name] if speech.unit else []
 
 
 def candidates_of(session: Session, source: Source) -> list[CandidateRead]:
@@ -203,14 +208,15 @@ def candidates_of(session: Session, source: Source) -> list[CandidateRead]:
     spans: list[tuple[int | None, str | None, int | None]]  # speech id, speaker, unit id
     if stored:
         speech_spans = [
-            SpeechSpan(s.start, s.end, is_remarks(source.text, s.start)) for s in stored
+            SpeechSpan(s.start, s.end, is_remarks(source.text, s.start, _unit_names(s)))
+            for s in stored
         ]
         spans = [(s.id, s.speaker, s.unit_id) for s in stored]
     else:
         found = detect_speeches(source.text)
         units = {unit.name: unit.id for unit in session.exec(select(Unit)).all()}
         speech_spans = [SpeechSpan(s.start, s.end, s.remarks) for s in found]
-        spans = [(None, s.speaker, units.get(match_unit(s.unit or "", units) or "")) for s in found]
+        spans = [(None, s.speaker, units.get(resolve_unit(s, units) or "")) for s in found]
     candidates = find_candidates(source.text, speech_spans)
     quotes = session.exec(
         select(Action.id, Action.quote_start, Action.quote_end)
@@ -312,7 +318,7 @@ def draft_context(session: Session, text: str) -> DraftContext:
             s.unit.name if s.unit else None,
             s.start,
             s.end,
-            is_remarks(text, s.start),
+            is_remarks(text, s.start, _unit_names(s)),
         )
         for s in speeches_of(session, source.id)
     ]

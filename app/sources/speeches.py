@@ -5,11 +5,12 @@ with a byline ("区经济发展局 高健：…"), and a leader's remarks report
 introduces them ("区党工委副书记凌兵奎")."""
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from app.sources.layout import (
     CJK,
+    TITLE,
     UNIT_NAME,
     Line,
     byline_of,
@@ -19,35 +20,55 @@ from app.sources.layout import (
 )
 from app.units.models import UnitKind
 
-TITLE = re.compile(
-    r"(?:常务副|副)?(?:书记|主任|局长|区长|市长|县长|主席|部长|处长|科长|"
-    r"总经理|经理|董事长|镇长|乡长|院长|所长|站长|队长|秘书长|组长|调研员)"
+TITLES = re.compile(TITLE)
+# A verb that says someone speaks ("王立群说", "在总结讲话中指出", "谈了三点体会").
+SPEECH_VERB = (
+    r"(?:说(?![明法服])|表示|认为|介绍|指出|建议|谈到|谈了|谈及|提到|强调|提出|要求|希望|坦言|直言|"
+    r"感慨|分享|讲道)"
 )
 # What may follow a person's name where an article introduces them.
 AFTER_NAME = re.compile(
-    r"[，。、；：:,（(“《\s]|$|以|就|作|在|对|为|说|讲|强调|指出|要求|表示|提出|希望|祝贺|感谢|"
-    r"介绍|汇报|分享|发言|主持|出席|参加|围绕|结合|代表|同志|带队|一行|率|等"
+    r"[，。、；：:,（(“《\s]|$|以|就|作|在|对|为|讲|结合|汇报|发言|主持|出席|参加|围绕|代表|同志|祝贺|感谢|"
+    rf"带队|一行|率|等|{SPEECH_VERB}"
 )
 NOT_NAME_START = set("在对就以为向和与的是们等将把从")
 UNIT_LEAD_WORDS = re.compile(
-    r"^(?:会上|上午|下午|晚上|随后|最后|其中|同时|此外|由|和|与|及|是|为|请)+"
-)
-REMARK_VERBS = (
-    r"(?:在讲话中|在会上|在总结时|最后|还|同时|也)?(?:强调|指出|要求|表示|提出|希望|说|讲道)"
+    r"^(?:会上|上午|下午|晚上|随后|最后|其中|同时|此外|由|和|与|及|是|为|请|来自)+"
 )
 UNIT_MARK = re.compile(UNIT_NAME)
+# Between a speaker's name and the verb: "在发言中", "结合园区实际" (no punctuation).
+TO_VERB = r"[^，。！？；：,;:“”\n]{0,12}?"
+# A speech goes on in a paragraph that opens with 他/她 and a verb, or with an enumeration
+# of a leader's points ("二要…", "其次，…").
+PRONOUN_SAYS = rf"[他她](?:还|也|同时|随后|最后|进一步|接着)?{SPEECH_VERB}"
+GOES_ON = re.compile(
+    rf"^(?:{PRONOUN_SAYS}|"
+    r"[一二三四五六七八九十][要是]|第[一二三四五六七八九十][，、,]|首先|其次|再次|最后[，,])"
+)
+# A leader's remarks: where a speech opens with these, its asks are directives.
+LEADER_CUE = re.compile(
+    r"讲话|强调|要求|部署|(?:党工委|管委会|区委|区政府|党委|政府)(?:常务)?副?(?:书记|主任|区长)"
+)
+SENTENCE_ENDS = "。！？!?…”」』）)"
+# A report's closing signature: "（作者系区市场监管局副局长 陈卓）".
+SIGNATURE = re.compile(
+    rf"^[（(](?:作者|发言人)(?:系|为|：|:)?(?P<unit>{UNIT_NAME})(?:{TITLE})?[ \u3000]*"
+    rf"(?P<name>[{CJK}]{{2,4}})[）)]$"
+)
 # A section opened by a byline without a heading ends at any heading; one opened by a
 # byline within a paragraph ends with that paragraph.
 NO_LEVEL = 7
 INLINE = 8
-MAX_REMARK_LEAD = 24
+MAX_REMARK_LEAD = 40
 SIGNATURE_WITHIN = 4  # non-blank lines from the top where a report's signing unit may be
 
 
 @dataclass(frozen=True)
 class FoundSpeech:
     """A speech found in a text: [start, end) in code points; unit is the name the article
-    gives (None when it gives none); remarks is a leader's remarks reported in the news."""
+    gives (None when it gives none), other_units the other posts it names for the speaker
+    ("区党工委副书记、管委会主任": 区党工委, then 管委会); remarks: a leader's remarks, whose
+    asks are directives."""
 
     heading: str
     speaker: str
@@ -55,26 +76,60 @@ class FoundSpeech:
     start: int
     end: int
     remarks: bool = False
+    other_units: tuple[str, ...] = ()
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return (self.unit, *self.other_units) if self.unit else self.other_units
 
 
-def introductions(text_lines: Iterable[Line]) -> dict[str, str]:
-    """Each person the article introduces with a unit and title ("沙河产业园区副主任马骏"),
-    or by a byline, with that unit; the first introduction counts."""
-    people: dict[str, str] = {}
+People = dict[str, tuple[str, ...]]  # a person's name → the units the article gives them
+
+
+def introductions(text_lines: Iterable[Line]) -> People:
+    """Each person the article introduces with a unit and title ("沙河产业园区副主任马骏",
+    "来自区市场监管局的李婉清"), or by a byline, with their units, the first introduction's
+    first."""
+    people: dict[str, list[str]] = {}
+
+    def add(name: str, unit: str) -> None:
+        units = people.setdefault(name, [])
+        if unit not in units:
+            units.append(unit)
+
     for line in text_lines:
         byline = byline_of(line)
         if byline is not None:
-            people.setdefault(byline[1], byline[0])
-        first: tuple[int, str] | None = None  # where a title ended, its unit
-        for match in TITLE.finditer(line.text):
-            unit = _unit_before(line.text[: match.start()])
-            if unit and first and line.text[first[0] : match.start() - len(unit)] == "、":
-                unit = first[1]  # "区党工委副书记、管委会主任韩立群": the first unit
-            name = _name_after(line.text[match.end() :])
-            if unit and name:
-                people.setdefault(name, unit)
-            first = (match.end(), unit) if unit else None
-    return people
+            add(byline[1], byline[0])
+        signature = SIGNATURE.match(line.text.strip())
+        if signature:
+            add(signature.group("name"), signature.group("unit"))
+        for name, units in _titled(line.text):
+            for unit in units:
+                add(name, unit)
+        for match in re.finditer(rf"的(?=[{CJK}]{{2,3}})", line.text):
+            owner = _unit_before(line.text[: match.start()])
+            person = _name_after(line.text[match.end() :], verb_only=True)
+            if owner and person:
+                add(person, owner)
+    return {name: tuple(units) for name, units in people.items()}
+
+
+def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
+    """(name, units) of each "unit + title + name" in text; "区党工委副书记、管委会主任韩立群"
+    gives both units, the first first."""
+    units: list[str] = []
+    last_end = -1
+    for match in TITLES.finditer(text):
+        unit = _unit_before(text[: match.start()])
+        if not (unit and text[last_end : match.start() - len(unit)] == "、"):
+            units = []
+        if unit:
+            units.append(unit)
+            last_end = match.end()
+        name = _name_after(text[match.end() :].lstrip(" \u3000"))
+        if units and name:
+            yield name, list(units)
 
 
 def _unit_before(prefix: str) -> str | None:
@@ -84,28 +139,75 @@ def _unit_before(prefix: str) -> str | None:
     return clause if len(clause) >= 2 and UNIT_MARK.fullmatch(clause) else None
 
 
-def _name_after(rest: str) -> str | None:
-    """A two- or three-character name at the start of rest, judged by what follows it."""
+def _name_after(rest: str, verb_only: bool = False) -> str | None:
+    """A two- or three-character name at the start of rest, judged by what follows it (a verb
+    of saying, when verb_only)."""
+    follows = re.compile(SPEECH_VERB) if verb_only else AFTER_NAME
     for length in (2, 3):
         name = rest[:length]
         if (
             len(name) == length
             and re.fullmatch(f"[{CJK}]+", name)
             and name[0] not in NOT_NAME_START
-            and AFTER_NAME.match(rest[length:])
+            and follows.match(rest[length:])
         ):
             return name
     return None
+
+
+@dataclass(frozen=True)
+class _Openers:
+    """How a paragraph opens someone's speech, for the people an article introduces."""
+
+    people: People
+    names: str  # the names as a regex alternation, longest first
+
+    def speaker(self, paragraph: str) -> str | None:
+        """Who a paragraph opens the speech of: "会议最后，张建明在总结讲话中指出…",
+        "“…。”区财政局局长王立群说", "孙卫东对…给予肯定。他强调…"."""
+        lead = paragraph[:MAX_REMARK_LEAD]
+        if paragraph.startswith("“") and "”" in paragraph:
+            after = paragraph.index("”") + 1
+            lead = paragraph[after : after + MAX_REMARK_LEAD]
+        said = re.search(rf"(?P<name>{self.names}){TO_VERB}{SPEECH_VERB}", lead)
+        if said and not re.search(r"[。！？]", lead[: said.start()]):
+            return said.group("name")
+        first = re.match(
+            rf"^(?:[^，。]{{0,8}}，)?(?P<name>{self.names})[^。！？]*[。！？]", paragraph
+        )
+        if first and re.match(PRONOUN_SAYS, paragraph[first.end() :]):
+            return first.group("name")
+        return None
+
+    def goes_on(self, paragraph: str, speaker: str) -> bool:
+        """Whether a paragraph goes on with the speech of speaker: 他/她 and a verb, the name
+        and a verb, a quote they are said to say, the next point of an enumeration."""
+        if GOES_ON.match(paragraph) or self.speaker(paragraph) == speaker:
+            return True
+        quoted = re.match(r"^“[^”]*”[，,]?(?:[他她]|" + re.escape(speaker) + ")", paragraph)
+        return quoted is not None
+
+    def is_leader(self, speaker: str, opening: str) -> bool:
+        """Whether a speech is a leader's remarks: it opens with 讲话/强调/要求, or its speaker
+        holds a post of a 党工委/管委会."""
+        units = self.people.get(speaker, ())
+        committee = any(guess_unit_kind(unit) == UnitKind.committee for unit in units)
+        return committee or LEADER_CUE.search(opening[:80]) is not None
+
+
+def _openers(people: People) -> _Openers | None:
+    if not people:
+        return None
+    return _Openers(people, "|".join(re.escape(n) for n in sorted(people, key=len, reverse=True)))
 
 
 def detect_speeches(text: str) -> list[FoundSpeech]:
     """The speeches of text in text order, none overlapping another."""
     text_lines = list(lines(text))
     people = introductions(text_lines)
-    names = "|".join(re.escape(name) for name in sorted(people, key=len, reverse=True))
-    opens = re.compile(f"(?P<name>{names}){REMARK_VERBS}") if people else None
-    sections = _sections(text_lines, opens)
-    remarks = _remarks(text_lines, people, sections, opens) if opens else []
+    openers = _openers(people)
+    sections = _sections(text_lines, openers)
+    remarks = _remarks(text_lines, sections, openers) if openers else []
     found = sorted([*sections, *remarks], key=lambda speech: speech.start)
     return found or _signed_report(text_lines)
 
@@ -128,10 +230,16 @@ def _signed_report(text_lines: list[Line]) -> list[FoundSpeech]:
     return [FoundSpeech(title[:200], unit, unit, start, ends[-1])]
 
 
-def _opens_remarks(opens: re.Pattern[str] | None, paragraph: str) -> str | None:
-    """The speaker whose remarks a paragraph opens with ("对此，凌兵奎强调，…"), if any."""
-    match = opens.search(paragraph[:MAX_REMARK_LEAD]) if opens else None
-    return match.group("name") if match else None
+def _ends_sentence(line: Line) -> bool:
+    """Whether a prose line ends a sentence (else the sentence goes on after a layout break:
+    a caption or blank lines inside it)."""
+    stripped = line.text.rstrip()
+    return not stripped or stripped[-1] in SENTENCE_ENDS
+
+
+def _found(heading: str, speaker: str, units: Sequence[str], start: int, end: int) -> FoundSpeech:
+    first = units[0] if units else None
+    return FoundSpeech(heading, speaker, first, start, end, False, tuple(units[1:]))
 
 
 @dataclass
@@ -144,21 +252,34 @@ class _OpenSection:
     level: int
 
 
-def _sections(text_lines: list[Line], opens: re.Pattern[str] | None) -> list[FoundSpeech]:
+def _stripped_start(line: Line) -> int:
+    return line.start + len(line.text) - len(line.text.lstrip())
+
+
+def _sections(text_lines: list[Line], openers: _Openers | None) -> list[FoundSpeech]:
     """Speeches opened by a byline, from the heading just above it when there is one, to the
     last prose line before the next speech, a heading of the same or a higher level, or
     another person's remarks; a byline within a paragraph ("高健：…") opens a speech of that
-    paragraph alone."""
+    paragraph alone (and of the lines its last sentence goes on to after a layout break). A
+    section signed at its end ("（作者系区市场监管局副局长 陈卓）") is that person's speech,
+    from its heading to the signature."""
     found: list[FoundSpeech] = []
     current: _OpenSection | None = None
     heading: tuple[str, int, int] | None = None  # title, start, level of the last heading
+    unsigned: tuple[str, int] | None = None  # a heading with prose and no byline yet
+    sentence_open = False
 
     def close() -> None:
         nonlocal current
         if current is not None and current.end > current.start:
+            others = [u for u in (openers.people if openers else {}).get(current.speaker, ())]
             found.append(
-                FoundSpeech(
-                    current.heading, current.speaker, current.unit, current.start, current.end
+                _found(
+                    current.heading,
+                    current.speaker,
+                    [current.unit, *(u for u in others if u != current.unit)],
+                    current.start,
+                    current.end,
                 )
             )
         current = None
@@ -169,7 +290,16 @@ def _sections(text_lines: list[Line], opens: re.Pattern[str] | None) -> list[Fou
             level = len(line.text.strip()) - len(line.text.strip().lstrip("#"))
             if current is not None and level <= current.level:
                 close()
-            heading = (title, line.start + len(line.text) - len(line.text.lstrip()), level)
+            heading = (title, _stripped_start(line), level)
+            unsigned = None
+            continue
+        signature = SIGNATURE.match(line.text.strip())
+        if signature and unsigned is not None and current is None:
+            unit, name = signature.group("unit"), signature.group("name")
+            found.append(
+                _found(unsigned[0], name, [unit], unsigned[1], line.start + len(line.text.rstrip()))
+            )
+            unsigned = None
             continue
         byline = byline_of(line)
         if byline is not None:
@@ -178,75 +308,98 @@ def _sections(text_lines: list[Line], opens: re.Pattern[str] | None) -> list[Fou
             if heading is not None:
                 current = _OpenSection(heading[0], name, unit, heading[1], line.end, heading[2])
             else:
-                start = line.start + len(line.text) - len(line.text.lstrip())
                 level = INLINE if inline is not None else NO_LEVEL
+                start = _stripped_start(line)
                 current = _OpenSection(f"{unit} {name}", name, unit, start, line.end, level)
             current.end = line.start + len(line.text.rstrip())
-            heading = None
+            heading = unsigned = None
+            sentence_open = inline is not None and not _ends_sentence(line)
             continue
         span = prose_span(line)
         if span is None:
             continue
+        if heading is not None and current is None:
+            unsigned = (heading[0], heading[1])
         heading = None
-        speaker = _opens_remarks(opens, line.text[span[0] - line.start :])
-        if current is not None and (
-            current.level == INLINE or speaker not in (None, current.speaker)
+        speaker = openers.speaker(line.text[span[0] - line.start :]) if openers else None
+        if speaker is not None:
+            unsigned = None
+        if (
+            current is not None
+            and not sentence_open
+            and (current.level == INLINE or speaker not in (None, current.speaker))
         ):
             close()
         if current is not None:
             current.end = span[1]
+        sentence_open = not _ends_sentence(line)
     close()
     return found
 
 
 def _remarks(
-    text_lines: list[Line],
-    people: dict[str, str],
-    sections: list[FoundSpeech],
-    opens: re.Pattern[str],
+    text_lines: list[Line], sections: list[FoundSpeech], openers: _Openers
 ) -> list[FoundSpeech]:
-    """A known person's remarks outside the sections ("对此，凌兵奎强调，…"): the paragraph,
-    and the paragraphs right after it that go on with 他/她 or the name and a verb of
-    saying."""
-    names = "|".join(re.escape(name) for name in sorted(people, key=len, reverse=True))
-    goes_on = re.compile(f"^(?:[他她]|{names}){REMARK_VERBS}")
+    """A known person's speech outside the sections, as the news reports it ("对此，凌兵奎强调，
+    …", "来自区市场监管局的李婉清说，…"): the paragraph, and the paragraphs right after it that
+    go on with 他/她 and a verb, the name and a verb, or the next point of an enumeration (and
+    the lines a sentence goes on to after a layout break)."""
     found: list[FoundSpeech] = []
     current: list[int] | None = None  # start, end
     speaker = ""
+    opening = ""
+    sentence_open = False
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            units = openers.people.get(speaker, ())
+            speech = _found(f"{speaker}讲话", speaker, units, current[0], current[1])
+            found.append(replace(speech, remarks=openers.is_leader(speaker, opening)))
+        current = None
+
     for line in text_lines:
         span = prose_span(line)
         if span is None:
-            if not line.blank and current is not None:
-                found.append(_remark(speaker, people, current))
-                current = None
+            if heading_of(line) is not None or (not line.blank and not sentence_open):
+                close()
             continue
         if any(s.start <= span[0] < s.end for s in sections):
+            close()
             continue
         paragraph = line.text[span[0] - line.start :]
-        if current is not None and goes_on.match(paragraph):
+        opener = openers.speaker(paragraph)
+        if current is not None and (
+            sentence_open or (opener in (None, speaker) and openers.goes_on(paragraph, speaker))
+        ):
             current[1] = span[1]
-            continue
-        if current is not None:
-            found.append(_remark(speaker, people, current))
-            current = None
-        opener = _opens_remarks(opens, paragraph)
-        if opener:
-            speaker, current = opener, [span[0], span[1]]
-    if current is not None:
-        found.append(_remark(speaker, people, current))
+        else:
+            close()
+            if opener:
+                speaker, opening, current = opener, paragraph, [span[0], span[1]]
+        sentence_open = not _ends_sentence(line)
+    close()
     return found
 
 
-def _remark(speaker: str, people: dict[str, str], span: list[int]) -> FoundSpeech:
-    return FoundSpeech(f"{speaker}讲话", speaker, people.get(speaker), span[0], span[1], True)
-
-
-def is_remarks(text: str, start: int) -> bool:
-    """Whether the speech starting at start is remarks reported in the news: it opens
-    neither with a heading nor with a byline."""
+def is_remarks(text: str, start: int, units: Iterable[str] = ()) -> bool:
+    """Whether the speech starting at start is a leader's remarks reported in the news: it
+    opens neither with a heading nor with a byline, and with 讲话/强调/要求 or by a speaker
+    of a 党工委/管委会."""
     end = text.find("\n", start)
     first = Line(start, len(text) if end == -1 else end, text[start : None if end == -1 else end])
-    return heading_of(first) is None and byline_of(first) is None
+    if heading_of(first) is not None or byline_of(first) is not None:
+        return False
+    committee = any(guess_unit_kind(unit) == UnitKind.committee for unit in units)
+    return committee or LEADER_CUE.search(first.text[:80]) is not None
+
+
+def resolve_unit(speech: FoundSpeech, existing: Iterable[str]) -> str | None:
+    """The existing unit a speech's speaker belongs to: the first of the units the article
+    gives them that matches one, else the first unit it gives (None when it gives none)."""
+    names = list(existing)
+    matched = (match_unit(unit, names) for unit in speech.units)
+    return next((name for name in matched if name), speech.unit)
 
 
 def match_unit(name: str, existing: Iterable[str]) -> str | None:

@@ -1,0 +1,125 @@
+"""Speech detection on the ways articles of the genre introduce a speaker, each on a short
+invented text: news-reported speeches (单位职务姓名…说, 来自X的Y说, a quote first, the name
+then 他强调), bylines with a title or a mark, a signature at the end of a section, a leader's
+points in paragraphs of their own, a sentence that goes on across a photo caption."""
+
+import pytest
+
+from app.sources.speeches import FoundSpeech, detect_speeches, is_remarks, resolve_unit
+
+LEAD = "本报讯 6月3日，高新区召开赴外地考察学习交流会。\n\n"
+
+
+def found(text: str) -> list[tuple[str, str | None, str]]:
+    """(speaker, unit, the speech's text) of each speech found."""
+    return [(s.speaker, s.unit, text[s.start : s.end]) for s in detect_speeches(text)]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "区统计局局长林晓东在发言中表示，建议建立数据共享机制。",
+        "会议最后，区统计局副局长林晓东在总结时指出，要建立数据共享机制。",
+        "在谈到数据时，区统计局的林晓东认为，应当建立数据共享机制。",
+        "来自区统计局的林晓东说，我们要建立数据共享机制。",
+        "“数据还在睡觉。”区统计局局长林晓东说，建议建立数据共享机制。",
+        "“数据还在睡觉，”区统计局局长林晓东说。他建议建立数据共享机制。",
+        "区统计局副局长林晓东结合工作实际谈了两点体会。首先，要建立数据共享机制。",
+    ],
+    ids=[
+        "说-after-title",
+        "lead-clause",
+        "在谈到-的",
+        "来自-的",
+        "quote-first",
+        "quote-comma",
+        "谈了",
+    ],
+)
+def test_a_speech_reported_in_the_news_is_its_paragraph(paragraph: str) -> None:
+    text = LEAD + paragraph + "\n\n记者了解到，全区已建成数据平台3个。\n"
+    assert found(text) == [("林晓东", "区统计局", paragraph)]
+
+
+def test_a_leader_named_first_then_he_stresses_gives_directive_remarks_with_both_units() -> None:
+    intro = "本报讯 区党工委副书记、管委会主任周海出席会议。\n\n"
+    remarks = "周海对大家的汇报给予肯定。他强调，一要抓好转化，形成任务清单；"
+    text = intro + remarks + "\n\n二要建立台账，每半年通报一次。\n\n其次，要选派干部跟班学习。\n"
+    [speech] = detect_speeches(text)
+    assert (speech.speaker, speech.units, speech.remarks) == ("周海", ("区党工委", "管委会"), True)
+    assert text[speech.start : speech.end] == text[len(intro) :].rstrip("\n")
+    # The existing unit among the posts the article gives: 区管委会 when there is no 党工委.
+    assert resolve_unit(speech, ["区管委会", "区统计局"]) == "区管委会"
+    assert resolve_unit(speech, ["区党工委", "区管委会"]) == "区党工委"
+    assert resolve_unit(speech, ["区统计局"]) == "区党工委"
+
+
+def test_a_department_head_s_news_speech_is_not_a_leader_s_remarks() -> None:
+    text = LEAD + "区统计局局长林晓东在发言中表示，建议建立数据共享机制。\n"
+    [speech] = detect_speeches(text)
+    assert not speech.remarks
+    assert not is_remarks(text, speech.start, ["区统计局"])
+    assert is_remarks(text, speech.start, ["区管委会"])
+
+
+def test_a_new_speaker_closes_the_speech_and_a_paragraph_saying_nothing_ends_it() -> None:
+    first = "区统计局局长林晓东说，建议建立数据共享机制。"
+    second = "区商务局副局长何平表示，要开设外贸专窗。"
+    text = LEAD + f"{first}\n\n{second}\n\n她还建议设立专项资金。\n\n全区已建成平台3个。\n"
+    assert found(text) == [
+        ("林晓东", "区统计局", first),
+        ("何平", "区商务局", f"{second}\n\n她还建议设立专项资金。"),
+    ]
+
+
+def test_saying_words_inside_other_words_open_no_speech() -> None:
+    text = "区统计局局长林晓东出席会议。\n\n林晓东的经验说明，数据是基础。\n"
+    assert detect_speeches(text) == []
+
+
+@pytest.mark.parametrize(
+    ("byline", "inline"),
+    [
+        ("区统计局副局长 林晓东：", True),
+        ("区统计局副局长林晓东：", False),
+        ("■ 区统计局 林晓东", False),
+        ("【区统计局局长 林晓东】", False),
+        ("林晓东（区统计局副局长）：", True),
+    ],
+)
+def test_bylines_with_a_title_or_a_mark_open_a_speech(byline: str, inline: bool) -> None:
+    body = "我们要建立数据共享机制。"
+    opening = byline + body if inline else f"{byline}\n\n{body}"
+    text = f"{LEAD}{opening}\n\n### 下一节\n"
+    assert found(text) == [("林晓东", "区统计局", opening)]
+
+
+def test_a_byline_with_a_dash_under_a_heading_starts_at_the_heading() -> None:
+    section = "### 把数据用起来\n\n——区统计局副局长 林晓东\n\n我们要建立数据共享机制。"
+    text = f"## 发言摘登\n\n{section}\n"
+    assert found(text) == [("林晓东", "区统计局", section)]
+
+
+def test_a_section_signed_at_its_end_is_its_signer_s_speech_up_to_the_signature() -> None:
+    section = "### 监管要有温度\n\n我们要推行“综合查一次”。\n\n（作者系区统计局副局长 林晓东）"
+    text = f"### 上一节\n\n区商务局 何平\n\n要开设专窗。\n\n{section}\n"
+    [_, signed] = detect_speeches(text)
+    assert (signed.speaker, signed.unit, signed.heading) == ("林晓东", "区统计局", "监管要有温度")
+    assert text[signed.start : signed.end] == section
+
+
+def test_an_inline_speech_goes_on_across_a_caption_inside_its_sentence() -> None:
+    text = (
+        "区统计局副局长 林晓东：对低效用地，要通过协商收回、鼓励\n\n"
+        "考察组在企业参观 张三 摄\n\n"
+        "转让等办法盘活。\n\n"
+        "全区已建成平台3个。\n"
+    )
+    [speech] = detect_speeches(text)
+    assert text[speech.start : speech.end].endswith("转让等办法盘活。")
+
+
+def test_found_speech_units_list_the_first_unit_first() -> None:
+    speech = FoundSpeech("h", "周海", "区党工委", 0, 1, other_units=("管委会",))
+    assert speech.units == ("区党工委", "管委会")
+    assert FoundSpeech("h", "周海", None, 0, 1).units == ()
