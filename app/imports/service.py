@@ -246,26 +246,18 @@ def _read_cells(session: Session, plan: RowPlan, unit_ids: UnitIds) -> None:
 
 def _note_recorded_since(session: Session, action: Action, version: int, note: str) -> bool:
     """Whether an event after the given version of the action carries note, as typed or as an
-    import writes it (note（导入 file）). Every event is one write of the action, so the event
-    that made version n is the action's n-th (events are never deleted)."""
-    later = session.exec(
+    import writes it (note（导入 file）). Every write of an action is one event, so the event
+    that made version n is the action's n-th (events are never deleted); should the counts
+    ever disagree, no note counts as recorded and the row stays stale."""
+    notes = session.exec(
         select(ActionEvent.note)
-        .where(ActionEvent.action_id == action.id, col(ActionEvent.note).is_not(None))
-        .where(col(ActionEvent.id) > _event_id_of_version(session, action, version))
-    ).all()
-    return any(text == note or (text or "").startswith(f"{note}（导入 ") for text in later)
-
-
-def _event_id_of_version(session: Session, action: Action, version: int) -> int:
-    """The id of the event that made the action's given version (0 before its first)."""
-    event_id = session.exec(
-        select(ActionEvent.id)
         .where(ActionEvent.action_id == action.id)
         .order_by(col(ActionEvent.id))
-        .offset(version - 1)
-        .limit(1)
-    ).first()
-    return event_id or 0
+    ).all()
+    if len(notes) != action.version:
+        return False
+    imported = f"{note}（导入 "
+    return any(text == note or (text or "").startswith(imported) for text in notes[version:])
 
 
 def _read_progress(plan: RowPlan, value: CellValue) -> None:
