@@ -537,7 +537,8 @@ def import_sheet(
     finally:
         engine.dispose()
     for row in result.results:
-        detail = "; ".join(f"{e.column}: {e.reason}" for e in row.errors) or ", ".join(
+        # A reason names its cell as the sheet heads it: 状态 ✎ (column F, row 3): …
+        detail = "; ".join(e.reason for e in row.errors) or ", ".join(
             f"{name} {before} → {after}" for name, (before, after) in row.changes.items()
         )
         typer.echo(

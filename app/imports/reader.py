@@ -2,9 +2,12 @@
 
 An upload is told apart by its bytes, not its name: a ZIP archive is read as an .xlsx
 workbook, anything else as CSV text (UTF-8, with or without a BOM, else GB18030, the superset
-of the GBK that Excel on Chinese Windows writes). Headings are matched in Chinese or English,
-or by their raw key, after the markers a template puts on editable columns are taken off. The
-reader only reads: what the values mean is for the import to decide."""
+of the GBK that Excel on Chinese Windows writes; UTF-16 with a BOM, Excel's "Unicode text").
+Headings are matched in Chinese or English, or by their raw key, after the markers a template
+puts on editable columns are taken off — or what is left of them once a GBK save has turned ✎
+into ? or ？. A number an XLSX cell shows as a percentage is read as shown (0.5 formatted 0%
+is "50%"), as a CSV has it. The reader only reads: what the values mean is for the import to
+decide."""
 
 import csv
 import io
@@ -13,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import load_workbook
@@ -59,10 +63,11 @@ class UploadedSheet:
     places: dict[str, ColumnPlace] = field(default_factory=dict)
 
     def cell_name(self, key: str, row: int) -> str:
-        """A cell as a message names it, in the sheet's own words: 配合单位 ✎ (column E, row 7)."""
+        """A cell as a message names it, in the sheet's own words: 配合单位 ✎ (column E, row 7);
+        the row alone for what no column of the import holds (a refusal of the whole row)."""
         place = self.places.get(key)
         if place is None:
-            return f"{_named(key)} (row {row})"
+            return f"row {row}"
         return f"{place.heading} (column {place.letter}, row {row})"
 
 
@@ -94,9 +99,15 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 CSV_DELIMITERS = (",", ";", "\t")
 SNIFF_CHARS = 4096
 # Marks a template may put after a heading: ✎ / ✏ (with or without the emoji variation
-# selector), "(可填)" / "(editable)" (NFKC has already turned full-width brackets into ASCII
+# selector), what a save in GBK (which has no ✎) leaves of them: ? (NFKC has made ？ one) or
+# U+FFFD, "(可填)" / "(editable)" (NFKC has already turned full-width brackets into ASCII
 # ones) and an asterisk; any number of them, in any order, with space between.
-HEADING_MARKER = re.compile(r"(?:\s*(?:[✎✏]\ufe0f?|\((?:\s*(?:可填|editable)\s*)\)|\*))+\s*$")
+HEADING_MARKER = re.compile(
+    r"(?:\s*(?:[✎✏]\ufe0f?|[?\ufffd]|\((?:\s*(?:可填|editable)\s*)\)|\*))+\s*$"
+)
+# The parts of a number format that are shown as written, not read: "quoted text", \x, [red]
+# or [$-804], and _x / *x (space as wide as x, x repeated).
+FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|[_*].')
 INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
 
 
@@ -308,9 +319,23 @@ def _xlsx_value(cell: Any) -> CellValue | Formula:
         return None
     if isinstance(value, bool):  # TRUE/FALSE: no column of an import takes one
         return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float) and _is_percent_format(getattr(cell, "number_format", "")):
+        return _as_percentage(value)
     if isinstance(value, str | int | float | date):  # date includes datetime
         return value
     return str(value)  # a time of day or a duration
+
+
+def _is_percent_format(number_format: str | None) -> bool:
+    """Whether a number format shows a number as a percentage (0%, 0.0%), as opposed to one
+    that only prints a % sign after it (the export's 0"%")."""
+    return "%" in FORMAT_LITERALS.sub("", number_format or "")
+
+
+def _as_percentage(value: float) -> str:
+    """A fraction as a percentage shows it: 0.5 is "50%", 0.125 "12.5%"."""
+    percent = Decimal(repr(value)) * 100
+    return f"{percent.normalize():f}%"
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def test_refused_rows_exit_2_and_bad_files_exit_1(
 ) -> None:
     refused = run_tashan(database_url, "import", str(write_sheet(tmp_path, "16,1,已完成,,\n")))
     assert refused.returncode == 2
-    assert "status: cannot move from proposed to completed" in refused.stdout
+    assert "状态 (column C, row 2): cannot move from proposed to completed" in refused.stdout
 
     junk = tmp_path / "scan.pdf"
     junk.write_bytes(b"%PDF-1.4 not a sheet")

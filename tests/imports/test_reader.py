@@ -228,6 +228,33 @@ def test_other_columns_are_ignored_and_columns_keep_sheet_order() -> None:
     assert sheet.rows[0].values == {"progress": 0.1, "version": 4, "id": 9}
 
 
+@pytest.mark.parametrize(
+    ("value", "number_format", "read"),
+    [
+        (0.5, "0%", "50%"),  # 50% typed into a General cell: Excel stores 0.5 and shows 50%
+        (0.125, "0.0%", "12.5%"),
+        (0.07, "0%", "7%"),
+        (1, "0%", "100%"),
+        (0.4, "[Red]0.00%;[Blue]-0.00%", "40%"),
+        (40, '0"%"', 40),  # the export's format: the number itself, a % sign printed after it
+        (40, "0\\%", 40),
+        (0.5, "General", 0.5),
+    ],
+)
+def test_xlsx_numbers_are_read_as_shown_when_formatted_as_percentages(
+    value: float, number_format: str, read: object
+) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["编号", "版本", "进度"])
+    sheet.append([1, 1, value])
+    sheet["C2"].number_format = number_format
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert values(read_upload(buffer.getvalue())) == [{"id": 1, "version": 1, "progress": read}]
+
+
 # ---------------------------------------------------------------- CSV encodings and dialects
 
 
@@ -240,6 +267,22 @@ def test_gbk_csv() -> None:
     assert values(sheet) == [
         {"id": "3", "version": "2", "status": "已完成", "assignee": "王五", "new_note": "验收通过"}
     ]
+
+
+@pytest.mark.parametrize("marker", [" ?", "?", " ？", "？", " \ufffd", "", " ✎"])
+def test_heading_marks_lost_in_a_gbk_save(marker: str) -> None:
+    """GBK has no ✎: Excel writes ? in its place (WPS sometimes ？); some saves drop it."""
+    header = ",".join(["编号", "版本", f"状态{marker}", f"进度{marker}"])
+    content = csv_text(header, "3,2,推进中,50%").encode("gb18030")
+    sheet = read_upload(content, "导出.csv")
+    assert sheet.columns == ["id", "version", "status", "progress"]
+    assert values(sheet) == [{"id": "3", "version": "2", "status": "推进中", "progress": "50%"}]
+    assert sheet.cell_name("progress", 2) == f"进度{marker} (column D, row 2)"
+
+
+def test_a_question_mark_inside_a_heading_is_no_marker() -> None:
+    header = csv_text("编号,版本,状态?说明").encode()
+    assert unreadable(header).startswith("the sheet has no column to fill in")
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])

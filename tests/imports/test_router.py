@@ -97,9 +97,46 @@ def test_round_trip_dry_run_then_apply(client: TestClient, seeded: SeedReport) -
     assert (note["kind"], note["progress"]) == ("progress", 0)
     assert note["note"].startswith("已走访三家孵化器")
 
-    again = upload(client, workbook, dry_run="false")  # the same sheet now conflicts
-    outcomes = {r["action_id"]: r["outcome"] for r in again.json()["results"]}
-    assert outcomes[16] == "error" and outcomes[20] == "unchanged"
+    # The same sheet uploaded again: what it asks is what the actions already are, notes
+    # included, so every row is unchanged (their 版本 is stale) and nothing is written twice.
+    timeline = client.get("/api/v1/actions/16/events").json()["items"]
+    again = upload(client, workbook, dry_run="false")
+    assert again.json()["counts"] == {"unchanged": 12}
+    assert client.get("/api/v1/actions/16/events").json()["items"] == timeline
+
+
+def test_a_sheet_applied_twice_is_stale_where_the_action_moved_on(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    workbook = export_sheet(client)
+    sheet = workbook.active
+    col = columns(sheet)
+    for action_id in (16, 19):
+        sheet.cell(row_of(sheet, action_id), col["本次进展"]).value = "已走访三家孵化器"
+    assert upload(client, workbook, dry_run="false").json()["counts"]["updated"] == 2
+    client.patch("/api/v1/actions/19", json={"assignee": "赵六"}, headers={"If-Match": 'W/"2"'})
+
+    again = upload(client, workbook, dry_run="false").json()
+    outcomes = {r["action_id"]: r["outcome"] for r in again["results"]}
+    assert (outcomes[16], outcomes[19]) == ("unchanged", "error")
+    [error] = next(r for r in again["results"] if r["action_id"] == 19)["errors"]
+    assert error["column"] == "version"
+    assert error["reason"].startswith(
+        f"版本 (column B, row {row_of(sheet, 19)}): the action changed"
+    )
+
+
+def test_a_note_repeated_on_a_fresh_sheet_is_news(client: TestClient, seeded: SeedReport) -> None:
+    client.post(
+        "/api/v1/actions/19/updates", json={"note": "本周无新进展"}, headers={"If-Match": 'W/"1"'}
+    )
+    workbook = export_sheet(client)
+    sheet = workbook.active
+    sheet.cell(row_of(sheet, 19), columns(sheet)["本次进展"]).value = "本周无新进展"
+
+    result = upload(client, workbook).json()
+    row = next(r for r in result["results"] if r["action_id"] == 19)
+    assert (row["outcome"], row["changes"]) == ("will_update", {"new_note": [None, "本周无新进展"]})
 
 
 def test_stale_rows_conflict_and_are_not_applied(client: TestClient, seeded: SeedReport) -> None:
@@ -189,7 +226,10 @@ def test_ten_thousand_row_csv_gets_an_answer(client: TestClient, seeded: SeedRep
     assert response.status_code == 200
     body = response.json()
     assert body["counts"] == {"error": 10_000}
-    assert body["results"][0]["errors"][0] == {"column": "id", "reason": "no action 100000"}
+    assert body["results"][0]["errors"][0] == {
+        "column": "id",
+        "reason": "编号 (column A, row 2): no action 100000",
+    }
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
@@ -272,7 +312,9 @@ def test_a_due_date_already_set_moves_only_for_a_supervisors_sheet(
     assert by_action[16]["outcome"] == "error"
     [error] = by_action[16]["errors"]
     assert error["column"] == "due_on"
-    assert error["reason"].startswith("截止日期/Due is 2026-12-31")
+    assert error["reason"].startswith(
+        "截止日期 ✎ (column K, row 2): the due date is 2026-12-31: once set"
+    )
     assert "POST /api/v1/actions/16/extensions" in error["reason"]
     assert by_action[17]["outcome"] == "updated"
     assert action(client, 16)["due_on"] == "2026-12-31"

@@ -93,7 +93,7 @@ def test_a_lead_units_sheet_changes_its_actions_and_no_one_elses(
     assert by_action[theirs]["errors"] == [
         {
             "column": "lead_unit",
-            "reason": f"the 牵头单位 of action {theirs} is 丙无关局 and 甲牵头局 is not among its "
+            "reason": f"row 3: the 牵头单位 of action {theirs} is 丙无关局 and 甲牵头局 is not among its "
             "配合单位: key 'lead-key' acts for 甲牵头局 and may change only rows of actions its "
             "unit leads",
         }
@@ -133,7 +133,8 @@ def test_a_cooperating_units_sheet_reports_progress_and_changes_nothing_else(
     assert by_action[second]["errors"] == [
         {
             "column": "status",
-            "reason": f"乙配合局 is a 配合单位 of action {second} (牵头单位: 甲牵头局): key "
+            "reason": f"状态 (column C, row 3): 乙配合局 is a 配合单位 of action {second} "
+            "(牵头单位: 甲牵头局): key "
             "'cooperating-key' may fill in only 进度 and 本次进展 on this row",
         }
     ]
@@ -170,8 +171,7 @@ def test_tashan_import_as_a_unit(
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert (
-        f"action {theirs:>5}  error       lead_unit: the 牵头单位 of action {theirs}"
-        in result.stdout
+        f"action {theirs:>5}  error       row 3: the 牵头单位 of action {theirs}" in result.stdout
     )
 
     fine = tmp_path / "fine.csv"
