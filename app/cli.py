@@ -16,6 +16,7 @@ from sqlmodel import Session
 from uvicorn.config import LOGGING_CONFIG
 
 from app import capacity, clock, migrations
+from app.actions.filter_references import check_references
 from app.actions.schemas import ActionFilters
 from app.actions.service import Mover
 from app.actions.workflow import Status
@@ -24,7 +25,7 @@ from app.auth.models import Role
 from app.auth.schemas import Actor, KeyCreate
 from app.config import SEEDS_DIR, Settings, get_settings
 from app.db import backup_problem, backup_sqlite, create_db_engine, write_session
-from app.errors import AppError
+from app.errors import AppError, InvalidInput
 from app.evidence.backup import CopyReport, copy_evidence
 from app.evidence.store import DirectoryStore, EvidenceStore, store_for
 from app.evidence.verify import referenced_digests, verify_store
@@ -449,6 +450,7 @@ def report_export(
     engine = _migrated_engine()
     try:
         with _progress(f"building the {format} report"), Session(engine) as session:
+            _check_filter_references(session, filters)
             content, file_name = report_service.render_status_report(
                 session, settings, filters, period, lang, format
             )
@@ -457,6 +459,15 @@ def report_export(
     target = out or Path(file_name)
     target.write_bytes(content)
     typer.echo(f"wrote {target} ({len(content):,} bytes)")
+
+
+def _check_filter_references(session: Session, filters: ActionFilters) -> None:
+    """Exit 1 naming a filter whose unit or theme does not exist."""
+    try:
+        check_references(session.connection(), filters, [])
+    except InvalidInput as exc:
+        typer.echo(f"cannot export: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @report_cli.command("run-due")

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
@@ -25,6 +25,8 @@ from app.migrations import head_revision
 from app.notifications.delivery import Deliverer
 from app.notifications.router import deliveries_router, reminders_router
 from app.notifications.router import router as channels_router
+from app.openapi import install_problem_responses, operation_id
+from app.query_params import reject_unknown_query_parameters
 from app.reports.router import router as reports_router
 from app.reports.scheduler import start_scheduler
 from app.sources.router import router as sources_router
@@ -122,11 +124,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
 
     app = FastAPIOffline(
-        title="他山 Tashan",
+        # ASCII, for the package names client generators derive from it (他山-tashan-client
+        # is no distribution name pip accepts); 他山 is in the summary and the description.
+        title="Tashan",
+        summary="他山 Tashan: a source document's proposals, tracked to done",
         version=metadata.version("tashan"),
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        dependencies=[Depends(reject_unknown_query_parameters)],
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
     )
     app.state.settings = settings
@@ -136,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router())
     app.include_router(health.router)
     install_error_handlers(app)
+    install_problem_responses(app)
     install_hardening(app, settings)
 
     @app.get("/", include_in_schema=False)

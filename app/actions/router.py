@@ -12,10 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.actions import reads
 from app.actions import service as action_service
+from app.actions.filter_references import FiltersDep
 from app.actions.listing import SORT_FIELDS, Moment, moment_for
 from app.actions.schemas import (
     ActionCreate,
-    ActionFilters,
     ActionRead,
     ActionUpdate,
     EventRead,
@@ -48,7 +48,7 @@ router = APIRouter(prefix="/actions", tags=["actions"], responses=problem_respon
 stats_router = APIRouter(prefix="/stats", tags=["stats"], responses=problem_responses(401))
 
 ActionId = Annotated[Id, Path(description="action id", examples=[1])]
-Filters = Annotated[ActionFilters, Query()]
+Filters = FiltersDep  # a unit, source, speech or theme named must exist (else 422)
 Sort = Annotated[
     str | None,
     Query(

@@ -40,6 +40,7 @@ Sort = Annotated[
         json_schema_extra={"pattern": sort_pattern(evidence_service.SORTABLE)},
     ),
 ]
+BINARY = {"type": "string", "format": "binary"}
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -189,7 +190,11 @@ def get_evidence(
     summary="Download an evidence file",
     response_class=StreamingResponse,
     responses={
-        200: {"description": "the stored bytes, unchanged", "content": {"*/*": {}}},
+        200: {
+            "description": "the stored bytes, unchanged, as the media type sniffed at upload",
+            # octet-stream too: a client generator finds there the type it can read bytes of
+            "content": {"*/*": {}, "application/octet-stream": {"schema": BINARY}},
+        },
         304: {"description": "Not modified"},
         **problem_responses(404, 422),
     },

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.actions.schemas import ActionFilters
+from app.actions.filter_references import FiltersDep
 from app.auth.dependencies import AdminDep, EditorDep, ViewerDep
 from app.config import SettingsDep
 from app.db import SessionDep, WriteSessionDep
@@ -46,7 +46,7 @@ def download_status_report(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    filters: Annotated[ActionFilters, Query()],
+    filters: FiltersDep,
     format: ReportFormat = ReportFormat.xlsx,
     lang: Lang = Lang.zh,
     period_start: Annotated[Date | None, Query(description="default: this week's Monday")] = None,

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import clock
+from app.actions.filter_references import check_references
 from app.actions.models import Action
 from app.actions.schemas import ActionFilters
 from app.config import Settings
@@ -98,6 +99,7 @@ def stream_status_csv(
 
 def create_report(session: Session, settings: Settings, data: ReportCreate, actor: str) -> Report:
     """Generate a report and keep it (in the database and the export folder)."""
+    check_references(session.connection(), data.filters, ["body", "filters"])
     period = (data.period_start, data.period_end)
     content, row_count = render_report(
         session, settings, data.filters, period, data.lang, data.format
@@ -196,6 +198,7 @@ def update_schedule(session: Session, name: str, data: ScheduleUpdate) -> Report
     if schedule is None:
         raise NotFound(f"no schedule {name!r}; schedules: {', '.join(Cadence)}")
     _check_cron(data.cron)
+    check_references(session.connection(), data.filters, ["body", "filters"])
     schedule.sqlmodel_update(
         {
             "cron": data.cron,

@@ -169,3 +169,31 @@ def test_run_due_twice_makes_each_report_once(
     for report in reports:
         assert f"made {report.file_name} " in first.stdout
         assert (exports / report.file_name).read_bytes() == report.content
+
+
+@pytest.mark.usefixtures("seeded")
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [("--owner-id", "9999", "no unit 9999"), ("--theme", "招商", "did you mean '招商引资'")],
+)
+def test_export_filtered_by_what_does_not_exist_fails_naming_it(
+    database_url: str, tmp_path: Path, option: str, value: str, words: str
+) -> None:
+    out = tmp_path / "report.csv"
+
+    result = tashan(
+        database_url,
+        "report",
+        "export",
+        "--format",
+        "csv",
+        option,
+        value,
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 1
+    assert words in result.stderr
+    assert not out.exists()

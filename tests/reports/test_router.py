@@ -463,12 +463,13 @@ def test_listing_the_schedules_writes_nothing(app: FastAPI, viewer: TestClient) 
 
 
 def test_admin_changes_a_schedule(client: TestClient) -> None:
+    unit = client.post("/api/v1/units", json={"name": "区经济发展局"}).json()["id"]
     update = {
         "cron": "30 9 * * fri",
         "formats": ["csv", "json", "csv"],
         "lang": "en",
         "enabled": False,
-        "filters": {"owner_id": 5, "status": ["blocked"]},
+        "filters": {"owner_id": unit, "status": ["blocked"]},
     }
 
     response = client.put("/api/v1/report-schedules/monthly", json=update)
@@ -479,7 +480,7 @@ def test_admin_changes_a_schedule(client: TestClient) -> None:
     assert body["cron"] == "30 9 * * fri"
     assert body["formats"] == ["csv", "json"]
     assert (body["lang"], body["enabled"]) == ("en", False)
-    assert body["filters"] == {"owner_id": 5, "status": ["blocked"]}
+    assert body["filters"] == {"owner_id": unit, "status": ["blocked"]}
     listed = {s["name"]: s for s in client.get("/api/v1/report-schedules").json()["items"]}
     assert listed["monthly"] == body
     assert listed["weekly"]["cron"] == "0 8 * * mon" and listed["weekly"]["enabled"] is True
@@ -684,3 +685,39 @@ def test_an_english_report_reads_in_english_and_names_what_it_filters_on(
     chinese = json_report(client, owner_id=5, status="accepted")
     assert chinese["filter_summary"] == f"状态: 已采纳; 牵头单位: {unit}"
     assert [c["kind"] for c in chinese["changes"]] == ["新建", "状态变更", "进展"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "loc", "words"),
+    [
+        ({"owner": 5}, ["body", "filters"], ["'owner'", "did you mean 'owner_id'?"]),
+        ({"stauts": ["blocked"]}, ["body", "filters"], ["'stauts'", "'status'"]),
+        ({"owner_id": 9999}, ["body", "filters", "owner_id"], ["no unit 9999"]),
+        ({"source_id": 9999}, ["body", "filters", "source_id"], ["no source 9999"]),
+        ({"theme": "没有这个主题"}, ["body", "filters", "theme"], ["没有这个主题"]),
+    ],
+)
+def test_a_schedule_filter_that_selects_nothing_real_is_422_and_stores_nothing(
+    client: TestClient, filters: dict[str, Any], loc: list[str], words: list[str]
+) -> None:
+    update = {"cron": "0 8 1 * *", "formats": ["xlsx"], "filters": filters}
+
+    body = assert_problem(client.put("/api/v1/report-schedules/monthly", json=update), 422, loc)
+
+    assert all(word in body["detail"] for word in words), body["detail"]
+    monthly = client.get("/api/v1/report-schedules").json()["items"][1]
+    assert (monthly["name"], monthly["filters"]) == ("monthly", {})
+
+
+@pytest.mark.parametrize(
+    ("filters", "loc"),
+    [({"owner": 5}, ["body", "filters"]), ({"unit_id": 9999}, ["body", "filters", "unit_id"])],
+)
+def test_a_kept_report_filter_that_selects_nothing_real_is_422(
+    client: TestClient, filters: dict[str, Any], loc: list[str]
+) -> None:
+    data = {"format": "csv", "period_start": "2026-10-01", "period_end": "2026-10-31"}
+
+    assert_problem(client.post("/api/v1/reports", json={**data, "filters": filters}), 422, loc)
+
+    assert client.get("/api/v1/reports").json()["total"] == 0
