@@ -428,6 +428,17 @@ def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) ->
     assert ranking["J2"].value > 0
 
 
+def test_xlsx_chart_labels_each_bar_with_its_value_alone(report: StatusReport) -> None:
+    """Every show* flag written: a flag left out is the reader's to default, and LibreOffice
+    then labels each bar "区经济发展局；完成率；8.3%" beside a legend key."""
+    (chart,) = open_xlsx(report)["概览"]._charts
+    labels = chart.dataLabels
+    assert labels.showVal is True
+    shown = (labels.showSerName, labels.showCatName, labels.showLegendKey, labels.showPercent)
+    assert shown == (False, False, False, False)
+    assert labels.showBubbleSize is False and labels.showLeaderLines is False
+
+
 def test_xlsx_in_english(english: StatusReport) -> None:
     book = open_xlsx(english)
     assert book.sheetnames == ["Overview", "Ranking", "Actions", "Overdue", "Changes"]
