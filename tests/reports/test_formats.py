@@ -428,6 +428,17 @@ def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) ->
     assert ranking["J2"].value > 0
 
 
+def test_xlsx_chart_labels_each_bar_with_its_value_alone(report: StatusReport) -> None:
+    """Every show* flag written: a flag left out is the reader's to default, and LibreOffice
+    then labels each bar "区经济发展局；完成率；8.3%" beside a legend key."""
+    (chart,) = open_xlsx(report)["概览"]._charts
+    labels = chart.dataLabels
+    assert labels.showVal is True
+    shown = (labels.showSerName, labels.showCatName, labels.showLegendKey, labels.showPercent)
+    assert shown == (False, False, False, False)
+    assert labels.showBubbleSize is False and labels.showLeaderLines is False
+
+
 def test_xlsx_in_english(english: StatusReport) -> None:
     book = open_xlsx(english)
     assert book.sheetnames == ["Overview", "Ranking", "Actions", "Overdue", "Changes"]
@@ -497,6 +508,8 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self.rects: list[dict[str, str | None]] = []
         self.svg_text: list[str] = []
+        self.scale_text: list[str] = []  # the chart's scale: its labels, its lines
+        self.lines: list[dict[str, str | None]] = []
         self.headings: list[str] = []
         self.table_rows: dict[str, int] = {}
         self._open: list[str] = []
@@ -506,6 +519,8 @@ class Page(HTMLParser):
         self.attributes.extend(attrs)
         if tag == "rect":
             self.rects.append(dict(attrs))
+        if tag == "line":
+            self.lines.append(dict(attrs))
         if tag == "tr" and self.headings:
             self.table_rows[self.headings[-1]] = self.table_rows.get(self.headings[-1], 0) + 1
         if tag not in ("meta", "rect", "line"):
@@ -518,7 +533,7 @@ class Page(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.text.append(data)
         if "svg" in self._open and self._open[-1] == "text":
-            self.svg_text.append(data)
+            (self.scale_text if "g" in self._open else self.svg_text).append(data)
         if self._open and self._open[-1] == "h2":
             self.headings.append(data)
 
@@ -563,6 +578,23 @@ def test_html_chart_draws_one_bar_per_unit(report: StatusReport) -> None:
     names = [unit.unit_name for unit in report.ranking]
     percents = [f"{rate * 100:.1f}%" for rate in rates]
     assert page.svg_text == [t for pair in zip(names, percents, strict=True) for t in pair]
+
+
+def test_html_chart_has_a_scale_from_0_to_100_percent(report: StatusReport) -> None:
+    """A gridline and a label every 20 % under the bars, 0 % the axis they start from and
+    100 % where a bar of the whole width would end."""
+    page = parse(html_format.render(report))
+    assert page.scale_text == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    xs = [float(line["x1"] or 0) for line in page.lines]
+    assert [line["class"] for line in page.lines] == ["axis"] + ["grid"] * 5
+    step = xs[1] - xs[0]
+    assert step > 0 and xs == [pytest.approx(xs[0] + step * i) for i in range(6)]
+    bars = page.rects
+    assert {float(bar["x"] or 0) for bar in bars} == {xs[0]}  # every bar starts at 0 %
+    rate, length = report.ranking[0].completion_rate, float(bars[0]["width"] or 0)
+    assert xs[0] + length == pytest.approx(xs[0] + rate * (xs[-1] - xs[0]), abs=0.1)
+    bottom = max(float(bar["y"] or 0) + float(bar["height"] or 0) for bar in bars)
+    assert all(float(line["y2"] or 0) >= bottom for line in page.lines)
 
 
 def test_html_escapes_user_text(hostile: StatusReport) -> None:

@@ -42,7 +42,9 @@ table.figures th { background: #f4f4f4; }
 .chart { break-inside: avoid; page-break-inside: avoid; }
 .chart rect { fill: #3b6fb6; }
 .chart text { font-size: 13px; fill: #222; }
-.chart line { stroke: #999; }
+.chart line { stroke: #ddd; }
+.chart line.axis { stroke: #888; }
+.chart .scale text { font-size: 11px; fill: #666; }
 p.none { color: #666; }
 .mark { display: inline-block; width: .8em; height: .8em; border-radius: 50%;
   margin-right: .3em; vertical-align: -.05em; border: 1px solid #0003; }
@@ -61,6 +63,7 @@ table.lights td { text-align: right; }
 }
 """
 BAR_WIDTH, ROW_HEIGHT, BAR_HEIGHT, CHAR_WIDTH = 420, 26, 16, 7
+AXIS_HEIGHT, TICK_STEP = 22, 20  # the scale under the bars: a label every 20 %
 
 
 def render(report: StatusReport) -> bytes:
@@ -131,22 +134,35 @@ def _mark(colour: Light) -> str:
 
 
 def _chart(units: list[UnitStats], lang: Lang) -> str:
-    """A horizontal bar per unit, its length the unit's completion rate, best unit on top."""
+    """A horizontal bar per unit, its length the unit's completion rate, best unit on top,
+    over a scale of 0 %–100 % (a gridline and a label every TICK_STEP %)."""
     if not units:
         return f'<p class="none">{escape(label("none", lang))}</p>'
     left = max(display_width(u.unit_name) for u in units) * CHAR_WIDTH + 12
-    width, height = left + BAR_WIDTH + 60, len(units) * ROW_HEIGHT + 8
+    plot_height = len(units) * ROW_HEIGHT + 8
+    width, height = left + BAR_WIDTH + 60, plot_height + AXIS_HEIGHT
     bars = "\n".join(_bar(unit, index, left) for index, unit in enumerate(units))
-    axes = "".join(  # where 0% and 100% are, so a short bar still reads as a share
-        f'<line x1="{x}" y1="0" x2="{x}" y2="{height}"{dash}/>'
-        for x, dash in ((left, ""), (left + BAR_WIDTH, ' stroke-dasharray="4 3"'))
-    )
     title = escape(label("chart_title", lang))
     return (
         f'<div class="chart"><svg role="img" '
         f'aria-label="{title}" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">\n<title>{title}</title>\n{axes}\n{bars}\n</svg></div>'
+        f'viewBox="0 0 {width} {height}">\n<title>{title}</title>\n'
+        f"{_scale(left, plot_height)}\n{bars}\n</svg></div>"
     )
+
+
+def _scale(left: int, plot_height: int) -> str:
+    """The gridlines behind the bars, the 0 % one the axis, and their labels under them."""
+    ticks = []
+    for percent in range(0, 101, TICK_STEP):
+        x = left + BAR_WIDTH * percent // 100
+        kind = "axis" if percent == 0 else "grid"
+        ticks.append(
+            f'<line class="{kind}" x1="{x}" y1="0" x2="{x}" y2="{plot_height}"/>'
+            f'<text x="{x}" y="{plot_height + AXIS_HEIGHT - 6}" text-anchor="middle">'
+            f"{percent}%</text>"
+        )
+    return '<g class="scale">' + "".join(ticks) + "</g>"
 
 
 def _bar(unit: UnitStats, index: int, left: int) -> str:

@@ -374,6 +374,22 @@ def _write_overview(sheet: Sheet, report: ReportHead, ranking_sheet: Sheet) -> N
         sheet.add_chart(_rate_chart(report, ranking_sheet), "D3")
 
 
+def _values_alone() -> DataLabelList:
+    """Data labels showing the value and nothing else. Every flag is written: a reader fills in
+    a missing one with its own default, and LibreOffice's adds the series and category names
+    and a legend key ("区经济发展局；完成率；8.3%" on every bar)."""
+    return DataLabelList(
+        dLblPos="outEnd",
+        showVal=True,
+        showSerName=False,
+        showCatName=False,
+        showLegendKey=False,
+        showPercent=False,
+        showBubbleSize=False,
+        showLeaderLines=False,
+    )
+
+
 def _rate_chart(report: ReportHead, ranking_sheet: Sheet) -> BarChart:
     """Completion rate by unit, read from the ranking sheet, best unit on top."""
     last_row = len(report.ranking) + 1
@@ -384,7 +400,7 @@ def _rate_chart(report: ReportHead, ranking_sheet: Sheet) -> BarChart:
     rates = Reference(ranking_sheet, min_col=RATE_COLUMN, min_row=1, max_row=last_row)
     chart.add_data(rates, titles_from_data=True)
     chart.set_categories(Reference(ranking_sheet, min_col=2, min_row=2, max_row=last_row))
-    chart.dataLabels = DataLabelList(showVal=True)
+    chart.dataLabels = _values_alone()
     chart.x_axis.scaling.orientation = "maxMin"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
