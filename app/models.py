@@ -5,6 +5,7 @@ from app.auth.models import ApiKey
 from app.db import metadata
 from app.evidence.models import Evidence
 from app.extensions.models import Extension
+from app.generation import DataGeneration
 from app.notifications.models import Channel, Delivery, Notification
 from app.reports.models import Report, ReportRun, ReportSchedule
 from app.sources.models import Source, Speech
@@ -17,6 +18,7 @@ __all__ = [
     "ActionTheme",
     "ApiKey",
     "Channel",
+    "DataGeneration",
     "Delivery",
     "Evidence",
     "Extension",

@@ -226,11 +226,16 @@ def light_clause(moment: Moment) -> ColumnElement[Any]:
 
 
 def stale_clause(moment: Moment) -> ColumnElement[bool]:
-    """SQL for: open, and no event in the stale_days before the moment."""
-    return and_(
-        moment.status().not_in(list(CLOSED)),
-        moment.last_event_at() < moment.now - timedelta(days=moment.stale_days),
-    )
+    """SQL for: open, and no event in the stale_days before the moment.
+
+    Now, from updated_at: every event but a reminder is written with the action's change
+    (service.record sets updated_at to the event's time), so it is when the timeline last
+    moved, and ix_actions_stale answers from the index alone instead of a max(at) per open
+    action (tests/actions/test_stale.py holds the two to agreeing)."""
+    cutoff = moment.now - timedelta(days=moment.stale_days)
+    if moment.as_of is None:
+        return and_(col(Action.updated_at) < cutoff, col(Action.status).not_in(list(CLOSED)))
+    return and_(moment.status().not_in(list(CLOSED)), moment.last_event_at() < cutoff)
 
 
 # What each sort field sorts by: status in workflow order, priority low → high (so

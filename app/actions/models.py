@@ -69,6 +69,17 @@ class Action(SQLModel, table=True):
         CheckConstraint("quote_start >= 0 AND quote_end > quote_start", name="quote_span"),
         # Counts a list filtered by status from the index alone.
         Index("ix_actions_status_archived", "status", "archived"),
+        # /stats: the per-unit tallies and the stale count from the index alone.
+        Index(
+            "ix_actions_unit_tallies",
+            "archived",
+            "owner_id",
+            "status",
+            "progress",
+            "due_on",
+            "start_on",
+        ),
+        Index("ix_actions_stale", "archived", "updated_at", "status"),
     )
     # The ORM adds "AND version = :loaded" to every UPDATE and raises StaleDataError on a miss.
     __mapper_args__ = {"version_id_col": _version_column}

@@ -7,9 +7,10 @@ The reports take their headline and ranking from here too."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, case, func, inspect, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -159,14 +160,7 @@ def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> S
         per_unit[unit_id].cooperating = count
     units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(per_unit))).all()}
     statuses = sum((tally.statuses for tally in per_unit.values()), Counter[Status]())
-    theme_rows = session.exec(
-        select(Theme.name, func.count())
-        .join(ActionTheme, col(ActionTheme.theme_id) == col(Theme.id))
-        .join(Action, col(Action.id) == col(ActionTheme.action_id))
-        .where(*where)
-        .group_by(Theme.name)
-        .order_by(func.count().desc(), Theme.name)
-    ).all()
+    theme_rows = _theme_counts(session, filters, where, moment)
     stale = session.exec(
         select(func.count()).select_from(Action).where(*where, stale_clause(moment))
     ).one()
@@ -185,14 +179,103 @@ def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> S
     )
 
 
+def _theme_counts(
+    session: Session, filters: ActionFilters, where: list[ColumnElement[bool]], moment: Moment
+) -> list[tuple[str, int]]:
+    """(theme, how many selected actions carry it), most first, then by name."""
+    if moment.as_of is None and filters.model_dump(exclude={"include_archived"}) == _NO_FILTER:
+        counts = _link_counts(session, filters.include_archived)
+    else:
+        counts = Counter(
+            dict(
+                session.exec(
+                    select(ActionTheme.theme_id, func.count())
+                    .join(Action, col(Action.id) == col(ActionTheme.action_id))
+                    .where(*where)
+                    .group_by(col(ActionTheme.theme_id))
+                ).all()
+            )
+        )
+    # By name in the database's collation, then (a stable sort) by count.
+    themes = session.exec(
+        select(Theme.id, Theme.name).where(col(Theme.id).in_(counts)).order_by(Theme.name)
+    ).all()
+    shown = [(name, counts[theme_id]) for theme_id, name in themes if theme_id is not None]
+    rows = [(name, count) for name, count in shown if count > 0]
+    return sorted(rows, key=lambda row: -row[1])
+
+
+_NO_FILTER = ActionFilters().model_dump(exclude={"include_archived"})
+
+
+def _link_counts(session: Session, include_archived: bool) -> Counter[int]:
+    """Each theme's actions, counted over every theme link from the theme_id index, less the
+    links of archived actions (few, found through the archived index) unless they count."""
+    counts = Counter(
+        dict(
+            session.exec(
+                select(ActionTheme.theme_id, func.count()).group_by(col(ActionTheme.theme_id))
+            ).all()
+        )
+    )
+    if not include_archived:
+        counts.subtract(
+            dict(
+                session.exec(
+                    select(ActionTheme.theme_id, func.count())
+                    .join(Action, col(Action.id) == col(ActionTheme.action_id))
+                    .where(col(Action.archived) == true())
+                    .group_by(col(ActionTheme.theme_id))
+                ).all()
+            )
+        )
+    return counts
+
+
 def _tallies(
     session: Session, where: list[ColumnElement[bool]], moment: Moment
 ) -> dict[int, _UnitCounts]:
     """Each owner unit's tally of the selected actions, counted in the database (a hundred
     thousand rows read into Python took seconds)."""
-    # Materialized, so an as-of status (a subquery per action) is worked out once per action,
-    # not again for the grouping and the overdue test.
-    rows = (
+    columns = _tally_columns(where, moment)
+    overdue = overdue_sql(columns.c.due_on, columns.c.status, moment.today)
+    lit = light_sql(
+        columns.c.status,
+        columns.c.progress,
+        columns.c.start_on,
+        columns.c.due_on,
+        moment.today,
+        moment.lights,
+    )
+    query = sa_select(
+        columns.c.owner_id,
+        columns.c.status,
+        func.count(),
+        func.sum(columns.c.progress),
+        func.sum(case((overdue, 1), else_=0)),
+        *(func.sum(case((lit == colour.value, 1), else_=0)) for colour in Light),
+    ).group_by(columns.c.owner_id, columns.c.status)
+    if moment.as_of is None:
+        query = query.where(*where)
+    tallies: dict[int, _UnitCounts] = defaultdict(_UnitCounts)
+    for owner_id, status, count, progress, overdue_count, *lights in session.execute(query):
+        tally = tallies[owner_id]
+        tally.statuses[Status(status)] += count
+        tally.progress[Status(status)] += progress
+        tally.overdue += overdue_count
+        for colour, lit_count in zip(Light, lights, strict=True):
+            tally.lights[colour] += lit_count
+    return tallies
+
+
+def _tally_columns(where: list[ColumnElement[bool]], moment: Moment) -> Any:
+    """What a tally groups and sums: now, the columns of actions themselves (a plain GROUP BY
+    over ix_actions_unit_tallies, no row read); as of a past day, a materialized selection,
+    so that the as-of status (a subquery per action) is worked out once per action, not again
+    for the grouping and the overdue test."""
+    if moment.as_of is None:
+        return inspect(Action).local_table
+    return (
         sa_select(
             col(Action.owner_id).label("owner_id"),
             moment.status().label("status"),
@@ -204,25 +287,3 @@ def _tallies(
         .cte("selected")
         .prefix_with("MATERIALIZED")
     )
-    overdue = overdue_sql(rows.c.due_on, rows.c.status, moment.today)
-    lit = light_sql(
-        rows.c.status, rows.c.progress, rows.c.start_on, rows.c.due_on, moment.today, moment.lights
-    )
-    tallies: dict[int, _UnitCounts] = defaultdict(_UnitCounts)
-    for owner_id, status, count, progress, overdue_count, *lights in session.execute(
-        sa_select(
-            rows.c.owner_id,
-            rows.c.status,
-            func.count(),
-            func.sum(rows.c.progress),
-            func.sum(case((overdue, 1), else_=0)),
-            *(func.sum(case((lit == colour.value, 1), else_=0)) for colour in Light),
-        ).group_by(rows.c.owner_id, rows.c.status)
-    ):
-        tally = tallies[owner_id]
-        tally.statuses[Status(status)] += count
-        tally.progress[Status(status)] += progress
-        tally.overdue += overdue_count
-        for colour, lit_count in zip(Light, lights, strict=True):
-            tally.lights[colour] += lit_count
-    return tallies

@@ -46,6 +46,9 @@ EVENT_IDS_PER_CHUNK = CHUNK * 20  # a chunk's events take ids from its own range
 PARALLEL_FROM = 4 * CHUNK  # smaller data sets are made in this process
 INDEX_BUILD_MEMORY = "256MB"  # PostgreSQL's maintenance_work_mem while indexes are built
 DAY = 86_400.0
+ADVANCE_GENERATION = (
+    "UPDATE data_generation SET generation = generation + 1, shown = shown + 1 WHERE id = 1"
+)
 
 UNIT_COLUMNS = ("id", "name", "kind", "created_at")
 THEME_COLUMNS = ("id", "name")
@@ -547,14 +550,38 @@ def foreign_keys(connection: Connection) -> list[Deferred]:
     ]
 
 
+def generation_triggers(connection: Connection) -> list[Deferred]:
+    """The triggers that advance the data generation (app/generation.py) on every row
+    written: the load advances it once, at its end, instead."""
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(
+            "SELECT tgrelid::regclass::text, quote_ident(tgname) FROM pg_trigger "
+            "WHERE tgname LIKE 'tashan_generation%%' AND NOT tgisinternal ORDER BY tgname"
+        )
+        return [
+            Deferred(
+                f"ALTER TABLE {table} DISABLE TRIGGER {name}",
+                f"ALTER TABLE {table} ENABLE TRIGGER {name}",
+            )
+            for table, name in rows
+        ]
+    rows = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+        "AND name LIKE 'tashan_generation%' ORDER BY name"
+    )
+    return [Deferred(f'DROP TRIGGER "{name}"', definition) for name, definition in rows]
+
+
 def set_aside(connection: Connection) -> list[Deferred]:
-    """Drop the bulk tables' foreign keys and secondary indexes, in the transaction (a failed
-    load leaves them as they were); what was dropped, indexes first."""
+    """Drop the bulk tables' foreign keys and secondary indexes and the generation's triggers,
+    in the transaction (a failed load leaves them as they were); what was dropped, indexes
+    first."""
     keys = foreign_keys(connection)
     indexes = secondary_indexes(connection)
-    for item in keys + indexes:
+    triggers = generation_triggers(connection)
+    for item in keys + indexes + triggers:
         connection.exec_driver_sql(item.drop)
-    return indexes + keys
+    return indexes + keys + triggers
 
 
 def restore(connection: Connection, deferred: list[Deferred]) -> None:
@@ -628,6 +655,7 @@ def generate(
             index_started = time.perf_counter()
             restore(connection, deferred)
             outcome.index_seconds = time.perf_counter() - index_started
+            connection.exec_driver_sql(ADVANCE_GENERATION)
             if postgres:
                 _advance_sequences(connection)
         if scratch and not postgres:

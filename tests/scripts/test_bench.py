@@ -11,7 +11,14 @@ from sqlalchemy.exc import DBAPIError
 
 from app.actions.workflow import TRANSITIONS, Status, note_required
 from app.config import Settings
-from scripts.benchmark.dataset import UNITS, foreign_keys, generate, secondary_indexes
+from app.generation import read_generation
+from scripts.benchmark.dataset import (
+    UNITS,
+    foreign_keys,
+    generate,
+    generation_triggers,
+    secondary_indexes,
+)
 
 ACTIONS = 300
 
@@ -109,19 +116,34 @@ def test_generated_actions_read_back_consistent(
         _check_timeline(action, _all(client, f"/api/v1/actions/{action['id']}/events"))
 
 
-def _schema(engine: Engine) -> tuple[set[Any], set[Any]]:
+def _schema(engine: Engine) -> tuple[set[Any], set[Any], set[Any]]:
     with engine.connect() as connection:
-        return set(secondary_indexes(connection)), set(foreign_keys(connection))
+        return (
+            set(secondary_indexes(connection)),
+            set(foreign_keys(connection)),
+            set(generation_triggers(connection)),
+        )
+
+
+def _generation(engine: Engine) -> Any:
+    with engine.connect() as connection:
+        connection.begin()
+        return read_generation(connection)
 
 
 def test_generated_data_is_indexed_and_checked_like_the_apps(
     client: TestClient, engine: Engine
 ) -> None:
     before = _schema(engine)
+    generation = _generation(engine)
     generate(engine, ACTIONS, scratch=True)
 
-    # The indexes and foreign keys set aside for the load are back as they were defined.
+    # The indexes, foreign keys and triggers set aside for the load are back as they were
+    # defined, and the load advanced the data generation (once, not once a row).
     assert _schema(engine) == before
+    assert before[2], "the generation's triggers are set aside too"
+    after = _generation(engine)
+    assert (after.data, after.shown) == (generation.data + 1, generation.shown + 1)
     assert before[0], "the load sets the bulk tables' secondary indexes aside"
     assert before[1] or engine.dialect.name == "sqlite", "and PostgreSQL's foreign keys"
     with engine.connect() as connection:
