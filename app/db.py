@@ -17,6 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
+from app.squash import squash
+
 # Stable constraint names, so Alembic can alter and drop them on every backend.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -119,6 +121,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+    dbapi_connection.create_function("search_squash", 1, squash, deterministic=True)
 
 
 def _begin_sqlite_transaction(conn: Connection) -> None:

@@ -20,6 +20,7 @@ from app import clock, migrations
 from app.actions import search
 from app.actions.models import Action
 from app.config import MIGRATIONS_DIR
+from app.db import create_db_engine
 from app.models import metadata
 from app.reports.models import ReportRun, ReportSchedule
 
@@ -208,7 +209,8 @@ def test_new_revisions_start_without_importing_the_app() -> None:
 
 # 孵化器: one, two and three characters are each one index word; 化器奖励 needs the LIKE too.
 INDEXED_TEXT = "完善孵化器奖励机制"
-TERMS = ["孵", "孵化", "孵化器", "化器奖励"]
+TITLE = "“激励”机制"
+TERMS = ["孵", "孵化", "孵化器", "化器奖励", "激励机制"]  # the last across quote marks (0016)
 
 
 def add_action_before_the_search_index(url: str) -> None:
@@ -235,10 +237,10 @@ def add_action_before_the_search_index(url: str) -> None:
                 text(
                     "INSERT INTO actions (id, source_id, title, kind, quote, quote_start, "
                     "quote_end, owner_id, status, priority, progress, created_at, updated_at, "
-                    "version, archived) VALUES (1, 1, '机制', 'recommendation', :quote, 2, 9, 1, "
+                    "version, archived) VALUES (1, 1, :title, 'recommendation', :quote, 2, 9, 1, "
                     "'proposed', 'medium', 0, :now, :now, 1, false)"
                 ),
-                {"quote": INDEXED_TEXT[2:], "now": now},
+                {"title": TITLE, "quote": INDEXED_TEXT[2:], "now": now},
             )
     finally:
         engine.dispose()
@@ -246,7 +248,7 @@ def add_action_before_the_search_index(url: str) -> None:
 
 def found_by_search(url: str) -> dict[str, list[int]]:
     """The ids of the actions the app's search finds for each of TERMS."""
-    engine = create_engine(url)
+    engine = create_db_engine(url)  # on SQLite, with the app's search_squash
     try:
         with engine.connect() as connection:
             return {
@@ -278,14 +280,17 @@ def index_holds(url: str, word: str) -> bool:
 def test_search_index_covers_the_actions_there_before_it(fresh_url: str) -> None:
     """The revisions that build (0005) and rebuild (0007, and its downgrade) the search index
     index the actions already in the database: characters and pairs before 0007, then the
-    substrings of up to three characters that the app's search looks for."""
+    substrings of up to three characters that the app's search looks for, punctuation ignored
+    from 0016."""
     add_action_before_the_search_index(fresh_url)
     for _ in range(2):  # up from before the index, then down to 0005's index and up again
         migrations.upgrade(fresh_url, "0006")
         assert index_holds(fresh_url, "孵化")
         assert not index_holds(fresh_url, "孵化器")
+        migrations.upgrade(fresh_url, "0015")
+        assert index_holds(fresh_url, "孵化器") and not index_holds(fresh_url, "激励机")
         migrations.upgrade(fresh_url)
-        assert index_holds(fresh_url, "孵化器")
+        assert index_holds(fresh_url, "激励机")
         assert found_by_search(fresh_url) == {term: [1] for term in TERMS}
         migrations.downgrade(fresh_url, "0006")
 

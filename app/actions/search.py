@@ -4,10 +4,14 @@ to search besides title, detail and quote changes what is indexed (see the end).
 
 Chinese has no spaces and its words are often two or three characters (党建, 孵化器), so an
 index of words or of trigrams alone misses most queries. Here an action is indexed by the set
-of its substrings of one to three characters (within runs of letters and digits): a term of up
-to three characters is one index entry, so the index answers it exactly; a longer term needs
-all its three-character substrings, and LIKE then confirms the candidates. Neither database
-checks positions (PostgreSQL's GIN index holds none).
+of its substrings of one to three characters: a term of up to three characters is one index
+entry, so the index answers it exactly; a longer term needs all its three-character
+substrings, and LIKE then confirms the candidates. Neither database checks positions
+(PostgreSQL's GIN index holds none).
+
+Punctuation, quote marks and spaces are ignored in both the term and the fields
+(app.squash): 标准地改革 finds 加快“标准地”改革. Each field is squashed and indexed on its own,
+and the confirming LIKE reads the SQL function search_squash.
 
 - SQLite: a contentless FTS5 table of `grams`, kept in step by the services (`index`).
 - PostgreSQL: a GIN expression index over the SQL function action_grams (migrations 0005 and
@@ -21,7 +25,6 @@ Changing `grams` (or action_grams) changes what is indexed: a migration must the
 both and call `reindex_all`.
 """
 
-import re
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any
@@ -47,22 +50,22 @@ from sqlalchemy.sql.functions import FunctionElement, func
 from sqlmodel import col
 
 from app.actions.models import Action
+from app.squash import squash
 
 TABLE = "action_search"  # SQLite
 POSTGRESQL_INDEX = "ix_actions_search"
-# Letters and digits; everything else (space, punctuation, _) separates runs.
-RUN = re.compile(r"[^\W_]+")
 BATCH_SIZE = 5000
 LONGEST = 3  # the longest indexed substring
 
 
 def grams(*texts: str | None) -> str:
-    """The index words of texts: each substring of one to LONGEST (three) characters within a
-    run, lower-cased, distinct, sorted (so the same texts always give the same words)."""
+    """The index words of texts: each substring of one to LONGEST (three) characters of each
+    squashed text, distinct, sorted (so the same texts always give the same words)."""
     words: set[str] = set()
-    for run in RUN.findall("\n".join(part or "" for part in texts).lower()):
+    for run in map(squash, texts):
         pairs = list(map(str.__add__, run, run[1:]))
         words.update(run, pairs, map(str.__add__, pairs, run[2:]))
+    words.discard("")
     return " ".join(sorted(words))
 
 
@@ -130,20 +133,22 @@ def _compile_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def contains(term: str, *, reads_every_match: bool) -> ColumnElement[bool]:
-    """SQL for: title, detail or quote contain term, case-insensitively. reads_every_match:
-    whether the query reads every match (a count, a whole read, a page that also counts every
-    match) rather than stopping at a page; PostgreSQL reads the index differently for each."""
-    runs = RUN.findall(term.lower())
-    clauses: list[ColumnElement[bool]] = []
-    if runs:
-        words = " ".join(sorted({gram for run in runs for gram in _term_grams(run)}))
-        clauses.append(_Matches(words) if reads_every_match else _PageMatches(words))
-    if not (len(runs) == 1 and runs[0] == term.lower() and len(runs[0]) <= LONGEST):
-        # The index found candidates; only the term as a whole says which contain it.
+    """SQL for: title, detail or quote contain term, case-insensitively and ignoring
+    punctuation and spaces. reads_every_match: whether the query reads every match (a count, a
+    whole read, a page that also counts every match) rather than stopping at a page;
+    PostgreSQL reads the index differently for each."""
+    fields = (Action.title, Action.detail, Action.quote)
+    squashed = squash(term)
+    if not squashed:  # only punctuation: looked for as it is
         pattern = f"%{_escape_like(term)}%"
-        fields = (Action.title, Action.detail, Action.quote)
-        clauses.append(or_(*(col(field).ilike(pattern, escape="\\") for field in fields)))
-    return and_(*clauses)
+        return or_(*(col(field).ilike(pattern, escape="\\") for field in fields))
+    words = " ".join(sorted(set(_term_grams(squashed))))
+    found = _Matches(words) if reads_every_match else _PageMatches(words)
+    if len(squashed) <= LONGEST:
+        return found  # one index word: the index answers exactly
+    # The index found candidates; only the term as a whole says which contain it.
+    pattern = f"%{squashed}%"  # letters and digits only: nothing to escape
+    return and_(found, or_(*(func.search_squash(field).like(pattern) for field in fields)))
 
 
 def _escape_like(term: str) -> str:

@@ -1,5 +1,6 @@
 """The search index: it finds exactly what a substring test finds, for terms of any length,
-and stays exact as actions are created, edited, re-seeded and imported."""
+punctuation and spaces ignored on both sides, and stays exact as actions are created, edited,
+re-seeded and imported."""
 
 import random
 from typing import cast
@@ -19,8 +20,10 @@ from app.actions.workflow import ActionKind
 from app.auth.schemas import Actor
 from app.config import Settings
 from app.db import write_session
+from app.seeding.schemas import SeedReport
 from app.sources import service as source_service
 from app.sources.schemas import SourceCreate
+from app.squash import squash
 from app.units import service as unit_service
 from app.units.models import UnitKind
 from app.units.schemas import UnitCreate
@@ -46,15 +49,20 @@ def found(session: Session, settings: Settings, term: str) -> set[int]:
 
 
 def expected(session: Session, term: str) -> set[int]:
-    """Ids of the actions whose title, detail or quote contain term, judged in Python."""
-    term = term.casefold()
+    """Ids of the actions whose title, detail or quote contain term, judged in Python:
+    letters and digits only on both sides (a term of punctuation alone, as it is)."""
+    squashed = squash(term)
+
+    def contains(text: str | None) -> bool:
+        if not squashed:
+            return term.casefold() in (text or "").casefold()
+        return squashed in squash(text)
+
     return {
         action.id
         for action in session.exec(select(Action)).all()
         if action.id is not None
-        and any(
-            term in (text or "").casefold() for text in (action.title, action.detail, action.quote)
-        )
+        and any(contains(text) for text in (action.title, action.detail, action.quote))
     }
 
 
@@ -150,7 +158,7 @@ def test_search_follows_edits(
         assert found(session, settings, term) == expected(session, term), term
 
 
-def test_search_does_not_join_fields_or_runs(
+def test_search_ignores_punctuation_but_does_not_join_fields(
     engine: Engine, session: Session, settings: Settings
 ) -> None:
     with write_session(engine) as writer:
@@ -166,9 +174,22 @@ def test_search_does_not_join_fields_or_runs(
         action_id = action_service.create_action(writer, data, TESTER).id
     assert found(session, settings, "标准地") == {action_id}  # in the quote
     assert found(session, settings, "准地块") == set()  # title's end + detail's start
-    assert found(session, settings, "地招") == set()  # across the 。
+    assert found(session, settings, "地招") == {action_id}  # across the 。
     assert found(session, settings, "地。招") == {action_id}
+    assert found(session, settings, "“标准地”，招商") == {action_id}
     assert found(session, settings, "标准 招商") == set()  # the whole term, as LIKE would
+    assert found(session, settings, "。") == {action_id}  # punctuation alone, as it is
+    assert found(session, settings, "，") == set()
+
+
+def test_a_search_finds_a_phrase_written_with_quote_marks(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    for term in ("标准地改革", "加快标准地", "“标准地”改革", "拿地即开工"):
+        found = client.get("/api/v1/actions", params={"q": term}).json()["items"]
+        assert 16 in [action["id"] for action in found], term
+    standard_land = client.get("/api/v1/actions/16").json()
+    assert standard_land["title"] == "加快“标准地”改革"
 
 
 def test_reindex_all_rebuilds_the_same_index(
@@ -182,8 +203,8 @@ def test_reindex_all_rebuilds_the_same_index(
     assert {term: found(session, settings, term) for term in terms} == before
 
 
-def test_grams_are_substrings_of_one_to_three_characters_within_runs() -> None:
-    assert search.grams("招商 ab", None, "AB。1") == "1 a ab b 商 招 招商"
+def test_grams_are_substrings_of_one_to_three_characters_of_each_field_squashed() -> None:
+    assert search.grams("招商 ab", None, "AB。1") == "1 a ab ab1 b b1 商 商a 商ab 招 招商 招商a"
     assert search.grams("孵化器x") == "x 化 化器 化器x 器 器x 孵 孵化 孵化器"
 
 
