@@ -16,7 +16,8 @@ class Outcome(StrEnum):
 
 
 class RowError(BaseModel):
-    """Why a row is refused: the column and the reason."""
+    """Why a row is refused: the column's key (status, progress, …) and the reason, which
+    starts with the cell as the sheet prints it: 进度 ✎ (column I, row 3): …"""
 
     column: str
     reason: str
