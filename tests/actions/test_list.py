@@ -225,7 +225,8 @@ def test_list_filter_by_source(client: TestClient, seeded: SeedReport) -> None:
     mine = created_action(client, source_id=other["id"], quote="推动企业上云")
     assert listed_ids(client, source_id=other["id"]) == [mine["id"]]
     assert listed_ids(client, source_id=1) == list(range(1, SEEDED_TOTAL + 1))
-    assert listed_ids(client, source_id=999) == []
+    # a source that does not exist is a typo, not a source without actions
+    assert_explained_problem(client.get(ACTIONS, params={"source_id": 999}), 422)
 
 
 def test_list_filter_due_before_and_after(client: TestClient, seeded: SeedReport) -> None:

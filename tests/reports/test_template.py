@@ -224,7 +224,7 @@ def test_template_without_an_owner_has_every_action(client: TestClient, seeded: 
 
 @pytest.mark.parametrize("fmt", ["csv", "md", "html", "json"])
 def test_template_in_another_format_is_422(client: TestClient, fmt: str) -> None:
-    response = status_report(client, format=fmt, template="true", owner_id=OWNER)
+    response = status_report(client, format=fmt, template="true")
 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
