@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from app import health
+from app.actions.cache import ReadCache
 from app.actions.router import router as actions_router
 from app.actions.router import stats_router
 from app.auth.router import router as auth_router
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.read_cache = ReadCache(settings.read_cache_totals, settings.read_cache_actions)
     app.state.evidence_store = store_for(settings)
     app.state.head_revision = head_revision(settings.database_url)
     app.include_router(api_router())

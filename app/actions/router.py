@@ -4,6 +4,7 @@ and for every write's answer alike) and stats.py. A new filter needs nothing her
 list and /stats take every field of schemas.ActionFilters as query parameters."""
 
 from dataclasses import replace
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -107,10 +108,24 @@ async def list_actions(
     With as_of, status, progress and overdue are those at the end of that day."""
     # async, with all the reading in one thread-pool call: one hop a request, not one for
     # the route and more for its dependencies.
-    engine = request.app.state.engine
-    body, total = await run_in_threadpool(reads.page_body, engine, filters, page, sort, moment)
-    response = Response(body, media_type="application/json")
-    set_link_header(request, response, page, total)
+    state = request.app.state
+    answer = await run_in_threadpool(
+        reads.page_body,
+        state.engine,
+        filters,
+        page,
+        sort,
+        moment,
+        state.read_cache,
+        partial(not_modified, request),
+    )
+    if answer.body is None:
+        assert answer.etag is not None
+        return not_modified_response(answer.etag)
+    response = Response(answer.body, media_type="application/json")
+    if answer.etag is not None:
+        response.headers["ETag"] = answer.etag
+    set_link_header(request, response, page, answer.total)
     return response
 
 
@@ -152,8 +167,10 @@ async def get_action(
 ) -> Response:
     """One action, archived or not, with ETag W/"<version>"; If-None-Match gives 304."""
     moment = moment_for(settings, None)
-    engine = request.app.state.engine
-    body, version = await run_in_threadpool(reads.get_action_body, engine, action_id, moment)
+    state = request.app.state
+    body, version = await run_in_threadpool(
+        reads.get_action_body, state.engine, action_id, moment, state.read_cache
+    )
     etag = version_etag(version)
     if not_modified(request, etag):
         return not_modified_response(etag)
