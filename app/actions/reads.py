@@ -204,7 +204,7 @@ def _queries(dialect: Dialect) -> _Queries:
     both = union_all(themes, co_owners).subquery()
     lists = select(both).order_by(both.c.name, both.c.unit_id)
     rows = _select_reads().where(_is_one_of_ids(col(Action.id), dialect))
-    version: Select[Any] = (
+    version: Select[*tuple[Any, ...]] = (
         select(
             col(DataGeneration.generation).label("generation"),
             col(DataGeneration.shown).label("shown"),
