@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     # Commands (db upgrade, seed, report export, bench loads) have none: their bulk work may
     # rightly take longer.
     db_statement_timeout_seconds: Annotated[float, Field(ge=0)] = 30
+    # What each server process keeps of the reads of actions (app/actions/cache.py), as
+    # entries of a least-recently-used map: list totals (by filters), and actions' JSON
+    # (about 1 KB each, so 20,000 take some 20 MB). 0 keeps none.
+    read_cache_totals: Annotated[int, Field(ge=0)] = 1_000
+    read_cache_actions: Annotated[int, Field(ge=0)] = 20_000
+    # Threads that run the short reads of actions (app/db.ShortReads): a get, a list page
+    # without a search or as_of; 0 runs them on the event loop itself.
+    read_threads: Annotated[int, Field(ge=0, le=64)] = 1
     # Run the clock as if the process had started at this instant (see app/clock.py); unset
     # in production. An instant without an offset is read in the deployment time zone.
     clock_start: datetime | None = None

@@ -9,11 +9,12 @@ from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from app import health
+from app.actions.cache import ReadCache
 from app.actions.router import router as actions_router
 from app.actions.router import stats_router
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
-from app.db import create_db_engine
+from app.db import ShortReads, create_db_engine
 from app.errors import install_error_handlers
 from app.evidence.router import router as evidence_router
 from app.evidence.store import store_for
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
 
+    short_reads = ShortReads(settings.read_threads)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         scheduler = start_scheduler(engine, settings) if settings.scheduler else None
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scheduler.shutdown(wait=False)
         if deliverer is not None:
             deliverer.stop()
+        short_reads.close()
         engine.dispose()
 
     app = FastAPIOffline(
@@ -138,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.short_reads = short_reads
+    app.state.read_cache = ReadCache(settings.read_cache_totals, settings.read_cache_actions)
     app.state.evidence_store = store_for(settings)
     app.state.head_revision = head_revision(settings.database_url)
     app.include_router(api_router())

@@ -17,9 +17,10 @@ to_json writes them as ActionRead would (tests/actions/test_read.py holds it to 
 for byte). ORM objects, SQLAlchemy's per-statement work and validating each ActionRead again
 each cost more than the queries."""
 
+import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -48,6 +49,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.actions import listing
+from app.actions.cache import ReadCache, action_key, filters_key
 from app.actions.derived import LightRules, expected_progress, is_due_soon, is_overdue, light
 from app.actions.listing import Moment
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
@@ -56,6 +58,7 @@ from app.actions.workflow import KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from app.db import DriverQuery, driver_cursor
 from app.errors import NotFound
 from app.evidence.models import Evidence
+from app.generation import DataGeneration, Generation, read_generation
 from app.pagination import PageParams
 from app.sources.models import Speech
 from app.units.models import Unit
@@ -174,6 +177,7 @@ def _ids(ids: Sequence[int], dialect: Dialect) -> Any:
 class _Queries:
     rows: DriverQuery  # the rows of the actions with the given ids
     lists: DriverQuery  # their theme names and cooperating units, by name
+    version: DriverQuery  # the generation, and the version of the action with the given id
 
 
 @cache
@@ -200,7 +204,21 @@ def _queries(dialect: Dialect) -> _Queries:
     both = union_all(themes, co_owners).subquery()
     lists = select(both).order_by(both.c.name, both.c.unit_id)
     rows = _select_reads().where(_is_one_of_ids(col(Action.id), dialect))
-    return _Queries(DriverQuery.of(rows, dialect), DriverQuery.of(lists, dialect))
+    version: Select[*tuple[Any, ...]] = (
+        select(
+            col(DataGeneration.generation).label("generation"),
+            col(DataGeneration.shown).label("shown"),
+            col(Action.version).label("version"),
+        )
+        .select_from(DataGeneration)
+        .outerjoin(Action, col(Action.id) == bindparam("id", type_=Integer))
+        .where(col(DataGeneration.id) == literal_column("1"))
+    )
+    return _Queries(
+        DriverQuery.of(rows, dialect),
+        DriverQuery.of(lists, dialect),
+        DriverQuery.of(version, dialect),
+    )
 
 
 def _reads_of(
@@ -239,36 +257,132 @@ def action_body(connection: Connection, action_id: int, moment: Moment) -> tuple
     return to_json(found[0]), found[0]["version"]
 
 
-def get_action_body(engine: Engine, action_id: int, moment: Moment) -> tuple[bytes, int]:
-    """action_body on a connection of its own."""
+def get_action_body(
+    engine: Engine, action_id: int, moment: Moment, cache: ReadCache | None = None
+) -> tuple[bytes, int]:
+    """action_body on a connection of its own; kept in cache by (id, version, shown
+    generation, day), so that a kept action costs one indexed row read."""
     with engine.connect() as connection:
-        connection.begin()  # its two statements read one snapshot
-        return action_body(connection, action_id, moment)
+        connection.begin()  # its statements read one snapshot
+        if cache is None or moment.as_of is not None:
+            return action_body(connection, action_id, moment)
+        with driver_cursor(connection) as cursor:
+            found = _queries(connection.dialect).version.rows(cursor, id=action_id)
+        version: int | None = found[0]["version"]
+        if version is None:
+            raise NotFound(f"action {action_id} does not exist")
+        key = action_key(action_id, version, found[0]["shown"], moment.today)
+        if (kept := cache.actions.get(key)) is not None:
+            return kept, version
+        reads = _reads_of(connection, [action_id], moment)
+        if not reads:
+            raise NotFound(f"action {action_id} does not exist")
+        body = to_json(reads[0])
+        cache.actions.put(action_key(action_id, reads[0]["version"], key[2], key[3]), body)
+        return body, reads[0]["version"]
+
+
+@dataclass(frozen=True)
+class PageAnswer:
+    """A list's answer: its JSON and total, and its ETag when it has one; no body when the
+    client's copy (If-None-Match) is current."""
+
+    body: bytes | None
+    total: int
+    etag: str | None
 
 
 def page_body(
-    engine: Engine, filters: ActionFilters, page: PageParams, sort: str | None, moment: Moment
-) -> tuple[bytes, int]:
-    """The JSON of a page of the actions filters select at the moment, and their total."""
+    engine: Engine,
+    filters: ActionFilters,
+    page: PageParams,
+    sort: str | None,
+    moment: Moment,
+    cache: ReadCache | None = None,
+    is_current: Callable[[str], bool] = lambda _: False,
+) -> PageAnswer:
+    """The JSON of a page of the actions filters select at the moment, and their total; with
+    cache, totals and actions' JSON kept (not as of a past day), and an ETag from the query,
+    the data generation and the day, checked with is_current before any row is read."""
     # PostgreSQL reads every row a search matches from the table (its GIN index cannot count
     # them; a common word matches thousands on thousands of pages): counted as the page is
     # picked, not read again for the total. SQLite counts from its FTS table and the archived
     # index, and stops a page at its last row.
     counted = bool(filters.q and filters.q.strip()) and engine.dialect.name == "postgresql"
     query = _page_query(filters, page, sort, moment, counted)
+    keeps = cache is not None and moment.as_of is None
     with engine.connect() as connection:
-        connection.begin()  # the page and its total read one snapshot
+        connection.begin()  # the generation, the page and its total read one snapshot
+        generation = read_generation(connection)
+        etag = _list_etag(filters, page, sort, moment, generation)
+        if etag is not None and is_current(etag):
+            return PageAnswer(None, 0, etag)
         picked = connection.execute(query).all()
-        states = None
-        if moment.as_of is not None:
-            states = [{"status": row.status, "progress": row.progress} for row in picked]
-        reads = _reads_of(connection, [row.id for row in picked], moment, states)
-        if counted and picked:
-            total = picked[0].total
+        if keeps:
+            assert cache is not None
+            items = _kept_items(connection, picked, moment, generation, cache)
         else:
-            total = listing.count_actions(connection, filters, moment)
-    body = {"items": reads, "total": total, "limit": page.limit, "offset": page.offset}
-    return to_json(body), total
+            states = None
+            if moment.as_of is not None:
+                states = [{"status": row.status, "progress": row.progress} for row in picked]
+            reads = _reads_of(connection, [row.id for row in picked], moment, states)
+            items = [to_json(read) for read in reads]
+        totals = cache.totals if keeps and _keeps_total(filters) and cache else None
+        total_key = (filters_key(filters), generation.data, moment.today)
+        total = totals.get(total_key) if totals is not None else None
+        if total is None:
+            if counted and picked:
+                total = int(picked[0].total)
+            else:
+                total = listing.count_actions(connection, filters, moment)
+            if totals is not None:
+                totals.put(total_key, total)
+    tail = f'],"total":{total},"limit":{page.limit},"offset":{page.offset}}}'
+    return PageAnswer(b'{"items":[' + b",".join(items) + tail.encode(), total, etag)
+
+
+def _keeps_total(filters: ActionFilters) -> bool:
+    """Whether a total stays right while the data and the day stay: not stale's, whose
+    cutoff moves with the clock."""
+    return filters.stale is None
+
+
+def _list_etag(
+    filters: ActionFilters,
+    page: PageParams,
+    sort: str | None,
+    moment: Moment,
+    generation: Generation,
+) -> str | None:
+    """W/"<digest of the query, the data generation and the day>"; none for stale=, whose
+    answer changes with the clock alone."""
+    if not _keeps_total(filters):
+        return None
+    query = f"{filters_key(filters)}|{page.limit}|{page.offset}|{sort}|{moment.as_of}"
+    text = f"{query}|{generation.data}|{moment.today}"
+    return f'W/"{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"'
+
+
+def _kept_items(
+    connection: Connection,
+    picked: Sequence[Any],
+    moment: Moment,
+    generation: Generation,
+    cache: ReadCache,
+) -> list[bytes]:
+    """The JSON of each picked action, from the cache or read (and kept)."""
+    keys = [action_key(row.id, row.version, generation.shown, moment.today) for row in picked]
+    kept = [cache.actions.get(key) for key in keys]
+    missing = [row.id for row, body in zip(picked, kept, strict=True) if body is None]
+    if missing:
+        read = {r["id"]: r for r in _reads_of(connection, missing, moment)}
+        for index, body in enumerate(kept):
+            if body is None and (row := read.get(picked[index].id)) is not None:
+                kept[index] = made = to_json(row)
+                # Keyed by the version read: on PostgreSQL a later statement may see a newer one.
+                key = action_key(row["id"], row["version"], generation.shown, moment.today)
+                cache.actions.put(key, made)
+    return [body for body in kept if body is not None]
 
 
 def _page_query(
@@ -277,7 +391,10 @@ def _page_query(
     """The ids of a page's actions with their status and progress at the moment; counted:
     with the number of every match beside each."""
     columns = select(
-        col(Action.id), moment.status().label("status"), moment.progress().label("progress")
+        col(Action.id),
+        moment.status().label("status"),
+        moment.progress().label("progress"),
+        col(Action.version).label("version"),
     )
     query = listing.selecting(columns, filters, sort, moment, page, reads_every_match=counted)
     return query.add_columns(func.count().over().label("total")) if counted else query

@@ -27,16 +27,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import create_engine, make_url, text
 
+from app.actions.workflow import Status
 from app.config import PROJECT_DIR, Settings
 from app.db import create_db_engine
 from app.main import create_app
-from scripts.benchmark.dataset import Outcome, generate
+from scripts.benchmark.dataset import UNITS, Outcome, generate
 from scripts.benchmark.load import BenchError, Run, download, ensure_wrk, wait_until_idle, wrk
 from scripts.benchmark.server import LIMIT_PATH
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tashan_bench"
 TASHAN = str(Path(sys.executable).with_name("tashan"))
+DATASETTE = str(Path(sys.executable).with_name("datasette"))
 LIST_PATH = "/api/v1/actions?status=in_progress&limit=50"
+COLD_PATHS = 5_000
+STATUSES = [status.value for status in Status]
 console = Console(stderr=True)
 
 
@@ -172,23 +176,44 @@ def server(env: dict[str, str], page_file: Path, log: Path) -> Iterator[tuple[st
     port = free_port()
     command = [sys.executable, "-m", "scripts.benchmark.server", str(page_file), "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    with _running(command, env, log, f"http://127.0.0.1:{port}", "/healthz") as started:
+        yield started
+
+
+@contextmanager
+def datasette(database_file: Path, log: Path) -> Iterator[tuple[str, int]]:
+    """Datasette serving the bench's SQLite file read-only (immutable: no locking, counts
+    cached): a generic table server to compare with. (base URL, pid)."""
+    port = free_port()
+    command = [DATASETTE, "serve", "--immutable", str(database_file)]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASHAN_")}
+    with _running(command, env, log, f"http://127.0.0.1:{port}", "/-/versions.json") as started:
+        yield started
+
+
+@contextmanager
+def _running(
+    command: list[str], env: dict[str, str], log: Path, base_url: str, health: str
+) -> Iterator[tuple[str, int]]:
+    """A server process started with command, once it answers health: (base URL, pid)."""
     with log.open("w") as output:
         process = subprocess.Popen(
             command, env=env, cwd=PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT
         )
-    base_url = f"http://127.0.0.1:{port}"
+    name = Path(command[0]).name
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                raise BenchError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+                raise BenchError(f"{name} exited with {process.returncode}:\n{log.read_text()}")
             try:
-                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{base_url}{health}", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise BenchError(f"the server did not answer /healthz:\n{log.read_text()}")
+                raise BenchError(f"{name} did not answer {health}:\n{log.read_text()}")
             time.sleep(0.2)
         yield base_url, process.pid
     finally:
@@ -259,6 +284,7 @@ def run_bench(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dic
         with server(env, page_file, work / "server.log") as (base_url, pid):
             bench = Bench(args, base_url, pid, key, work)
             figures |= measure_runs(args, bench)
+        figures |= measure_datasette(args, bench, work)
         # Each report in a server of its own, so that memory the runs before it took and
         # kept (Python rarely gives it back) does not hide its own.
         for fmt in ("csv", "xlsx"):
@@ -276,12 +302,34 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def cold_list_paths(seed: int, count: int = COLD_PATHS) -> list[str]:
+    """count list requests, each a random filter combination and offset, so that nearly
+    every one asks what no earlier one did (the caches miss)."""
+    rng = random.Random(seed)
+    paths = []
+    for _ in range(count):
+        params = [f"offset={rng.randrange(0, 500)}", "limit=50"]
+        params.append(f"status={rng.choice(STATUSES)}")
+        if rng.random() < 0.5:
+            params.append(f"owner_id={rng.randint(1, UNITS)}")
+        if rng.random() < 0.3:
+            params.append(f"priority={rng.choice(['high', 'medium', 'low'])}")
+        rng.shuffle(params)
+        paths.append("/api/v1/actions?" + "&".join(params))
+    return paths
+
+
 def measure_runs(args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
-    """The wrk runs: the limit, list, get, two searches and stats."""
+    """The wrk runs: the limit, list (the same page, and cold: a different one each time),
+    get, two searches and stats."""
     limit = bench.measure("limit", [LIMIT_PATH])
     listing = bench.measure("list", [LIST_PATH])
-    ids = random.Random(args.seed).sample(range(1, args.actions + 1), min(1000, args.actions))
-    paths = [f"/api/v1/actions/{i}" for i in ids]
+    cold = bench.measure(
+        "list_cold",
+        cold_list_paths(args.seed),
+        label=f"/api/v1/actions?status=…&owner_id=…&offset=… ({COLD_PATHS} combinations)",
+    )
+    paths = [f"/api/v1/actions/{i}" for i in sample_ids(args)]
     get = bench.measure("get", paths, label="/api/v1/actions/{id} (1000 ids)")
     search2 = bench.measure("search2", [f"/api/v1/actions?q={quote(args.term2)}"], connections=1)
     search3 = bench.measure("search3", [f"/api/v1/actions?q={quote(args.term3)}"], connections=1)
@@ -290,12 +338,39 @@ def measure_runs(args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
     stats = bench.measure("stats", ["/api/v1/stats"], connections=1)
     return {
         "list_ratio": _ratio(listing.rps, limit.rps, 4),
+        "list_cold_ratio": _ratio(cold.rps, limit.rps, 4),
         "get_ratio": _ratio(get.rps, limit.rps, 4),
         "search2_p50_ms": _round(search2.p50_ms),
         "search3_p50_ms": _round(search3.p50_ms),
         "list_p99_over_p50": _ratio(listing.p99_ms, listing.p50_ms, 2),
         **{f"{name}_rps": round(run.rps, 2) for name, run in bench.runs.items()},
         "stats_p50_ms": _round(stats.p50_ms),
+    }
+
+
+def sample_ids(args: argparse.Namespace) -> list[int]:
+    """The 1,000 (at most) action ids the get runs read, ours and Datasette's alike."""
+    return random.Random(args.seed).sample(range(1, args.actions + 1), min(1000, args.actions))
+
+
+def measure_datasette(args: argparse.Namespace, bench: Bench, work: Path) -> dict[str, Any]:
+    """Datasette's list (the same filter and page size as LIST_PATH; facet suggestions off,
+    which cost it over a second a request) and row by id, over the same 1,000 ids; SQLite
+    only (Datasette serves SQLite files): null on PostgreSQL."""
+    if args.postgres:
+        return {"datasette_list_rps": None, "datasette_get_rps": None}
+    with datasette(work / "tashan.db", work / "datasette.log") as (base_url, pid):
+        peer = Bench(args, base_url, pid, bench.key, work)
+        list_path = "/tashan/actions.json?status=in_progress&_size=50&_nosuggest=1"
+        listing = peer.measure("datasette_list", [list_path])
+        paths = [f"/tashan/actions/{i}.json" for i in sample_ids(args)]
+        get = peer.measure("datasette_get", paths, label="/tashan/actions/{id}.json (1000 ids)")
+    bench.runs |= peer.runs
+    return {
+        "datasette_list_rps": round(listing.rps, 2),
+        "datasette_get_rps": round(get.rps, 2),
+        "list_over_datasette": _ratio(bench.runs["list"].rps, listing.rps, 2),
+        "get_over_datasette": _ratio(bench.runs["get"].rps, get.rps, 2),
     }
 
 

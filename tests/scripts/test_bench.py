@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from app.actions.workflow import TRANSITIONS, Status, note_required
 from app.config import Settings
 from app.generation import read_generation
+from scripts.benchmark.__main__ import cold_list_paths
 from scripts.benchmark.dataset import (
     UNITS,
     foreign_keys,
@@ -166,3 +167,13 @@ def test_generated_data_is_indexed_and_checked_like_the_apps(
         ]
         assert expected, term
         assert sorted(a["id"] for a in found) == expected, term
+
+
+def test_cold_list_requests_are_lists_the_app_answers(client: TestClient, engine: Engine) -> None:
+    generate(engine, ACTIONS)
+    paths = cold_list_paths(seed=1, count=30)
+    assert len(set(paths)) == 30
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text)
+        assert response.json()["limit"] == 50
