@@ -62,13 +62,19 @@ def _check_with_engine(engine: Engine, filters: ActionFilters) -> None:
         check_references(connection, filters, ["query"])
 
 
+async def check_query_references(engine: Engine, filters: ActionFilters) -> None:
+    """check_references for the filters of a query string: only when they name something,
+    and off the event loop."""
+    if names_anything(filters):
+        await run_in_threadpool(_check_with_engine, engine, filters)
+
+
 async def existing_filters(
     request: Request, filters: Annotated[ActionFilters, Query()]
 ) -> ActionFilters:
     """The action filters of a query string, each unit, source, speech or theme it names
-    looked up (only then, and off the event loop)."""
-    if names_anything(filters):
-        await run_in_threadpool(_check_with_engine, request.app.state.engine, filters)
+    looked up."""
+    await check_query_references(request.app.state.engine, filters)
     return filters
 
 
