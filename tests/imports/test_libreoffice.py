@@ -2,7 +2,7 @@
 template, filled in the way Excel stores what a person types (50% in 进度 is 0.5 shown as a
 percentage; dates shown as Chinese Windows shows them), then saved by LibreOffice as Excel on
 Chinese Windows saves a CSV (GBK, so ✎ becomes ?), as its "Unicode text" (UTF-16, tabs) and
-as .xlsx, and uploaded through the API. scripts/setup-libreoffice installs LibreOffice."""
+as .xlsx, and uploaded through the API. scripts/setup-office installs LibreOffice."""
 
 import io
 import shutil
@@ -38,7 +38,7 @@ def libreoffice_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def libreoffice(source: Path, convert_to: str, profile: Path) -> bytes:
     """source converted by LibreOffice headless (convert_to: extension:filter:options)."""
     soffice = shutil.which("soffice")
-    assert soffice, "LibreOffice is missing: run scripts/setup-libreoffice"
+    assert soffice, "LibreOffice is missing: run scripts/setup-office"
     outdir = source.parent / convert_to.split(":")[0].replace(" ", "")
     command = [
         soffice,

@@ -380,15 +380,49 @@ def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
 
 
 def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: StatusReport) -> None:
+    """Printed fitted to the page's width, every unit of width makes the text smaller: long
+    text wraps in a column of at most 24, a heading over two lines, and a row is as tall as its
+    longest wrapped text (LibreOffice does not grow a row to fit it, Excel does)."""
     sheet = open_xlsx(hostile)["明细"]
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
     assert set(widths) == set("ABCDEFGHIJKLMNOPQRSTUV")
     assert all(6 <= width <= 60 for width in widths.values())
+    assert sum(widths.values()) <= 300  # 405 before: printed at a quarter of its size
     wide_title = line_of(hostile, 1).title  # every character East Asian wide
-    assert widths["C"] >= 2 * len(wide_title) + 2 > len(wide_title) + 2
+    assert 2 * len(wide_title) + 2 > 24 and widths["C"] == 24
+    assert widths["D"] >= 2 * len("区城乡建设和生态环境局") + 2  # a unit's name on one line
     quotes = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=21, max_col=21)]
-    assert all(cell.alignment.wrap_text for cell in quotes)
-    assert max(len(c.value) for c in quotes) * 2 > 60 and widths["U"] == 60
+    titles = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=3, max_col=3)]
+    assert all(cell.alignment.wrap_text for cell in quotes + titles)
+    assert all(cell.alignment.vertical == "top" for cell in sheet[2] if cell.value is not None)
+    longest = max(quotes, key=lambda cell: len(cell.value))
+    assert len(longest.value) * 2 > 4 * 24 and widths["U"] == 24
+    assert sheet.row_dimensions[longest.row].height >= 4 * 15  # four lines and more
+    assert widths["L"] < 2 * len("原定完成时限") + 2  # its heading wraps
+    assert all(cell.alignment.wrap_text for cell in sheet[1])
+    assert sheet.row_dimensions[1].height == 2 * 15
+
+
+def test_xlsx_sheets_print_landscape_one_page_wide_under_their_header(
+    report: StatusReport,
+) -> None:
+    """Printed, a table fills the width of A4 landscape, narrow margins and all, and goes on
+    over as many pages as its rows need, its header row repeated on each."""
+    book = open_xlsx(report)
+    for name in ("明细", "逾期", "动态", "排名"):
+        sheet = book[name]
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize) == ("landscape", 9), name
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+        assert sheet.print_title_rows == "$1:$1"
+        margins = sheet.page_margins
+        assert (margins.left, margins.right, margins.top, margins.bottom) == (
+            0.25,
+            0.25,
+            0.75,
+            0.75,
+        )
 
 
 def test_xlsx_overview_has_headline_figures_and_a_chart(report: StatusReport) -> None:

@@ -10,8 +10,11 @@ rates are real dates, times and numbers with number formats. Times are wall-cloc
 times of the deployment time zone."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from io import BytesIO
+from math import ceil
 from typing import Any, Generic
 from zipfile import ZIP_DEFLATED, ZipFile
 
@@ -61,7 +64,10 @@ NUMBER_FORMATS = {
     Kind.date: "yyyy-mm-dd",
     Kind.datetime: "yyyy-mm-dd hh:mm",
 }
-MIN_WIDTH, WRAP_MIN_WIDTH, MAX_WIDTH = 6, 24, 60
+# A printed sheet is fitted to the page's width, so every unit of width shrinks its text: long
+# text wraps in a column of at most WRAP_MAX_WIDTH, and so do the names and titles below.
+MIN_WIDTH, WRAP_MIN_WIDTH, WRAP_MAX_WIDTH, MAX_WIDTH = 6, 12, 24, 60
+WRAPPED_IN_SHEET = {"action", "lead_unit", "co_owners", "themes"}
 WIDTH_SAMPLE = 1000  # rows looked at to size a column; the rest stream past unread
 MAX_CELL_TEXT = 32767  # Excel's limit on a cell's text
 SPARE_ROWS = 200  # empty rows under a template's actions that its validations cover too
@@ -77,8 +83,22 @@ LIGHT_FILLS = {
     Light.red: PatternFill("solid", fgColor="F8696B"),
 }
 WRAP = Alignment(wrap_text=True, vertical="top")
-CENTRED = Alignment(horizontal="center")
+SHAPES = {Kind.date: "0000-00-00", Kind.datetime: "0000-00-00 00:00"}
+LINE_HEIGHT = 15  # points, a line of 11-point text
+HEADING = Alignment(wrap_text=True)  # a heading wraps, so its column needs half its width
+# A row grows to its longest wrapped text: every cell of it starts at the top.
+TOP = Alignment(vertical="top")
+CENTRED = Alignment(horizontal="center", vertical="top")
 A4 = 9  # paper size code
+# Excel's "Narrow" margins, in inches
+NARROW_MARGINS = {
+    "left": 0.25,
+    "right": 0.25,
+    "top": 0.75,
+    "bottom": 0.75,
+    "header": 0.3,
+    "footer": 0.3,
+}
 
 
 def render(report: StatusReport, *, template: bool = False) -> bytes:
@@ -156,8 +176,10 @@ class SheetWriter(Generic[Row]):
     def __init__(
         self, sheet: Sheet, columns: Sequence[Column[Row]], lang: Lang, template: bool = False
     ) -> None:
-        self.sheet, self.columns, self.lang, self.template = sheet, columns, lang, template
+        self.sheet, self.lang, self.template = sheet, lang, template
+        self.columns = [replace(c, wrap=True) if c.key in WRAPPED_IN_SHEET else c for c in columns]
         self.waiting: list[Row] | None = []  # None once the header is written
+        self.widths: list[int] = []  # of the columns, once sized
         self.written = 0
 
     def add(self, rows: Sequence[Row]) -> None:
@@ -180,37 +202,54 @@ class SheetWriter(Generic[Row]):
         sheet, columns, lang = self.sheet, self.columns, self.lang
         headers = [heading(column, lang) for column in columns]
         waiting, self.waiting = self.waiting or [], None
-        _size_columns(sheet, columns, headers, waiting[:WIDTH_SAMPLE], lang)
+        self.widths = _size_columns(sheet, columns, headers, waiting[:WIDTH_SAMPLE], lang)
         sheet.freeze_panes = "A2"
         sheet.print_title_rows = "1:1"
         _fit_to_page_width(sheet)
         if self.template:
             _format_validated_columns(sheet, columns)
-        sheet.append(
-            [_heading(sheet, h, c.editable) for c, h in zip(columns, headers, strict=True)]
+        self._append_tall(
+            1,
+            [_heading(sheet, h, c.editable) for c, h in zip(columns, headers, strict=True)],
+            _lines(headers, self.widths),
         )
         self._append(waiting)
+
+    def _append_tall(self, index: int, cells: list[Any], lines: int) -> None:
+        """Append the row index of cells, as tall as lines of text when that is more than one.
+        LibreOffice does not grow a row to fit wrapped text (Excel does), so a wrapped cell
+        would show one line of it."""
+        if lines > 1:  # the attributes of its <row>; a RowDimension each would cost much more
+            self.sheet.row_dimensions[index] = _tall_row(lines)
+        self.sheet.append(cells)
+        self.sheet.row_dimensions.pop(index, None)  # written: a large sheet keeps none
 
     def _append(self, rows: Sequence[Row]) -> None:
         sheet, columns, lang = self.sheet, self.columns, self.lang
         # A styled cell per column, refilled row after row (append writes a row out before it
         # returns): a new cell object per value, its style looked up anew, cost the most.
-        styled = [_cell(sheet, None, c.kind, c.wrap) if _is_styled(c) else None for c in columns]
+        styled = [_cell(sheet, None, c.kind, c.wrap) for c in columns]
+        # An empty cell is left out, but where a date, number or note is typed it is formatted
+        kept = [c.wrap or c.kind in NUMBER_FORMATS for c in columns]
         # A light's cell is filled in its colour: a cell of its own style per light.
         lights = {name: _light_cell(sheet, name, colour) for name, colour in light_of(lang).items()}
+        wrapped = [(i, self.widths[i]) for i, column in enumerate(columns) if column.wrap]
         for row in rows:
             values = [column.get(row, lang) for column in columns]
-            sheet.append(
+            lines = _lines([values[i] for i, _ in wrapped], [width for _, width in wrapped])
+            self.written += 1
+            self._append_tall(
+                self.written + 1,
                 [
-                    _refill(cell, value)
-                    if cell is not None
-                    else lights.get(value, value)
-                    if column.kind == Kind.light and isinstance(value, str)
-                    else _plain(sheet, value)
-                    for column, cell, value in zip(columns, styled, values, strict=True)
-                ]
+                    None
+                    if value is None and not keep
+                    else lights[value]
+                    if isinstance(value, str) and value in lights and column.kind == Kind.light
+                    else _refill(cell, value)
+                    for column, cell, keep, value in zip(columns, styled, kept, values, strict=True)
+                ],
+                lines,
             )
-        self.written += len(rows)
 
 
 def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False) -> Any:
@@ -222,10 +261,7 @@ def _cell(sheet: Sheet, value: Value, kind: Kind = Kind.text, wrap: bool = False
         cell = WriteOnlyCell(sheet, value=_typed(value))
         if kind in NUMBER_FORMATS:
             cell.number_format = NUMBER_FORMATS[kind]
-    if wrap:
-        cell.alignment = WRAP
-    elif kind == Kind.tally:
-        cell.alignment = CENTRED
+    cell.alignment = WRAP if wrap else CENTRED if kind == Kind.tally else TOP
     return cell
 
 
@@ -237,10 +273,6 @@ def _light_cell(sheet: Sheet, name: str, colour: Light) -> Any:
     return cell
 
 
-def _is_styled(column: Column[Any]) -> bool:
-    return column.wrap or column.kind in NUMBER_FORMATS
-
-
 def _refill(cell: Any, value: Value) -> Any:
     """cell (of a styled column) holding value instead, typed as _cell types it."""
     if isinstance(value, str):
@@ -249,15 +281,6 @@ def _refill(cell: Any, value: Value) -> Any:
     else:
         cell.value = _typed(value)
     return cell
-
-
-def _plain(sheet: Sheet, value: Value) -> Any:
-    """value as a cell of an unstyled column holds it: a plain value, which costs openpyxl a
-    fraction of a cell object, unless it is text that would be read as a formula."""
-    if not isinstance(value, str):
-        return value
-    cleaned = _clean(value)
-    return _cell(sheet, cleaned) if cleaned.startswith("=") else cleaned
 
 
 def _clean(text: str) -> str:
@@ -277,6 +300,7 @@ def _bold(sheet: Sheet, value: str, font: Font = BOLD) -> Any:
 
 def _heading(sheet: Sheet, header: str, editable: bool) -> Any:
     cell = _bold(sheet, header)
+    cell.alignment = HEADING
     if editable:
         cell.fill = EDITABLE
     return cell
@@ -324,17 +348,57 @@ def _format_validated_columns(sheet: Sheet, columns: Sequence[Column[Row]]) -> N
 
 def _size_columns(
     sheet: Sheet, columns: Sequence[Column[Row]], headers: list[str], sample: list[Row], lang: Lang
-) -> None:
-    """Widths that fit the heading and the first rows' text, capped at MAX_WIDTH."""
+) -> list[int]:
+    """Widths that fit the first rows' text and the heading on two lines; a column of long
+    text as wide as it needs up to WRAP_MAX_WIDTH, others up to MAX_WIDTH."""
+    widths = []
     for index, (column, header) in enumerate(zip(columns, headers, strict=True), 1):
         texts = [text(column.get(row, lang), column.kind) for row in sample]
-        _set_width(sheet, index, [header, *texts], WRAP_MIN_WIDTH if column.wrap else MIN_WIDTH)
+        texts.append(SHAPES.get(column.kind, ""))  # a date fits, though none is there yet
+        least = max(WRAP_MIN_WIDTH if column.wrap else MIN_WIDTH, _heading_width(header))
+        most = WRAP_MAX_WIDTH if column.wrap else MAX_WIDTH
+        widths.append(_set_width(sheet, index, texts, least, most))
+    return widths
 
 
-def _set_width(sheet: Sheet, index: int, texts: list[str], least: int = MIN_WIDTH) -> None:
-    widest = max(display_width(t) for t in texts) + 2
-    width = min(MAX_WIDTH, max(least, widest))
+@cache
+def _tall_row(lines: int) -> dict[str, str]:
+    return {"ht": str(lines * LINE_HEIGHT), "customHeight": "1"}
+
+
+def _lines(texts: Sequence[Value], widths: Sequence[int]) -> int:
+    """The lines the tallest of texts takes, each wrapped in its column."""
+    return max(
+        (_text_lines(t, width) for t, width in zip(texts, widths, strict=True) if t),
+        default=1,
+    )
+
+
+def _text_lines(value: Value, width: int) -> int:
+    """The lines value takes wrapped in a column of width, which holds about width - 1 narrow
+    characters, half as many wide ones."""
+    room = width - 1
+    if not isinstance(value, str):
+        return 1
+    if 2 * len(value) <= room and "\n" not in value:  # no need to measure it
+        return 1
+    return sum(max(1, ceil(display_width(line) / room)) for line in value.splitlines())
+
+
+def _heading_width(header: str) -> int:
+    """The width a wrapped heading needs: half its own, or its longest word (CJK breaks
+    anywhere; an English word does not)."""
+    words = [display_width(word) for word in header.split() if word.isascii()]
+    return max([ceil(display_width(header) / 2), *words]) + 3
+
+
+def _set_width(
+    sheet: Sheet, index: int, texts: list[str], least: int = MIN_WIDTH, most: int = MAX_WIDTH
+) -> int:
+    widest = max((display_width(t) for t in texts), default=0) + 2
+    width = min(most, max(least, widest))
     sheet.column_dimensions[get_column_letter(index)].width = width
+    return width
 
 
 def _fit_to_page_width(sheet: Sheet) -> None:
@@ -343,6 +407,8 @@ def _fit_to_page_width(sheet: Sheet) -> None:
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    for side, inches in NARROW_MARGINS.items():
+        setattr(sheet.page_margins, side, inches)
 
 
 def _write_overview(sheet: Sheet, report: ReportHead, ranking_sheet: Sheet) -> None:
