@@ -1,4 +1,4 @@
-"""The caches of the read path (app/actions/cache.py) never answer what an uncached read
+"""The caches of the read path (app/actions/cache.py) and of /stats never answer what an uncached read
 would not: writes of every kind interleaved with cached reads, each answer compared with a
 second app over the same database that keeps nothing; two apps (two server processes) see
 each other's writes on their next request; a list's ETag and If-None-Match."""
@@ -136,6 +136,8 @@ def test_cached_reads_answer_what_uncached_reads_do(
         else:
             _write(client, engine, kind, value, n)
         _same(client, uncached, ACTIONS, {"limit": 50, "include_archived": True})
+        _same(client, uncached, "/api/v1/stats", {})
+        _same(client, uncached, "/api/v1/stats", {"include_archived": True, "owner_id": 5})
 
 
 def test_two_apps_on_one_database_see_each_others_writes(
