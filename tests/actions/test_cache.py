@@ -3,6 +3,7 @@ would not: writes of every kind interleaved with cached reads, each answer compa
 second app over the same database that keeps nothing; two apps (two server processes) see
 each other's writes on their next request; a list's ETag and If-None-Match."""
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,8 @@ def uncached(settings: Settings, client: TestClient) -> Iterator[TestClient]:
 def _write(client: TestClient, engine: Engine, kind: str, action_id: int, n: int) -> None:
     """One write of kind to action_id (n makes its values new)."""
     action = get_action(client, action_id)
+    if action["archived"] and not kind.startswith("raw"):
+        return  # the API refuses most writes to an archived action (tested elsewhere)
     match_ = {"If-Match": f'W/"{action["version"]}"'}
     url = f"{ACTIONS}/{action_id}"
     if kind == "patch":
@@ -62,13 +65,14 @@ def _write(client: TestClient, engine: Engine, kind: str, action_id: int, n: int
             403,
         )
     elif kind == "archive":
-        if not action["archived"]:
-            assert client.delete(url, headers=match_).status_code == 200
+        assert client.delete(url, headers=match_).status_code == 200
     elif kind == "evidence":
         attach_evidence(client, action_id)
     elif kind == "rename unit":
+        # The database lives on across hypothesis's examples: a name no example used.
         owner = action["owner"]["id"]
-        response = client.patch(f"/api/v1/units/{owner}", json={"name": f"单位{n}"})
+        name = f"单位{uuid.uuid4().hex[:8]}"
+        response = client.patch(f"/api/v1/units/{owner}", json={"name": name})
         assert response.status_code == 200, response.text
     elif kind == "raw title":
         with engine.begin() as connection:
@@ -78,7 +82,10 @@ def _write(client: TestClient, engine: Engine, kind: str, action_id: int, n: int
             )
     elif kind == "raw theme":
         with engine.begin() as connection:
-            connection.execute(text("UPDATE themes SET name = name || :s"), {"s": str(n % 10)})
+            connection.execute(
+                text("UPDATE themes SET name = :name WHERE id = (SELECT min(id) FROM themes)"),
+                {"name": f"主题{uuid.uuid4().hex[:8]}"},
+            )
 
 
 def _same(cached: TestClient, bare: TestClient, path: str, params: dict[str, Any]) -> None:
