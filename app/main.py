@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
 
-    short_reads = ShortReads(settings.read_threads)
+    short_reads = ShortReads(settings.short_read_threads)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 whenever its key is met again (app/generation.py says when the data changed):
 
 - a list's total, by (its filters, the data generation, today);
+- /stats (all but its stale count), by (its filters, the data generation, today);
 - an action's JSON, by (id, version, the shown generation, today): a write to the action
   changes its version; a unit, speech or theme it shows renamed, its theme links or evidence
   change the shown generation; its light, overdue and due-soon change with the day.
@@ -13,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from app.actions.schemas import ActionFilters
 
@@ -51,11 +52,12 @@ class Lru(Generic[V]):
 
 
 class ReadCache:
-    """An app's kept totals and action JSON."""
+    """An app's kept totals, action JSON and statistics (as many as totals)."""
 
     def __init__(self, totals: int, actions: int) -> None:
         self.totals: Lru[int] = Lru(totals)
         self.actions: Lru[bytes] = Lru(actions)
+        self.stats: Lru[Any] = Lru(totals)
 
 
 def filters_key(filters: ActionFilters) -> str:

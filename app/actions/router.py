@@ -348,6 +348,7 @@ def list_events(
 @stats_router.get("", summary="Statistics and unit ranking", responses=problem_responses(422))
 def get_stats(
     _: ViewerDep,
+    request: Request,
     session: SessionDep,
     moment: MomentDep,
     filters: Filters,
@@ -357,4 +358,4 @@ def get_stats(
     with as_of, as they were at the end of that day."""
     if stale_days is not None:
         moment = replace(moment, stale_days=stale_days)
-    return compute_stats(session, filters, moment)
+    return compute_stats(session, filters, moment, request.app.state.read_cache)

@@ -10,15 +10,17 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, case, func, inspect, true
+from sqlalchemy import ColumnElement, func, inspect, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.actions.cache import ReadCache, filters_key
 from app.actions.derived import Light, light_sql, overdue_sql
 from app.actions.listing import Moment, filter_clauses, stale_clause
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import STATUS_LABELS, Status
+from app.generation import read_generation
 from app.units.models import Unit
 
 RANK_RULE = (
@@ -146,9 +148,31 @@ def rank_units(units: list[UnitStats]) -> list[UnitStats]:
     return ranked + cooperating
 
 
-def compute_stats(session: Session, filters: ActionFilters, moment: Moment) -> Stats:
+def compute_stats(
+    session: Session, filters: ActionFilters, moment: Moment, cache: ReadCache | None = None
+) -> Stats:
     """Counts by status and theme, per-unit figures with rank, overdue and stale totals, at
-    the moment (now, or as of the end of a past day)."""
+    the moment (now, or as of the end of a past day). With cache (not as of a past day, nor
+    stale=, whose cutoff moves with the clock), all but the stale count are kept by
+    (filters, data generation, day): a dashboard asking again between writes costs the
+    stale count, from its index."""
+    if cache is None or moment.as_of is not None or filters.stale is not None:
+        return _computed_stats(session, filters, moment)
+    generation = read_generation(session.connection())  # first: the snapshot it keys
+    key = (filters_key(filters), generation.data, moment.today)
+    kept = cache.stats.get(key)
+    if kept is None:
+        kept = _computed_stats(session, filters, moment)
+        cache.stats.put(key, kept)
+        return kept
+    where = filter_clauses(filters, moment)
+    stale = session.exec(
+        select(func.count()).select_from(Action).where(*where, stale_clause(moment))
+    ).one()
+    return kept.model_copy(update={"stale": stale, "stale_days": moment.stale_days})
+
+
+def _computed_stats(session: Session, filters: ActionFilters, moment: Moment) -> Stats:
     where = filter_clauses(filters, moment)
     per_unit = _tallies(session, where, moment)
     for unit_id, count in session.exec(
@@ -223,8 +247,13 @@ def _link_counts(session: Session, include_archived: bool) -> Counter[int]:
             dict(
                 session.exec(
                     select(ActionTheme.theme_id, func.count())
-                    .join(Action, col(Action.id) == col(ActionTheme.action_id))
-                    .where(col(Action.archived) == true())
+                    # IN, not a join: SQLite then starts from the archived actions (few)
+                    # instead of probing every link's action (55 → 0.5 ms at 20k).
+                    .where(
+                        col(ActionTheme.action_id).in_(
+                            select(Action.id).where(col(Action.archived) == true())
+                        )
+                    )
                     .group_by(col(ActionTheme.theme_id))
                 ).all()
             )
@@ -247,24 +276,27 @@ def _tallies(
         moment.today,
         moment.lights,
     )
+    # The light and overdue are grouped by, not summed per colour: worked out once a row
+    # (each is a CASE of date arithmetic) rather than once for each colour counted.
     query = sa_select(
         columns.c.owner_id,
         columns.c.status,
+        lit.label("light"),
+        overdue.label("overdue"),
         func.count(),
         func.sum(columns.c.progress),
-        func.sum(case((overdue, 1), else_=0)),
-        *(func.sum(case((lit == colour.value, 1), else_=0)) for colour in Light),
-    ).group_by(columns.c.owner_id, columns.c.status)
+    ).group_by(columns.c.owner_id, columns.c.status, "light", "overdue")
     if moment.as_of is None:
         query = query.where(*where)
     tallies: dict[int, _UnitCounts] = defaultdict(_UnitCounts)
-    for owner_id, status, count, progress, overdue_count, *lights in session.execute(query):
+    for owner_id, status, colour, is_overdue, count, progress in session.execute(query):
         tally = tallies[owner_id]
         tally.statuses[Status(status)] += count
         tally.progress[Status(status)] += progress
-        tally.overdue += overdue_count
-        for colour, lit_count in zip(Light, lights, strict=True):
-            tally.lights[colour] += lit_count
+        if is_overdue:
+            tally.overdue += count
+        if colour is not None:
+            tally.lights[colour] += count
     return tallies
 
 

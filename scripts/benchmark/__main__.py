@@ -60,6 +60,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--term3", default="孵化器", help="3-character search term")
     parser.add_argument("--seed", type=int, default=20220128, help="random seed of the data")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--read-threads",
+        type=int,
+        default=None,
+        help="the server's TASHAN_READ_THREADS (default: the setting's default; 0: on the loop)",
+    )
     args = parser.parse_args()
     if args.actions < 1:
         parser.error("--actions must be at least 1")
@@ -259,6 +265,9 @@ def run_bench(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dic
     figures: dict[str, Any] = {"database": "postgresql" if args.postgres else "sqlite"}
     with fresh_database(args, work) as database_url:
         env = tashan_env(database_url, work)
+        if args.read_threads is not None:
+            env["TASHAN_READ_THREADS"] = str(args.read_threads)
+            figures["read_threads"] = args.read_threads
         started = time.perf_counter()
         tashan(env, "db", "upgrade")
         figures["upgrade_s"] = round(time.perf_counter() - started, 2)
