@@ -1,5 +1,5 @@
 """Speech detection and candidates on the seed article and on the articles of the same genre
-in tests/sources/fixtures (four written with the rules, five written blind; each with a seed
+in tests/sources/fixtures (four written with the rules, ten written blind; each with a seed
 file of the proposals a curator would keep): exact quotes that never cross a layout break,
 the seed article's targets, each candidate cue on a short invented text, and plain answers to
 texts with nothing to find."""
@@ -204,6 +204,13 @@ def test_a_plan_of_our_side_and_a_target_make_a_candidate_without_an_ask() -> No
     found = scored(BYLINE + "区统计局将联合区税务局开设数据专窗；年内组织不少于20家企业对接。\n")
     assert "局将" in found["区统计局将联合区税务局开设数据专窗"]
     assert "年内" in found["年内组织不少于20家企业对接。"]
+
+
+def test_what_our_side_could_do_and_a_pilot_to_start_are_proposals() -> None:
+    found = scored(f"{BYLINE}我区可以在商务区率先试点数据服务站。\n")
+    assert "我区可以" in found["我区可以在商务区率先试点数据服务站。"]
+    started = scored(f"{BYLINE}数据方面，今年启动城东3处数据中心试点。\n")
+    assert {"启动", "试点"} <= set(started["数据方面，今年启动城东3处数据中心试点。"])
 
 
 def test_a_verb_object_ask_without_a_subject_is_an_imperative() -> None:
