@@ -12,6 +12,7 @@ from app.sources.layout import (
     CJK,
     TITLE,
     UNIT_NAME,
+    UNIT_SUFFIX,
     Line,
     byline_of,
     heading_of,
@@ -29,16 +30,22 @@ SPEECH_VERB = (
 )
 # What may follow a person's name where an article introduces them.
 AFTER_NAME = re.compile(
-    r"(?:首先|随后|接着|率先|也|还|则)?(?:[，。、；：:,（(“《\s]|$|以|就|作|做|在|对|为|讲|结合|汇报|"
+    r"(?:首先|随后|接着|率先|第一个|也|还|则)?(?:[，。、；：:,（(“《\s]|$|以|就|作|做|在|对|为|讲|结合|汇报|"
     rf"发言|主持|出席|参加|围绕|代表|同志|祝贺|感谢|带队|一行|率|等|{SPEECH_VERB})"
 )
 NOT_NAME_START = set("在对就以为向和与的是们等将把从")
 UNIT_LEAD_WORDS = re.compile(
-    r"^(?:会上|上午|下午|晚上|随后|最后|其中|同时|此外|由|和|与|及|是|为|请|来自|在)+"
+    r"^(?:会上|上午|下午|晚上|随后|最后|其中|同时|此外|由|和|与|及|是|为|请|来自|在|据)+"
 )
 # Words before a unit's name in the same clause: "随后发言的区生态环境分局", "座谈会由新区党工委"
 # (never the 由 of 自由贸易区).
 BEFORE_UNIT = re.compile(r"^.*的|^[^由]{1,6}?(?<!自)由")
+UNIT_ENDS = re.compile(UNIT_SUFFIX)
+# What follows a unit's name and is no person: "园区企业表示", "区商务局负责人说".
+NOT_PERSON = re.compile(rf"企业|群众|干部|人员|同志|代表|负责|相关|有关|方面|领导|{TITLE}")
+NAME_THEN_UNIT = re.compile(
+    rf"(?:^|(?<=[，。；：、\s“”]))(?P<name>[{CJK}]{{2,3}})[（(](?P<unit>{UNIT_NAME})(?:{TITLE})?[）)]"
+)
 # The government a bare post stands for: "区委副书记、区长邵海" holds a post of 区政府.
 IMPLIED_UNITS = {"区长": "区政府", "县长": "县政府", "市长": "市政府", "镇长": "镇政府"}
 UNIT_MARK = re.compile(UNIT_NAME)
@@ -112,7 +119,8 @@ def introductions(text_lines: Iterable[Line]) -> People:
             units.append(unit)
 
     for line in text_lines:
-        byline = byline_of(line)
+        title = heading_of(line)
+        byline = byline_of(line) if title is None else _heading_byline(title)
         if byline is not None:
             add(byline[1], byline[0])
         signature = SIGNATURE.match(line.text.strip())
@@ -121,12 +129,33 @@ def introductions(text_lines: Iterable[Line]) -> People:
         for name, units in _titled(line.text):
             for unit in units:
                 add(name, unit)
+        for name, unit in _untitled(line.text):
+            add(name, unit)
         for match in re.finditer(rf"的(?=[{CJK}]{{2,3}})", line.text):
             owner = _unit_before(line.text[: match.start()])
             person = _name_after(line.text[match.end() :], verb_only=True)
             if owner and person:
                 add(person, owner)
     return {name: tuple(units) for name, units in people.items()}
+
+
+def _heading_byline(title: str) -> tuple[str, str, int | None] | None:
+    """The byline a heading's title is ("区商务局 王丽：把服务做到企业心坎上"), if it is one."""
+    return byline_of(Line(0, len(title), title))
+
+
+def _untitled(text: str) -> Iterable[tuple[str, str]]:
+    """(name, unit) of each "unit + name + a verb of saying" ("区商务局王丽说") and each
+    "name（unit + title）" ("王丽（区商务局副局长）说")."""
+    for match in UNIT_ENDS.finditer(text):
+        if TITLES.match(text, match.start()):  # the 局 of 局长
+            continue
+        unit = _unit_before(text[: match.end()])
+        name = _name_after(text[match.end() :], verb_only=True)
+        if unit and name and not (NOT_PERSON.search(name) or re.match(SPEECH_VERB, name)):
+            yield name, unit
+    for match in NAME_THEN_UNIT.finditer(text):
+        yield match.group("name"), match.group("unit")
 
 
 def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
@@ -137,9 +166,10 @@ def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
     for match in TITLES.finditer(text):
         unit = _unit_before(text[: match.start()])
         chained = text[last_end : match.start() - len(unit or "")] == "、"
-        if unit is None and chained:
+        if unit is None and chained:  # "区商务局党组书记、局长": still 区商务局
             unit = IMPLIED_UNITS.get(match.group().removeprefix("常务").removeprefix("副"))
-        if not (unit and chained):
+            last_end = match.end()
+        elif not (unit and chained):
             units = []
         if unit:
             units.append(unit)
@@ -364,6 +394,14 @@ def _sections(
             level = len(line.text.strip()) - len(line.text.strip().lstrip("#"))
             if current is not None and level <= current.level:
                 close()
+            titled = _heading_byline(title)
+            if titled is not None:  # "### 区商务局 王丽：把服务做到企业心坎上"
+                close()
+                unit, name, _ = titled
+                start, end = _stripped_start(line), line.start + len(line.text.rstrip())
+                current = _OpenSection(title, name, unit, start, end, level)
+                heading = unsigned = None
+                continue
             heading = (title, _stripped_start(line), level)
             unsigned = None
             continue

@@ -30,6 +30,12 @@ def found(text: str) -> list[tuple[str, str | None, str]]:
         "区统计局副局长林晓东接过话题：要建立数据共享机制。",
         "会上，区统计局局长林晓东首先发言。他说，要建立数据共享机制。",
         "随后发言的区统计局副局长林晓东，分享了外地的做法。当地数据集中开放。林晓东建议建立数据共享机制。",
+        "区统计局党组书记、局长林晓东说，建议建立数据共享机制。",
+        "据区统计局局长林晓东介绍，下一步要建立数据共享机制。",
+        "区统计局林晓东说，建议建立数据共享机制。",
+        "林晓东（区统计局副局长）说，建议建立数据共享机制。",
+        "作为挂职干部代表，区统计局副局长林晓东第一个发言。他说，要建立数据共享机制。",
+        "区统计局四级调研员林晓东表示，要建立数据共享机制。",
     ],
     ids=[
         "说-after-title",
@@ -44,6 +50,12 @@ def found(text: str) -> list[tuple[str, str | None, str]]:
         "接过话题",
         "首先发言-他说",
         "的-named-first-then-the-name-says",
+        "党组书记-局长",
+        "据-介绍",
+        "no-title",
+        "unit-in-brackets",
+        "第一个发言",
+        "四级调研员",
     ],
 )
 def test_a_speech_reported_in_the_news_is_its_paragraph(paragraph: str) -> None:
@@ -148,13 +160,28 @@ def test_a_known_person_s_name_and_a_colon_open_their_speech() -> None:
     assert found(text) == [("林晓东", "区统计局", answer)]
 
 
-def test_a_bare_district_head_post_after_another_post_is_a_post_of_the_district_government() -> (
-    None
-):
-    text = LEAD + "区委副书记、区长邵海在总结讲话中指出，要建立数据共享机制。\n"
+@pytest.mark.parametrize(
+    ("introduction", "units"),
+    [
+        ("区委副书记、区长邵海在总结讲话中指出", ("区委", "区政府")),
+        ("区委常委、常务副区长邵海作总结讲话。他要求", ("区委", "区政府")),
+        ("区人大常委会副主任邵海说", ("区人大常委会",)),
+    ],
+)
+def test_a_bare_district_head_post_after_another_post_is_a_post_of_the_district_government(
+    introduction: str, units: tuple[str, ...]
+) -> None:
+    text = LEAD + introduction + "，要建立数据共享机制。\n"
     [speech] = detect_speeches(text)
-    assert speech.units == ("区委", "区政府")
-    assert resolve_unit(speech, ["区政府", "区统计局"]) == "区政府"
+    assert (speech.speaker, speech.units) == ("邵海", units)
+    assert resolve_unit(speech, ["区政府", "区人大常委会"]) == units[-1]
+
+
+def test_a_heading_that_is_a_byline_opens_its_speaker_s_section() -> None:
+    first = "### 区统计局 林晓东：把数据用起来\n\n我们要建立数据共享机制。"
+    second = "### 区商务局副局长 何平：外贸要有专窗\n\n建议开设外贸专窗。"
+    text = f"## 发言摘登\n\n{first}\n\n{second}\n"
+    assert found(text) == [("林晓东", "区统计局", first), ("何平", "区商务局", second)]
 
 
 def test_a_paragraph_of_the_reporter_naming_the_zone_ends_a_byline_section() -> None:
