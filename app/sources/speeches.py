@@ -55,7 +55,7 @@ TO_VERB = r"[^，。！？；：,;:“”\n]{0,12}?"
 # of a leader's points ("二要…", "其次，…").
 PRONOUN_SAYS = rf"[他她](?:还|也|同时|随后|最后|进一步|接着)?{SPEECH_VERB}"
 GOES_ON = re.compile(
-    rf"^(?:{PRONOUN_SAYS}|"
+    rf"^(?:(?:[^，。！？“”]{{1,15}}[，,])?{PRONOUN_SAYS}|据[他她]介绍|"
     r"[一二三四五六七八九十][要是]|第[一二三四五六七八九十][，、,]|首先|其次|再次|最后[，,])"
 )
 # A leader's remarks: where a speech opens with these, its asks are directives.

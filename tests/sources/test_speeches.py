@@ -190,3 +190,17 @@ def test_a_paragraph_of_the_reporter_naming_the_zone_ends_a_byline_section() -> 
     report = "近年来，青溪经开区数据工作取得成效，建成平台3个。"
     text = f"{lead}{section}\n\n{report}\n"
     assert found(text) == [("林晓东", "区统计局", section)]
+
+
+@pytest.mark.parametrize(
+    "goes_on",
+    [
+        "在人才服务方面，他建议设立人才驿站。",
+        "据他介绍，当地设立了数据专窗。",
+        "谈到下一步时，他表示要开放数据。",
+    ],
+)
+def test_a_speech_goes_on_in_a_paragraph_with_he_says_after_a_lead_clause(goes_on: str) -> None:
+    first = "区统计局局长林晓东说，外地把数据集中开放。"
+    text = LEAD + f"{first}\n\n{goes_on}\n\n记者了解到，全区已建成数据平台3个。\n"
+    assert found(text) == [("林晓东", "区统计局", f"{first}\n\n{goes_on}")]
