@@ -70,6 +70,8 @@ HOME_ZONE = re.compile(
 HOME_ZONE_WITHIN = 12  # lines from the top where the news lead names it
 # What a speaker says and a reporter does not: the first person, an ask.
 SPEAKER_VOICE = re.compile(r"我|建议|要|应当|需要|必须")
+# A paragraph that goes on with a speaker's own words after a byline within a paragraph.
+FIRST_PERSON = re.compile(r"^(?:[^，。！？“”：:]{0,10}[，,])?(?:我们|我区|我)(?!.*[？?]$)")
 # A report's closing signature: "（作者系区市场监管局副局长 陈卓）".
 SIGNATURE = re.compile(
     rf"^[（(](?:作者|发言人)(?:系|为|：|:)?(?P<unit>{UNIT_NAME})(?:{TITLE})?[ \u3000]*"
@@ -441,7 +443,7 @@ def _sections(
             current is not None
             and not sentence_open
             and (
-                current.level == INLINE
+                (current.level == INLINE and not FIRST_PERSON.match(paragraph))
                 or speaker not in (None, current.speaker)
                 or (current.level == NO_LEVEL and _reporter_says(paragraph, zone))
             )

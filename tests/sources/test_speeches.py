@@ -204,3 +204,9 @@ def test_a_speech_goes_on_in_a_paragraph_with_he_says_after_a_lead_clause(goes_o
     first = "区统计局局长林晓东说，外地把数据集中开放。"
     text = LEAD + f"{first}\n\n{goes_on}\n\n记者了解到，全区已建成数据平台3个。\n"
     assert found(text) == [("林晓东", "区统计局", f"{first}\n\n{goes_on}")]
+
+
+def test_a_byline_within_a_paragraph_goes_on_in_paragraphs_in_the_first_person() -> None:
+    said = "区统计局副局长 林晓东：外地把数据集中开放。\n\n对照外地，我们要建立数据共享机制。"
+    text = f"{LEAD}{said}\n\n记者：对照外地，我区还差什么？\n\n全区已建成数据平台3个。\n"
+    assert found(text) == [("林晓东", "区统计局", said)]
