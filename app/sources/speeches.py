@@ -82,6 +82,8 @@ SIGNATURE = re.compile(
 NO_LEVEL = 7
 INLINE = 8
 MAX_REMARK_LEAD = 40
+MAX_UNIT_LEAD = 48  # a unit's name and the words before it in its clause
+NAME_WINDOW = 24  # a name, spaces before it and what follows it
 OPENING_SENTENCES = 4  # a paragraph's speaker is named within its first sentences
 SIGNATURE_WITHIN = 4  # non-blank lines from the top where a report's signing unit may be
 
@@ -134,8 +136,8 @@ def introductions(text_lines: Iterable[Line]) -> People:
         for name, unit in _untitled(line.text):
             add(name, unit)
         for match in re.finditer(rf"的(?=[{CJK}]{{2,3}})", line.text):
-            owner = _unit_before(line.text[: match.start()])
-            person = _name_after(line.text[match.end() :], verb_only=True)
+            owner = _unit_before(line.text, match.start())
+            person = _name_after(_window(line.text, match.end()), verb_only=True)
             if owner and person:
                 add(person, owner)
     return {name: tuple(units) for name, units in people.items()}
@@ -152,8 +154,8 @@ def _untitled(text: str) -> Iterable[tuple[str, str]]:
     for match in UNIT_ENDS.finditer(text):
         if TITLES.match(text, match.start()):  # the 局 of 局长
             continue
-        unit = _unit_before(text[: match.end()])
-        name = _name_after(text[match.end() :], verb_only=True)
+        unit = _unit_before(text, match.end())
+        name = _name_after(_window(text, match.end()), verb_only=True)
         if unit and name and not (NOT_PERSON.search(name) or re.match(SPEECH_VERB, name)):
             yield name, unit
     for match in NAME_THEN_UNIT.finditer(text):
@@ -166,7 +168,7 @@ def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
     units: list[str] = []
     last_end = -1
     for match in TITLES.finditer(text):
-        unit = _unit_before(text[: match.start()])
+        unit = _unit_before(text, match.start())
         chained = text[last_end : match.start() - len(unit or "")] == "、"
         if unit is None and chained:  # "区商务局党组书记、局长": still 区商务局
             unit = IMPLIED_UNITS.get(match.group().removeprefix("常务").removeprefix("副"))
@@ -176,16 +178,23 @@ def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
         if unit:
             units.append(unit)
             last_end = match.end()
-        name = _name_after(text[match.end() :].lstrip(" \u3000"))
+        name = _name_after(_window(text, match.end()).lstrip(" \u3000"))
         if units and name:
             yield name, list(units)
 
 
-def _unit_before(prefix: str) -> str | None:
-    """The unit name that ends prefix, back to the last punctuation, or None."""
+def _unit_before(text: str, end: int) -> str | None:
+    """The unit name that ends at end, back to the last punctuation, or None."""
+    prefix = text[max(0, end - MAX_UNIT_LEAD) : end]
     clause = re.split(r"[^" + CJK + r"（）()·]", prefix)[-1]
     clause = UNIT_LEAD_WORDS.sub("", BEFORE_UNIT.sub("", clause, count=1))
     return clause if len(clause) >= 2 and UNIT_MARK.fullmatch(clause) else None
+
+
+def _window(text: str, start: int) -> str:
+    """What a name and the words after it may be, from start: a few characters, so that
+    looking at every post or unit of a long line stays linear."""
+    return text[start : start + NAME_WINDOW]
 
 
 def _name_after(rest: str, verb_only: bool = False) -> str | None:
