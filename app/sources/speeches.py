@@ -12,6 +12,7 @@ from app.sources.layout import (
     CJK,
     TITLE,
     UNIT_NAME,
+    UNIT_SUFFIX,
     Line,
     byline_of,
     heading_of,
@@ -23,18 +24,30 @@ from app.units.models import UnitKind
 TITLES = re.compile(TITLE)
 # A verb that says someone speaks ("王立群说", "在总结讲话中指出", "谈了三点体会").
 SPEECH_VERB = (
-    r"(?:说(?![明法服])|表示|认为|介绍|指出|建议|谈到|谈了|谈及|提到|强调|提出|要求|希望|坦言|直言|"
-    r"感慨|分享|讲道)"
+    r"(?:说(?![明法服])|表示|认为|介绍|指出|建议|谈到|谈了|谈及|谈道|提到|强调|提出|要求|希望|坦言|"
+    r"直言|感慨|分享|讲道|透露|呼吁|建言|补充|提醒|看来|接过话[题茬筒头]|(?:深有|颇有)?感触|"
+    r"深有(?:体会|感悟))"
 )
 # What may follow a person's name where an article introduces them.
 AFTER_NAME = re.compile(
-    r"[，。、；：:,（(“《\s]|$|以|就|作|在|对|为|讲|结合|汇报|发言|主持|出席|参加|围绕|代表|同志|祝贺|感谢|"
-    rf"带队|一行|率|等|{SPEECH_VERB}"
+    r"(?:首先|随后|接着|率先|第一个|也|还|则)?(?:[，。、；：:,（(“《\s]|$|以|就|作|做|在|对|为|讲|结合|汇报|"
+    rf"发言|主持|出席|参加|围绕|代表|同志|祝贺|感谢|带队|一行|率|等|{SPEECH_VERB})"
 )
 NOT_NAME_START = set("在对就以为向和与的是们等将把从")
 UNIT_LEAD_WORDS = re.compile(
-    r"^(?:会上|上午|下午|晚上|随后|最后|其中|同时|此外|由|和|与|及|是|为|请|来自)+"
+    r"^(?:会上|上午|下午|晚上|随后|最后|其中|同时|此外|由|和|与|及|是|为|请|来自|在|据)+"
 )
+# Words before a unit's name in the same clause: "随后发言的区生态环境分局", "座谈会由新区党工委"
+# (never the 由 of 自由贸易区).
+BEFORE_UNIT = re.compile(r"^.*的|^[^由]{1,6}?(?<!自)由")
+UNIT_ENDS = re.compile(UNIT_SUFFIX)
+# What follows a unit's name and is no person: "园区企业表示", "区商务局负责人说".
+NOT_PERSON = re.compile(rf"企业|群众|干部|人员|同志|代表|负责|相关|有关|方面|领导|{TITLE}")
+NAME_THEN_UNIT = re.compile(
+    rf"(?:^|(?<=[，。；：、\s“”]))(?P<name>[{CJK}]{{2,3}})[（(](?P<unit>{UNIT_NAME})(?:{TITLE})?[）)]"
+)
+# The government a bare post stands for: "区委副书记、区长邵海" holds a post of 区政府.
+IMPLIED_UNITS = {"区长": "区政府", "县长": "县政府", "市长": "市政府", "镇长": "镇政府"}
 UNIT_MARK = re.compile(UNIT_NAME)
 # Between a speaker's name and the verb: "在发言中", "结合园区实际" (no punctuation).
 TO_VERB = r"[^，。！？；：,;:“”\n]{0,12}?"
@@ -42,7 +55,7 @@ TO_VERB = r"[^，。！？；：,;:“”\n]{0,12}?"
 # of a leader's points ("二要…", "其次，…").
 PRONOUN_SAYS = rf"[他她](?:还|也|同时|随后|最后|进一步|接着)?{SPEECH_VERB}"
 GOES_ON = re.compile(
-    rf"^(?:{PRONOUN_SAYS}|"
+    rf"^(?:(?:[^，。！？“”]{{1,15}}[，,])?{PRONOUN_SAYS}|据[他她]介绍|"
     r"[一二三四五六七八九十][要是]|第[一二三四五六七八九十][，、,]|首先|其次|再次|最后[，,])"
 )
 # A leader's remarks: where a speech opens with these, its asks are directives.
@@ -50,6 +63,15 @@ LEADER_CUE = re.compile(
     r"讲话|强调|要求|部署|(?:党工委|管委会|区委|区政府|党委|政府)(?:常务)?副?(?:书记|主任|区长)"
 )
 SENTENCE_ENDS = "。！？!?…”」』）)"
+# The article's own zone as its news lead names it: "本报讯 6月15日，青溪经开区召开…".
+HOME_ZONE = re.compile(
+    rf"(?P<zone>[{CJK}]{{2,10}}?(?:高新区|经开区|开发区|新区|园区|区|县|市))(?:召开|举行|举办)"
+)
+HOME_ZONE_WITHIN = 12  # lines from the top where the news lead names it
+# What a speaker says and a reporter does not: the first person, an ask.
+SPEAKER_VOICE = re.compile(r"我|建议|要|应当|需要|必须")
+# A paragraph that goes on with a speaker's own words after a byline within a paragraph.
+FIRST_PERSON = re.compile(r"^(?:[^，。！？“”：:]{0,10}[，,])?(?:我们|我区|我)(?!.*[？?]$)")
 # A report's closing signature: "（作者系区市场监管局副局长 陈卓）".
 SIGNATURE = re.compile(
     rf"^[（(](?:作者|发言人)(?:系|为|：|:)?(?P<unit>{UNIT_NAME})(?:{TITLE})?[ \u3000]*"
@@ -60,6 +82,9 @@ SIGNATURE = re.compile(
 NO_LEVEL = 7
 INLINE = 8
 MAX_REMARK_LEAD = 40
+MAX_UNIT_LEAD = 48  # a unit's name and the words before it in its clause
+NAME_WINDOW = 24  # a name, spaces before it and what follows it
+OPENING_SENTENCES = 4  # a paragraph's speaker is named within its first sentences
 SIGNATURE_WITHIN = 4  # non-blank lines from the top where a report's signing unit may be
 
 
@@ -98,7 +123,8 @@ def introductions(text_lines: Iterable[Line]) -> People:
             units.append(unit)
 
     for line in text_lines:
-        byline = byline_of(line)
+        title = heading_of(line)
+        byline = byline_of(line) if title is None else _heading_byline(title)
         if byline is not None:
             add(byline[1], byline[0])
         signature = SIGNATURE.match(line.text.strip())
@@ -107,12 +133,33 @@ def introductions(text_lines: Iterable[Line]) -> People:
         for name, units in _titled(line.text):
             for unit in units:
                 add(name, unit)
+        for name, unit in _untitled(line.text):
+            add(name, unit)
         for match in re.finditer(rf"的(?=[{CJK}]{{2,3}})", line.text):
-            owner = _unit_before(line.text[: match.start()])
-            person = _name_after(line.text[match.end() :], verb_only=True)
+            owner = _unit_before(line.text, match.start())
+            person = _name_after(_window(line.text, match.end()), verb_only=True)
             if owner and person:
                 add(person, owner)
     return {name: tuple(units) for name, units in people.items()}
+
+
+def _heading_byline(title: str) -> tuple[str, str, int | None] | None:
+    """The byline a heading's title is ("区商务局 王丽：把服务做到企业心坎上"), if it is one."""
+    return byline_of(Line(0, len(title), title))
+
+
+def _untitled(text: str) -> Iterable[tuple[str, str]]:
+    """(name, unit) of each "unit + name + a verb of saying" ("区商务局王丽说") and each
+    "name（unit + title）" ("王丽（区商务局副局长）说")."""
+    for match in UNIT_ENDS.finditer(text):
+        if TITLES.match(text, match.start()):  # the 局 of 局长
+            continue
+        unit = _unit_before(text, match.end())
+        name = _name_after(_window(text, match.end()), verb_only=True)
+        if unit and name and not (NOT_PERSON.search(name) or re.match(SPEECH_VERB, name)):
+            yield name, unit
+    for match in NAME_THEN_UNIT.finditer(text):
+        yield match.group("name"), match.group("unit")
 
 
 def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
@@ -121,22 +168,33 @@ def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
     units: list[str] = []
     last_end = -1
     for match in TITLES.finditer(text):
-        unit = _unit_before(text[: match.start()])
-        if not (unit and text[last_end : match.start() - len(unit)] == "、"):
+        unit = _unit_before(text, match.start())
+        chained = text[last_end : match.start() - len(unit or "")] == "、"
+        if unit is None and chained:  # "区商务局党组书记、局长": still 区商务局
+            unit = IMPLIED_UNITS.get(match.group().removeprefix("常务").removeprefix("副"))
+            last_end = match.end()
+        elif not (unit and chained):
             units = []
         if unit:
             units.append(unit)
             last_end = match.end()
-        name = _name_after(text[match.end() :].lstrip(" \u3000"))
+        name = _name_after(_window(text, match.end()).lstrip(" \u3000"))
         if units and name:
             yield name, list(units)
 
 
-def _unit_before(prefix: str) -> str | None:
-    """The unit name that ends prefix, back to the last punctuation, or None."""
+def _unit_before(text: str, end: int) -> str | None:
+    """The unit name that ends at end, back to the last punctuation, or None."""
+    prefix = text[max(0, end - MAX_UNIT_LEAD) : end]
     clause = re.split(r"[^" + CJK + r"（）()·]", prefix)[-1]
-    clause = UNIT_LEAD_WORDS.sub("", clause)
+    clause = UNIT_LEAD_WORDS.sub("", BEFORE_UNIT.sub("", clause, count=1))
     return clause if len(clause) >= 2 and UNIT_MARK.fullmatch(clause) else None
+
+
+def _window(text: str, start: int) -> str:
+    """What a name and the words after it may be, from start: a few characters, so that
+    looking at every post or unit of a long line stays linear."""
+    return text[start : start + NAME_WINDOW]
 
 
 def _name_after(rest: str, verb_only: bool = False) -> str | None:
@@ -163,21 +221,39 @@ class _Openers:
     names: str  # the names as a regex alternation, longest first
 
     def speaker(self, paragraph: str) -> str | None:
-        """Who a paragraph opens the speech of: "会议最后，张建明在总结讲话中指出…",
-        "“…。”区财政局局长王立群说", "孙卫东对…给予肯定。他强调…"."""
-        lead = paragraph[:MAX_REMARK_LEAD]
-        if paragraph.startswith("“") and "”" in paragraph:
-            after = paragraph.index("”") + 1
-            lead = paragraph[after : after + MAX_REMARK_LEAD]
-        said = re.search(rf"(?P<name>{self.names}){TO_VERB}{SPEECH_VERB}", lead)
-        if said and not re.search(r"[。！？]", lead[: said.start()]):
-            return said.group("name")
-        first = re.match(
-            rf"^(?:[^，。]{{0,8}}，)?(?P<name>{self.names})[^。！？]*[。！？]", paragraph
-        )
-        if first and re.match(PRONOUN_SAYS, paragraph[first.end() :]):
-            return first.group("name")
+        """Who a paragraph opens the speech of (see opening)."""
+        found = self.opening(paragraph)
+        return found[0] if found else None
+
+    def opening(self, paragraph: str) -> tuple[str, int] | None:
+        """Who a paragraph opens the speech of and where in it the speech starts:
+        "会议最后，张建明在总结讲话中指出…", "“…。”区财政局局长王立群说", "张建明：…", a sentence
+        after a description of the place visited ("当地…。区财政局局长王立群说，…": from that
+        sentence), or the person its first sentence names when a later one goes on with 他/她
+        or the name and a verb ("孙卫东对…给予肯定。他强调…", "…王立群，分享了…。王立群建议…")."""
+        colon = re.match(rf"^(?P<name>{self.names})[ \u3000]*[：:]", paragraph)
+        if colon:
+            return colon.group("name"), 0
+        sentences = _sentences_of(paragraph, OPENING_SENTENCES)
+        for said in filter(None, (self._said(sentence) for _, sentence in sentences)):
+            return said, next(offset for offset, sentence in sentences if said in sentence)
+        named = re.search(self.names, sentences[0][1]) if sentences else None
+        if named:
+            goes_on = rf"^(?:[^，。！？]{{0,8}}，)?(?:[他她]|{re.escape(named.group())})"
+            for _, sentence in sentences[1:]:
+                if re.match(goes_on + rf"{TO_VERB}{SPEECH_VERB}", sentence):
+                    return named.group(), 0
         return None
+
+    def _said(self, sentence: str) -> str | None:
+        """The known person a sentence opens by saying something, after a quote or a short
+        lead ("对此，", "在区财政局局长王立群看来")."""
+        lead = sentence[:MAX_REMARK_LEAD]
+        if sentence.startswith("“") and "”" in sentence:
+            after = sentence.index("”") + 1
+            lead = sentence[after : after + MAX_REMARK_LEAD]
+        said = re.search(rf"(?P<name>{self.names}){TO_VERB}{SPEECH_VERB}", lead)
+        return said.group("name") if said else None
 
     def goes_on(self, paragraph: str, speaker: str) -> bool:
         """Whether a paragraph goes on with the speech of speaker: 他/她 and a verb, the name
@@ -195,6 +271,26 @@ class _Openers:
         return committee or LEADER_CUE.search(opening[:80]) is not None
 
 
+def _sentences_of(paragraph: str, most: int) -> list[tuple[int, str]]:
+    """The first sentences of a paragraph (at most most of them) with their offsets, a quote
+    kept whole."""
+    found: list[tuple[int, str]] = []
+    start = depth = 0
+    for index, char in enumerate(paragraph):
+        if char in "“「":
+            depth += 1
+        elif char in "”」":
+            depth = max(0, depth - 1)
+        elif char in "。！？" and depth == 0:
+            found.append((start, paragraph[start : index + 1]))
+            start = index + 1
+            if len(found) == most:
+                return found
+    if paragraph[start:].strip():
+        found.append((start, paragraph[start:]))
+    return found
+
+
 def _openers(people: People) -> _Openers | None:
     if not people:
         return None
@@ -206,7 +302,7 @@ def detect_speeches(text: str) -> list[FoundSpeech]:
     text_lines = list(lines(text))
     people = introductions(text_lines)
     openers = _openers(people)
-    sections = _sections(text_lines, openers)
+    sections = _sections(text_lines, openers, _home_zone(text_lines))
     remarks = _remarks(text_lines, sections, openers) if openers else []
     found = sorted([*sections, *remarks], key=lambda speech: speech.start)
     return found or _signed_report(text_lines)
@@ -256,7 +352,26 @@ def _stripped_start(line: Line) -> int:
     return line.start + len(line.text) - len(line.text.lstrip())
 
 
-def _sections(text_lines: list[Line], openers: _Openers | None) -> list[FoundSpeech]:
+def _home_zone(text_lines: list[Line]) -> str | None:
+    """The name the news lead gives the article's own zone ("青溪经开区召开…"), if it has one."""
+    head = [line.text for line in text_lines if not line.blank][:HOME_ZONE_WITHIN]
+    found = next((m for text in head if (m := HOME_ZONE.search(text))), None)
+    return found.group("zone") if found else None
+
+
+def _reporter_says(paragraph: str, zone: str | None) -> bool:
+    """Whether a paragraph is the reporter's, not a speaker's: it opens on the zone by its
+    name ("近年来，青溪经开区…") and says neither 我 nor an ask."""
+    return (
+        zone is not None
+        and zone in paragraph[: len(zone) + 8]
+        and not SPEAKER_VOICE.search(paragraph)
+    )
+
+
+def _sections(
+    text_lines: list[Line], openers: _Openers | None, zone: str | None
+) -> list[FoundSpeech]:
     """Speeches opened by a byline, from the heading just above it when there is one, to the
     last prose line before the next speech, a heading of the same or a higher level, or
     another person's remarks; a byline within a paragraph ("高健：…") opens a speech of that
@@ -290,6 +405,14 @@ def _sections(text_lines: list[Line], openers: _Openers | None) -> list[FoundSpe
             level = len(line.text.strip()) - len(line.text.strip().lstrip("#"))
             if current is not None and level <= current.level:
                 close()
+            titled = _heading_byline(title)
+            if titled is not None:  # "### 区商务局 王丽：把服务做到企业心坎上"
+                close()
+                unit, name, _ = titled
+                start, end = _stripped_start(line), line.start + len(line.text.rstrip())
+                current = _OpenSection(title, name, unit, start, end, level)
+                heading = unsigned = None
+                continue
             heading = (title, _stripped_start(line), level)
             unsigned = None
             continue
@@ -321,13 +444,18 @@ def _sections(text_lines: list[Line], openers: _Openers | None) -> list[FoundSpe
         if heading is not None and current is None:
             unsigned = (heading[0], heading[1])
         heading = None
-        speaker = openers.speaker(line.text[span[0] - line.start :]) if openers else None
+        paragraph = line.text[span[0] - line.start :]
+        speaker = openers.speaker(paragraph) if openers else None
         if speaker is not None:
             unsigned = None
         if (
             current is not None
             and not sentence_open
-            and (current.level == INLINE or speaker not in (None, current.speaker))
+            and (
+                (current.level == INLINE and not FIRST_PERSON.match(paragraph))
+                or speaker not in (None, current.speaker)
+                or (current.level == NO_LEVEL and _reporter_says(paragraph, zone))
+            )
         ):
             close()
         if current is not None:
@@ -368,15 +496,17 @@ def _remarks(
             close()
             continue
         paragraph = line.text[span[0] - line.start :]
-        opener = openers.speaker(paragraph)
+        opener = openers.opening(paragraph)
+        name = opener[0] if opener else None
         if current is not None and (
-            sentence_open or (opener in (None, speaker) and openers.goes_on(paragraph, speaker))
+            sentence_open or (name in (None, speaker) and openers.goes_on(paragraph, speaker))
         ):
             current[1] = span[1]
         else:
             close()
             if opener:
-                speaker, opening, current = opener, paragraph, [span[0], span[1]]
+                speaker, opening = opener[0], paragraph[opener[1] :]
+                current = [span[0] + opener[1], span[1]]
         sentence_open = not _ends_sentence(line)
     close()
     return found

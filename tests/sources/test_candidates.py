@@ -1,5 +1,5 @@
 """Speech detection and candidates on the seed article and on the articles of the same genre
-in tests/sources/fixtures (four written with the rules, five written blind; each with a seed
+in tests/sources/fixtures (four written with the rules, ten written blind; each with a seed
 file of the proposals a curator would keep): exact quotes that never cross a layout break,
 the seed article's targets, each candidate cue on a short invented text, and plain answers to
 texts with nothing to find."""
@@ -204,6 +204,38 @@ def test_a_plan_of_our_side_and_a_target_make_a_candidate_without_an_ask() -> No
     found = scored(BYLINE + "区统计局将联合区税务局开设数据专窗；年内组织不少于20家企业对接。\n")
     assert "局将" in found["区统计局将联合区税务局开设数据专窗"]
     assert "年内" in found["年内组织不少于20家企业对接。"]
+
+
+def test_what_our_side_could_do_and_a_pilot_to_start_are_proposals() -> None:
+    found = scored(f"{BYLINE}我区可以在商务区率先试点数据服务站。\n")
+    assert "我区可以" in found["我区可以在商务区率先试点数据服务站。"]
+    started = scored(f"{BYLINE}数据方面，今年启动城东3处数据中心试点。\n")
+    assert {"启动", "试点"} <= set(started["数据方面，今年启动城东3处数据中心试点。"])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "cue"),
+    [
+        ("我区应加快建设数据平台。", "应"),
+        ("亟须建立数据共享机制。", "亟须"),
+        ("可考虑设立数据产业基金。", "可考虑"),
+        ("提议设立数据产业基金。", "提议"),
+    ],
+)
+def test_asks_in_other_words_are_asks(sentence: str, cue: str) -> None:
+    assert cue in scored(f"区统计局 林晓东\n\n{sentence}\n")[sentence]
+
+
+def test_the_ying_of_other_words_is_no_ask() -> None:
+    found = scored("区统计局 林晓东\n\n我们应对市场变化的办法很多。\n")
+    assert all("应" not in cue for cues in found.values() for cue in cues)
+
+
+def test_a_verb_object_ask_after_a_topic_and_asks_to_encourage_are_imperatives() -> None:
+    found = scored("区统计局 林晓东\n\n在人才方面，出台数据人才专项政策。\n")
+    assert "祈使" in found["在人才方面，出台数据人才专项政策。"]
+    encourage = scored("区统计局 林晓东\n\n鼓励企业开放数据，对开放数据的企业给予奖励。\n")
+    assert "鼓励" in encourage["鼓励企业开放数据，对开放数据的企业给予奖励。"]
 
 
 def test_a_verb_object_ask_without_a_subject_is_an_imperative() -> None:

@@ -25,6 +25,17 @@ def found(text: str) -> list[tuple[str, str | None, str]]:
         "“数据还在睡觉。”区统计局局长林晓东说，建议建立数据共享机制。",
         "“数据还在睡觉，”区统计局局长林晓东说。他建议建立数据共享机制。",
         "区统计局副局长林晓东结合工作实际谈了两点体会。首先，要建立数据共享机制。",
+        "“数据要用起来。”在区统计局副局长林晓东看来，应当建立数据共享机制。",
+        "对此，区统计局的林晓东深有感触：应当建立数据共享机制。",
+        "区统计局副局长林晓东接过话题：要建立数据共享机制。",
+        "会上，区统计局局长林晓东首先发言。他说，要建立数据共享机制。",
+        "随后发言的区统计局副局长林晓东，分享了外地的做法。当地数据集中开放。林晓东建议建立数据共享机制。",
+        "区统计局党组书记、局长林晓东说，建议建立数据共享机制。",
+        "据区统计局局长林晓东介绍，下一步要建立数据共享机制。",
+        "区统计局林晓东说，建议建立数据共享机制。",
+        "林晓东（区统计局副局长）说，建议建立数据共享机制。",
+        "作为挂职干部代表，区统计局副局长林晓东第一个发言。他说，要建立数据共享机制。",
+        "区统计局四级调研员林晓东表示，要建立数据共享机制。",
     ],
     ids=[
         "说-after-title",
@@ -34,6 +45,17 @@ def found(text: str) -> list[tuple[str, str | None, str]]:
         "quote-first",
         "quote-comma",
         "谈了",
+        "在-看来",
+        "深有感触",
+        "接过话题",
+        "首先发言-他说",
+        "的-named-first-then-the-name-says",
+        "党组书记-局长",
+        "据-介绍",
+        "no-title",
+        "unit-in-brackets",
+        "第一个发言",
+        "四级调研员",
     ],
 )
 def test_a_speech_reported_in_the_news_is_its_paragraph(paragraph: str) -> None:
@@ -123,3 +145,68 @@ def test_found_speech_units_list_the_first_unit_first() -> None:
     speech = FoundSpeech("h", "周海", "区党工委", 0, 1, other_units=("管委会",))
     assert speech.units == ("区党工委", "管委会")
     assert FoundSpeech("h", "周海", None, 0, 1).units == ()
+
+
+def test_a_speaker_named_after_a_description_of_the_place_speaks_from_that_sentence() -> None:
+    described = "外地把数据集中开放，企业一次申请即可使用。"
+    speech = "区统计局副局长林晓东说，建议建立数据共享机制。"
+    text = LEAD + described + speech + "\n"
+    assert found(text) == [("林晓东", "区统计局", speech)]
+
+
+def test_a_known_person_s_name_and_a_colon_open_their_speech() -> None:
+    answer = "林晓东：我们要建立数据共享机制。"
+    text = LEAD + f"区统计局局长林晓东参加座谈。\n\n{answer}\n"
+    assert found(text) == [("林晓东", "区统计局", answer)]
+
+
+@pytest.mark.parametrize(
+    ("introduction", "units"),
+    [
+        ("区委副书记、区长邵海在总结讲话中指出", ("区委", "区政府")),
+        ("区委常委、常务副区长邵海作总结讲话。他要求", ("区委", "区政府")),
+        ("区人大常委会副主任邵海说", ("区人大常委会",)),
+    ],
+)
+def test_a_bare_district_head_post_after_another_post_is_a_post_of_the_district_government(
+    introduction: str, units: tuple[str, ...]
+) -> None:
+    text = LEAD + introduction + "，要建立数据共享机制。\n"
+    [speech] = detect_speeches(text)
+    assert (speech.speaker, speech.units) == ("邵海", units)
+    assert resolve_unit(speech, ["区政府", "区人大常委会"]) == units[-1]
+
+
+def test_a_heading_that_is_a_byline_opens_its_speaker_s_section() -> None:
+    first = "### 区统计局 林晓东：把数据用起来\n\n我们要建立数据共享机制。"
+    second = "### 区商务局副局长 何平：外贸要有专窗\n\n建议开设外贸专窗。"
+    text = f"## 发言摘登\n\n{first}\n\n{second}\n"
+    assert found(text) == [("林晓东", "区统计局", first), ("何平", "区商务局", second)]
+
+
+def test_a_paragraph_of_the_reporter_naming_the_zone_ends_a_byline_section() -> None:
+    lead = "本报讯 6月3日，青溪经开区召开赴外地考察学习交流会。\n\n"
+    section = "■ 区统计局 林晓东\n\n我们要建立数据共享机制。\n\n青溪经开区也要开放数据。"
+    report = "近年来，青溪经开区数据工作取得成效，建成平台3个。"
+    text = f"{lead}{section}\n\n{report}\n"
+    assert found(text) == [("林晓东", "区统计局", section)]
+
+
+@pytest.mark.parametrize(
+    "goes_on",
+    [
+        "在人才服务方面，他建议设立人才驿站。",
+        "据他介绍，当地设立了数据专窗。",
+        "谈到下一步时，他表示要开放数据。",
+    ],
+)
+def test_a_speech_goes_on_in_a_paragraph_with_he_says_after_a_lead_clause(goes_on: str) -> None:
+    first = "区统计局局长林晓东说，外地把数据集中开放。"
+    text = LEAD + f"{first}\n\n{goes_on}\n\n记者了解到，全区已建成数据平台3个。\n"
+    assert found(text) == [("林晓东", "区统计局", f"{first}\n\n{goes_on}")]
+
+
+def test_a_byline_within_a_paragraph_goes_on_in_paragraphs_in_the_first_person() -> None:
+    said = "区统计局副局长 林晓东：外地把数据集中开放。\n\n对照外地，我们要建立数据共享机制。"
+    text = f"{LEAD}{said}\n\n记者：对照外地，我区还差什么？\n\n全区已建成数据平台3个。\n"
+    assert found(text) == [("林晓东", "区统计局", said)]
