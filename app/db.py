@@ -295,14 +295,15 @@ class ShortReads:
     reports, searches, imports) stays on the pool, never on the loop."""
 
     def __init__(self, threads: int) -> None:
-        self._executor = (
-            ThreadPoolExecutor(threads, thread_name_prefix="tashan-read") if threads else None
-        )
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """function(*args), where short reads run."""
-        if self._executor is None:
+        if not self._threads:
             return function(*args)
+        if self._executor is None:  # first use since start-up (an app may be started again)
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="tashan-read")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(function, *args))
 
@@ -310,6 +311,7 @@ class ShortReads:
         """Let the threads end once their work is done."""
         if self._executor is not None:
             self._executor.shutdown(wait=False)
+            self._executor = None
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -178,10 +178,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         allowed = ", ".join(_allowed_methods(request))
         detail = f"{request.method} is not allowed here; allowed: {allowed}"
         return problem_response(request, 405, detail, headers={"Allow": allowed})
-    if exc.status_code == 400 and detail == BODY_PARSE_ERROR:
-        # FastAPI's answer to a body that is not UTF-8 JSON; it is bad input like any other.
-        message = "the request body is not valid JSON in UTF-8"
-        error = {"loc": ["body"], "msg": message, "type": "json_invalid"}
+    if exc.status_code == 400:
+        # FastAPI's and Starlette's answers to a body they cannot parse (not UTF-8 JSON, or
+        # broken multipart form data); it is bad input like any other.
+        if detail == BODY_PARSE_ERROR:
+            message, kind = "the request body is not valid JSON in UTF-8", "json_invalid"
+        else:
+            message, kind = f"the request body cannot be read: {detail}", "body_invalid"
+        error = {"loc": ["body"], "msg": message, "type": kind}
         return problem_response(request, 422, message, "invalid-input", errors=[error])
     slug = "body-too-large" if exc.status_code == 413 else None
     return problem_response(request, exc.status_code, detail, slug, headers=dict(exc.headers or {}))

@@ -19,7 +19,7 @@ from app.auth.models import Role
 from app.imports import router as import_router
 from app.imports.reader import UploadedSheet, read_upload
 from app.seeding.schemas import SeedReport
-from tests.helpers import make_key
+from tests.helpers import assert_explained_problem, make_key
 
 IMPORTS = "/api/v1/imports"
 UNIT = 5  # 区经济发展局, twelve seeded actions
@@ -335,3 +335,17 @@ def test_a_due_date_already_set_moves_only_for_a_supervisors_sheet(
         "2026-12-31",
         0,
     )
+
+
+def test_a_broken_multipart_body_is_422_not_400(client: TestClient) -> None:
+    boundary = "71611e15768825a99dd5531829de6650"
+    body = f"--{boundary}\r\n6uR\xf3g5\r\n--{boundary}--\r\n".encode("latin-1")
+
+    response = client.post(
+        "/api/v1/imports",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+
+    problem = assert_explained_problem(response, 422, ["body"])
+    assert problem["detail"].startswith("the request body cannot be read: ")
