@@ -3,6 +3,7 @@ the test fixtures' by default. Prints the figures and what was missed; exits 1 w
 article misses its targets (recall ≥ 90 %, ≤ 2 candidates per curated action, every speaker
 with their unit)."""
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -24,7 +25,13 @@ def meets_targets(figures: Evaluation) -> bool:
 
 def main(arguments: list[str]) -> int:
     """Print the figures of each seed file; 1 when the seed article misses its targets."""
-    files = [Path(a) for a in arguments] or [SEED_FILE, *sorted(FIXTURES.glob("*.toml"))]
+    parser = argparse.ArgumentParser(prog="scripts/candidates-eval", description=__doc__)
+    parser.add_argument("seed_files", nargs="*", type=Path, metavar="SEED.toml")
+    named = parser.parse_args(arguments).seed_files
+    missing = [str(file) for file in named if not file.is_file()]
+    if missing:
+        parser.error(f"no such seed file: {', '.join(missing)}")
+    files = named or [SEED_FILE, *sorted(FIXTURES.glob("*.toml"))]
     failed = False
     for file in files:
         figures = evaluate(file)
