@@ -42,6 +42,25 @@ from tests.helpers import (
 )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass of scripts/test leaves out the tests marked database_free (the
+    extractor's rules, file formats, …): the SQLite pass ran them, and they would run again
+    unchanged. They are reported as deselected."""
+    if not POSTGRES_URL:
+        return
+    kept, left_out = [], []
+    for item in items:
+        if item.get_closest_marker("database_free") is None:
+            kept.append(item)
+        elif "database_url" in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(f"{item.nodeid} is marked database_free but uses one")
+        else:
+            left_out.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def frozen_clock(time_machine: time_machine.TimeMachineFixture) -> None:
     """Every test starts at NOW, whatever the machine's date (time goes on from there)."""

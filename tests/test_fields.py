@@ -22,6 +22,8 @@ from app.fields import (
 )
 from app.pagination import sort_pattern
 
+pytestmark = pytest.mark.database_free  # no database: the PostgreSQL pass leaves it out
+
 SAMPLES = [
     "区经济发展局",
     "a",

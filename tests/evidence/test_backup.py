@@ -4,10 +4,14 @@ spread."""
 
 from pathlib import Path
 
+import pytest
+
 from app.evidence.backup import copy_evidence
 from app.evidence.store import DirectoryStore, EvidenceStore
 from app.evidence.verify import verify_store
 from tests.helpers import flip_a_byte, stored_file
+
+pytestmark = pytest.mark.database_free  # no database: the PostgreSQL pass leaves it out
 
 
 def contents(store: EvidenceStore) -> dict[str, bytes]:

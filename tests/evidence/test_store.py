@@ -12,6 +12,8 @@ from app.evidence.s3 import S3Store
 from app.evidence.store import DirectoryStore, EvidenceStore, MissingEvidence, sha256_of
 from tests.helpers import stored_file
 
+pytestmark = pytest.mark.database_free  # no database: the PostgreSQL pass leaves it out
+
 MiB = 1024 * 1024
 ABSENT = hashlib.sha256(b"never stored").hexdigest()
 

@@ -12,6 +12,8 @@ from app.evidence.store import EvidenceStore
 from app.evidence.verify import Problem, Reference, referenced_digests, verify_store
 from tests.helpers import flip_a_byte, stored_file
 
+pytestmark = pytest.mark.database_free  # no database: the PostgreSQL pass leaves it out
+
 ABSENT = hashlib.sha256(b"uploaded, then lost").hexdigest()
 
 

@@ -9,6 +9,8 @@ from pydantic import TypeAdapter, ValidationError
 from app.extensions.schemas import NOT_BLANK_PATTERN, ExtensionDecision, Reason
 from tests.test_fields import SAMPLES
 
+pytestmark = pytest.mark.database_free  # no database: the PostgreSQL pass leaves it out
+
 BLANKS = ["", " ", "\u3000", " \n\t ", "\u2028", "\x85", "\xa0\u202f"]
 
 

@@ -13,7 +13,10 @@ from app.reports.periods import (
     previous_period,
 )
 
-pytestmark = pytest.mark.calendar  # CI runs these at a moved clock too
+pytestmark = [
+    pytest.mark.calendar,
+    pytest.mark.database_free,
+]  # calendar: CI runs these at a moved clock too
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,11 @@ issue's targets (exit 0), and a clear usage error for a seed file that is not th
 import subprocess
 import sys
 
+import pytest
+
 from app.config import PROJECT_DIR
+
+pytestmark = pytest.mark.database_free  # no database: the PostgreSQL pass leaves it out
 
 
 def candidates_eval(*arguments: str) -> subprocess.CompletedProcess[str]:

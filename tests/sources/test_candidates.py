@@ -19,6 +19,8 @@ from app.sources.speeches import detect_speeches, guess_unit_kind, match_unit, r
 from app.units.models import UnitKind
 from tests.helpers import ARTICLE
 
+pytestmark = pytest.mark.database_free  # no database: the PostgreSQL pass leaves it out
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_FILE = SEEDS_DIR / "xiuzhou-secondment.toml"
 SEED_FILES = [SEED_FILE, *sorted(FIXTURES.glob("*.toml"))]

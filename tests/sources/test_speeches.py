@@ -7,6 +7,8 @@ import pytest
 
 from app.sources.speeches import FoundSpeech, detect_speeches, is_remarks, resolve_unit
 
+pytestmark = pytest.mark.database_free  # no database: the PostgreSQL pass leaves it out
+
 LEAD = "本报讯 6月3日，高新区召开赴外地考察学习交流会。\n\n"
 
 
