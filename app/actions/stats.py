@@ -10,12 +10,12 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, func, inspect, true
+from sqlalchemy import BigInteger, ColumnElement, case, func, inspect, literal, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.actions.cache import ReadCache, filters_key
-from app.actions.derived import Light, light_sql, overdue_sql
+from app.actions.derived import ACTIVE, Light, light_sql, overdue_sql
 from app.actions.listing import Moment, filter_clauses, stale_clause
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
@@ -276,28 +276,45 @@ def _tallies(
         moment.today,
         moment.lights,
     )
-    # The light and overdue are grouped by, not summed per colour: worked out once a row
-    # (each is a CASE of date arithmetic) rather than once for each colour counted.
+    # Grouped by (owner_id, status) alone, the order of ix_actions_unit_tallies, so nothing
+    # is sorted: grouping by the light and overdue too made SQLite sort every row (61 → 27 ms
+    # CPU at 100k actions). The light is worked out once a row and its colours summed as one
+    # number (_colour_digits), not once per colour; green is the rest of the active ones.
     query = sa_select(
         columns.c.owner_id,
         columns.c.status,
-        lit.label("light"),
-        overdue.label("overdue"),
         func.count(),
         func.sum(columns.c.progress),
-    ).group_by(columns.c.owner_id, columns.c.status, "light", "overdue")
+        func.sum(case((overdue, 1), else_=0)),
+        func.sum(_colour_digits(lit)),
+    ).group_by(columns.c.owner_id, columns.c.status)
     if moment.as_of is None:
         query = query.where(*where)
     tallies: dict[int, _UnitCounts] = defaultdict(_UnitCounts)
-    for owner_id, status, colour, is_overdue, count, progress in session.execute(query):
+    for owner_id, status, count, progress, overdue_count, digits in session.execute(query):
         tally = tallies[owner_id]
         tally.statuses[Status(status)] += count
         tally.progress[Status(status)] += progress
-        if is_overdue:
-            tally.overdue += count
-        if colour is not None:
-            tally.lights[colour] += count
+        tally.overdue += overdue_count
+        if status in ACTIVE:
+            red, yellow = int(digits) % _YELLOW, int(digits) // _YELLOW
+            tally.lights.update({Light.red: red, Light.yellow: yellow})
+            tally.lights[Light.green] += count - red - yellow
     return tallies
+
+
+# What one yellow light adds to a group's sum of colours, one red light adding 1: more than
+# any count of actions, so the sum holds both counts apart.
+_YELLOW = 1 << 32
+
+
+def _colour_digits(light: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A row's share of its group's sum of colours: 1 for red, _YELLOW for yellow."""
+    return case(
+        (light == Light.red.value, literal(1, BigInteger)),
+        (light == Light.yellow.value, literal(_YELLOW, BigInteger)),
+        else_=literal(0, BigInteger),
+    )
 
 
 def _tally_columns(where: list[ColumnElement[bool]], moment: Moment) -> Any:
