@@ -69,7 +69,8 @@ class Action(SQLModel, table=True):
         CheckConstraint("quote_start >= 0 AND quote_end > quote_start", name="quote_span"),
         # Counts a list filtered by status from the index alone.
         Index("ix_actions_status_archived", "status", "archived"),
-        # /stats: the per-unit tallies and the stale count from the index alone.
+        # /stats: the per-unit tallies, stale count included, from the index alone; the stale
+        # count alone (between writes, the rest kept) from ix_actions_stale.
         Index(
             "ix_actions_unit_tallies",
             "archived",
@@ -78,6 +79,7 @@ class Action(SQLModel, table=True):
             "progress",
             "due_on",
             "start_on",
+            "updated_at",
         ),
         Index("ix_actions_stale", "archived", "updated_at", "status"),
     )
