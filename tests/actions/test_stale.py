@@ -103,3 +103,33 @@ def test_stale_now_agrees_with_stale_rebuilt_from_the_timeline(
     now_ids = _stale_ids(client)
     assert now_ids == _stale_ids(client, as_of=day)
     assert 2 not in now_ids and {1, 3} <= set(now_ids)  # a 催办 is not the action moving
+
+
+def test_stats_counts_the_stale_actions_the_list_finds_whatever_the_filters(
+    client: TestClient, seeded: SeedReport, set_clock: Any
+) -> None:
+    """/stats counts its stale actions in the tallies' pass (from the columns, or from a
+    selection made first when a filter needs other columns, such as priority) and, asked
+    again between writes, alone: each the same as the list's stale=true, now and as of."""
+    for action_id in (1, 2, 3, 4):
+        transitioned(client, action_id, "accepted")
+    set_clock("2027-01-01 09:00")
+    transitioned(client, 2, "in_progress")
+    assert client.post(f"{ACTIONS}/3/reminders", json={"note": "请加快"}).status_code == 201
+    end = (NOW + timedelta(days=40)).replace(hour=23, minute=59, second=59, microsecond=999999)
+    set_clock(end.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    action = get_action(client, 1)
+    for filters in (
+        {},
+        {"owner_id": action["owner"]["id"]},
+        {"priority": action["priority"]},
+        {"status": "accepted"},
+        {"stale": "true"},
+        {"include_archived": "true"},
+    ):
+        expected = len(_stale_ids(client, **filters))
+        for params in ({}, {}, {"as_of": end.date().isoformat()}):  # computed, kept, as of
+            response = client.get("/api/v1/stats", params={**filters, **params})
+            assert response.status_code == 200, response.text
+            assert response.json()["stale"] == expected, (filters, params)
+    assert len(_stale_ids(client)) >= 2
