@@ -10,6 +10,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import create_engine, make_url, text
+from sqlmodel import Session
 
+from app.actions.listing import moment_for
+from app.actions.schemas import ActionFilters
+from app.actions.stats import compute_stats
 from app.actions.workflow import Status
 from app.config import PROJECT_DIR, Settings
 from app.db import create_db_engine
@@ -153,6 +158,45 @@ def search_share(database_url: str, term: str) -> float:
         ).one()
     engine.dispose()
     return (row[1] or 0) / row[0]
+
+
+# What stats_uncached times: the unfiltered stats, and these filters (dates relative to the
+# data, which the generator spreads around today).
+UNCACHED_STATS_FILTERS: list[dict[str, Any]] = [
+    {"owner_id": 1},
+    {"status": ["in_progress"]},
+    {"light": ["red"]},
+    {"overdue": True},
+    {"stale": True},
+    {"priority": "high"},
+    {"include_archived": True},
+]
+
+
+def stats_uncached(database_url: str, repeats: int = 5) -> dict[str, float]:
+    """/stats worked out afresh, in this process with no read cache (stats_p50_ms is mostly
+    answered from the server's cache, kept by data generation): the median of repeats
+    computations of the unfiltered stats, and over every filter of UNCACHED_STATS_FILTERS."""
+    settings = Settings(database_url=database_url, _env_file=None)
+    moment = moment_for(settings, None)
+    engine = create_db_engine(database_url)
+
+    def timed(filters: dict[str, Any]) -> float:
+        with Session(engine) as session:
+            started = time.perf_counter()
+            compute_stats(session, ActionFilters(**filters), moment)
+            return (time.perf_counter() - started) * 1000
+
+    try:
+        timed({})  # the first connection and the statements' compilation
+        unfiltered = [timed({}) for _ in range(repeats)]
+        filtered = [timed(f) for _ in range(repeats) for f in UNCACHED_STATS_FILTERS]
+    finally:
+        engine.dispose()
+    return {
+        "stats_uncached_p50_ms": round(statistics.median(unfiltered), 1),
+        "stats_uncached_filtered_p50_ms": round(statistics.median(filtered), 1),
+    }
 
 
 def real_page(database_url: str, api_key: str) -> bytes:
@@ -287,6 +331,7 @@ def run_bench(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dic
         for name, term in (("search2", args.term2), ("search3", args.term3)):
             figures[f"{name}_term"] = term
             figures[f"{name}_share"] = round(search_share(database_url, term), 3)
+        figures |= stats_uncached(database_url)
         key = tashan(env, "keys", "create", "--name", "bench", "--role", "viewer", "--quiet")
         page_file = work / "limit-page.json"
         page_file.write_bytes(real_page(database_url, key))

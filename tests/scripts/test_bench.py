@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from app.actions.workflow import TRANSITIONS, Status, note_required
 from app.config import Settings
 from app.generation import read_generation
-from scripts.benchmark.__main__ import cold_list_paths
+from scripts.benchmark.__main__ import UNCACHED_STATS_FILTERS, cold_list_paths, stats_uncached
 from scripts.benchmark.dataset import (
     UNITS,
     foreign_keys,
@@ -177,3 +177,15 @@ def test_cold_list_requests_are_lists_the_app_answers(client: TestClient, engine
         response = client.get(path)
         assert response.status_code == 200, (path, response.text)
         assert response.json()["limit"] == 50
+
+
+def test_uncached_stats_are_timed_over_filters_the_app_answers(
+    client: TestClient, engine: Engine
+) -> None:
+    generate(engine, ACTIONS)
+    for filters in UNCACHED_STATS_FILTERS:
+        response = client.get("/api/v1/stats", params=filters)
+        assert response.status_code == 200, (filters, response.text)
+    figures = stats_uncached(engine.url.render_as_string(hide_password=False), repeats=1)
+    assert set(figures) == {"stats_uncached_p50_ms", "stats_uncached_filtered_p50_ms"}
+    assert all(ms >= 0 for ms in figures.values())
