@@ -317,6 +317,9 @@ def page_body(
         etag = _list_etag(filters, page, sort, moment, generation)
         if etag is not None and is_current(etag):
             return PageAnswer(None, 0, etag)
+        pages = cache.pages if keeps and cache else None
+        if pages is not None and etag is not None and (kept := pages.get(etag)) is not None:
+            return PageAnswer(*kept, etag)
         picked = connection.execute(query).all()
         if keeps:
             assert cache is not None
@@ -338,7 +341,10 @@ def page_body(
             if totals is not None:
                 totals.put(total_key, total)
     tail = f'],"total":{total},"limit":{page.limit},"offset":{page.offset}}}'
-    return PageAnswer(b'{"items":[' + b",".join(items) + tail.encode(), total, etag)
+    body = b'{"items":[' + b",".join(items) + tail.encode()
+    if pages is not None and etag is not None:
+        pages.put(etag, (body, total))
+    return PageAnswer(body, total, etag)
 
 
 def _keeps_total(filters: ActionFilters) -> bool:
