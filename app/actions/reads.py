@@ -55,7 +55,7 @@ from app.actions.listing import Moment
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
-from app.db import DriverQuery, driver_cursor
+from app.db import DriverQuery, begin_read, driver_cursor
 from app.errors import NotFound
 from app.evidence.models import Evidence
 from app.generation import DataGeneration, Generation, read_generation
@@ -263,7 +263,7 @@ def get_action_body(
     """action_body on a connection of its own; kept in cache by (id, version, shown
     generation, day), so that a kept action costs one indexed row read."""
     with engine.connect() as connection:
-        connection.begin()  # its statements read one snapshot
+        begin_read(connection)
         if cache is None or moment.as_of is not None:
             return action_body(connection, action_id, moment)
         with driver_cursor(connection) as cursor:
@@ -312,7 +312,7 @@ def page_body(
     query = _page_query(filters, page, sort, moment, counted)
     keeps = cache is not None and moment.as_of is None
     with engine.connect() as connection:
-        connection.begin()  # the generation, the page and its total read one snapshot
+        begin_read(connection)  # the generation, then the page and its total
         generation = read_generation(connection)
         etag = _list_etag(filters, page, sort, moment, generation)
         if etag is not None and is_current(etag):
