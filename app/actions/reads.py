@@ -51,6 +51,7 @@ from sqlmodel import col
 from app.actions import listing
 from app.actions.cache import ReadCache, action_key, filters_key
 from app.actions.derived import LightRules, expected_progress, is_due_soon, is_overdue, light
+from app.actions.filter_references import check_references, names_anything
 from app.actions.listing import Moment
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
@@ -303,7 +304,8 @@ def page_body(
 ) -> PageAnswer:
     """The JSON of a page of the actions filters select at the moment, and their total; with
     cache, totals and actions' JSON kept (not as of a past day), and an ETag from the query,
-    the data generation and the day, checked with is_current before any row is read."""
+    the data generation and the day, checked with is_current before any row is read; or
+    InvalidInput when filters name a unit, source, speech or theme that does not exist."""
     # PostgreSQL reads every row a search matches from the table (its GIN index cannot count
     # them; a common word matches thousands on thousands of pages): counted as the page is
     # picked, not read again for the total. SQLite counts from its FTS table and the archived
@@ -320,6 +322,10 @@ def page_body(
         pages = cache.pages if keeps and cache else None
         if pages is not None and etag is not None and (kept := pages.get(etag)) is not None:
             return PageAnswer(*kept, etag)
+        # A unit, source, speech or theme named must exist (else 422). Not asked again of an
+        # ETag or a kept page: they were made at this generation, when it did.
+        if names_anything(filters):
+            check_references(connection, filters, ["query"])
         picked = connection.execute(query).all()
         if keeps:
             assert cache is not None
