@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from app.sources.candidates import visited_places
 from app.sources.layout import (
     CJK,
     TITLE,
@@ -26,7 +27,7 @@ TITLES = re.compile(TITLE)
 SPEECH_VERB = (
     r"(?:说(?![明法服])|表示|认为|介绍|指出|建议|谈到|谈了|谈及|谈道|提到|强调|提出|要求|希望|坦言|"
     r"直言|感慨|分享|讲道|透露|呼吁|建言|补充|提醒|看来|接过话[题茬筒头]|(?:深有|颇有)?感触|"
-    r"深有(?:体会|感悟))"
+    r"深有(?:体会|感悟)|的(?:发言|汇报|体会|看法|观点))"
 )
 # What may follow a person's name where an article introduces them.
 AFTER_NAME = re.compile(
@@ -43,6 +44,27 @@ BEFORE_UNIT = re.compile(r"^.*的|^[^由]{1,6}?(?<!自)由")
 UNIT_ENDS = re.compile(UNIT_SUFFIX)
 # What follows a unit's name and is no person: "园区企业表示", "区商务局负责人说".
 NOT_PERSON = re.compile(rf"企业|群众|干部|人员|同志|代表|负责|相关|有关|方面|领导|{TITLE}")
+# "祁明远，区科技创新局副局长，…" in a list of who takes part, after a colon or a semicolon.
+APPOSITION = re.compile(
+    rf"(?:^|(?<=[：:；;]))[ \u3000]*(?P<name>[{CJK}]{{2,3}})[，,](?P<unit>{UNIT_NAME})"
+    rf"[^，。；,;：:]{{0,8}}?{TITLE}(?=[，。；,;：:）)]|$)"
+)
+NOT_A_NAME = re.compile(r"其中|同时|此外|另外|目前|近年|今年|去年|首先|其次|最后|会上|随后|对此")
+# An unnamed official speaking for their unit: "区商务局负责同志说", "区科技局主要负责人表示".
+UNNAMED = re.compile(r"(?:主要)?负责(?:同志|人)")
+# The meeting as a whole speaking, its chair's words: "会议指出", "会上，会议要求".
+MEETING_SAYS = re.compile(
+    r"^(?:[^，。！？]{0,8}[，,])?会议(?:指出|强调|要求|认为|提出|明确|号召|希望)"
+)
+CHAIRS = r"(?:出席并|作为)?主持"
+# The participants of a meeting speaking as one: "与会人员一致认为", "与会代表建议".
+COLLECTIVE = re.compile(rf"与会(?:人员|同志|代表|者)(?=(?:还|也|一致|普遍)*{SPEECH_VERB})")
+DELEGATION = re.compile(r"考察团|考察组|学习团|调研组|代表团")
+# What ends a unit named as a sentence's subject ("区住建局此次派出…"), never a 乡 or 所 inside.
+SUBJECT_UNIT_END = re.compile(r"(?:局|委|办|中心|管委会|办公室|集团|公司|园区|街道|部)$")
+MAX_SUBJECT_UNIT = 12
+# An interviewer's question between a speaker's answers: "问：…", "记者：…".
+QUESTION = re.compile(r"^(?:问|记者|主持人)[ \u3000]*[：:]")
 NAME_THEN_UNIT = re.compile(
     rf"(?:^|(?<=[，。；：、\s“”]))(?P<name>[{CJK}]{{2,3}})[（(](?P<unit>{UNIT_NAME})(?:{TITLE})?[）)]"
 )
@@ -111,11 +133,16 @@ class FoundSpeech:
 People = dict[str, tuple[str, ...]]  # a person's name → the units the article gives them
 
 
-def introductions(text_lines: Iterable[Line]) -> People:
+def introductions(text_lines: Sequence[Line], places: Iterable[str] = ()) -> People:
     """Each person the article introduces with a unit and title ("沙河产业园区副主任马骏",
-    "来自区市场监管局的李婉清"), or by a byline, with their units, the first introduction's
-    first."""
+    "来自区市场监管局的李婉清", "祁明远，区科技创新局副局长"), or by a byline, with their
+    units, the first introduction's first; an unnamed official by their unit and role
+    ("区商务局负责同志"), the participants of a meeting as one ("与会人员", of the delegation
+    the article names). Never the officials of the place visited (places: its names)."""
     people: dict[str, list[str]] = {}
+    delegation = next(
+        (m.group() for line in text_lines if (m := DELEGATION.search(line.text))), None
+    )
 
     def add(name: str, unit: str) -> None:
         units = people.setdefault(name, [])
@@ -125,7 +152,7 @@ def introductions(text_lines: Iterable[Line]) -> People:
     for line in text_lines:
         title = heading_of(line)
         byline = byline_of(line) if title is None else _heading_byline(title)
-        if byline is not None:
+        if byline is not None and byline[1] != byline[0]:  # not a unit's own list item
             add(byline[1], byline[0])
         signature = SIGNATURE.match(line.text.strip())
         if signature:
@@ -135,12 +162,30 @@ def introductions(text_lines: Iterable[Line]) -> People:
                 add(name, unit)
         for name, unit in _untitled(line.text):
             add(name, unit)
+        for name, unit in _appositions(line.text):
+            add(name, unit)
+        for match in COLLECTIVE.finditer(line.text):
+            people.setdefault(match.group(), [delegation] if delegation else [])
         for match in re.finditer(rf"的(?=[{CJK}]{{2,3}})", line.text):
             owner = _unit_before(line.text, match.start())
             person = _name_after(_window(line.text, match.end()), verb_only=True)
             if owner and person:
                 add(person, owner)
-    return {name: tuple(units) for name, units in people.items()}
+    visited = [place for place in places if len(place) >= 2]
+    return {
+        name: tuple(units)
+        for name, units in people.items()
+        if not (units and all(unit.startswith(tuple(visited)) for unit in units))
+    }
+
+
+def _appositions(text: str) -> Iterable[tuple[str, str]]:
+    """(name, unit) of each "name，unit + title" in a list of who takes part ("参加对话的是：
+    祁明远，区科技创新局副局长，…；沈若岚，区投资促进局招商二科科长")."""
+    for match in APPOSITION.finditer(text):
+        name = match.group("name")
+        if name[0] not in NOT_NAME_START and not NOT_A_NAME.match(name):
+            yield name, match.group("unit")
 
 
 def _heading_byline(title: str) -> tuple[str, str, int | None] | None:
@@ -160,6 +205,11 @@ def _untitled(text: str) -> Iterable[tuple[str, str]]:
             yield name, unit
     for match in NAME_THEN_UNIT.finditer(text):
         yield match.group("name"), match.group("unit")
+    for match in UNNAMED.finditer(text):
+        unit = _unit_before(text, match.start())
+        says = re.match(rf"(?:也|还|则|首先|随后)?{SPEECH_VERB}", _window(text, match.end()))
+        if unit and says:
+            yield unit + match.group(), unit
 
 
 def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
@@ -175,12 +225,31 @@ def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
             last_end = match.end()
         elif not (unit and chained):
             units = []
+            if unit is None:  # "区住建局此次派出…。副局长孙启航…"
+                unit = _subject_before(text, match.start())
         if unit:
             units.append(unit)
             last_end = match.end()
         name = _name_after(_window(text, match.end()).lstrip(" \u3000"))
         if units and name:
             yield name, list(units)
+
+
+def _subject_before(text: str, start: int) -> str | None:
+    """The unit the sentence ending just before start opens with, when start opens a
+    sentence ("区住建局此次派出两名同志参加考察。" → 区住建局)."""
+    before = text[max(0, start - MAX_UNIT_LEAD * 2) : start].rstrip(" \u3000")
+    if not before or before[-1] not in "。！？":
+        return None
+    ends = [before.rfind(mark, 0, len(before) - 1) for mark in "。！？"]
+    if max(ends) == -1 and start > MAX_UNIT_LEAD * 2:  # the sentence starts out of sight
+        return None
+    clause = UNIT_LEAD_WORDS.sub("", before[max(ends) + 1 :].lstrip(" \u3000"))
+    for length in range(min(MAX_SUBJECT_UNIT, len(clause)), 1, -1):
+        unit = clause[:length]
+        if SUBJECT_UNIT_END.search(unit) and UNIT_MARK.fullmatch(unit):
+            return unit
+    return None
 
 
 def _unit_before(text: str, end: int) -> str | None:
@@ -219,6 +288,8 @@ class _Openers:
 
     people: People
     names: str  # the names as a regex alternation, longest first
+    places: tuple[str, ...] = ()  # the place visited: its names
+    chair: str | None = None  # who chairs the meeting the article reports
 
     def speaker(self, paragraph: str) -> str | None:
         """Who a paragraph opens the speech of (see opening)."""
@@ -234,9 +305,13 @@ class _Openers:
         colon = re.match(rf"^(?P<name>{self.names})[ \u3000]*[：:]", paragraph)
         if colon:
             return colon.group("name"), 0
+        if self.chair and MEETING_SAYS.match(paragraph):
+            return self.chair, 0
         sentences = _sentences_of(paragraph, OPENING_SENTENCES)
         for said in filter(None, (self._said(sentence) for _, sentence in sentences)):
-            return said, next(offset for offset, sentence in sentences if said in sentence)
+            offset = next(offset for offset, sentence in sentences if said in sentence)
+            described = any(place in paragraph[:offset] for place in self.places)
+            return said, offset if described else 0
         named = re.search(self.names, sentences[0][1]) if sentences else None
         if named:
             goes_on = rf"^(?:[^，。！？]{{0,8}}，)?(?:[他她]|{re.escape(named.group())})"
@@ -291,17 +366,22 @@ def _sentences_of(paragraph: str, most: int) -> list[tuple[int, str]]:
     return found
 
 
-def _openers(people: People) -> _Openers | None:
+def _openers(people: People, places: Iterable[str], text_lines: list[Line]) -> _Openers | None:
     if not people:
         return None
-    return _Openers(people, "|".join(re.escape(n) for n in sorted(people, key=len, reverse=True)))
+    names = "|".join(re.escape(n) for n in sorted(people, key=len, reverse=True))
+    head = [line.text for line in text_lines if not line.blank][:HOME_ZONE_WITHIN]
+    chairs = (re.search(rf"(?P<name>{names}){CHAIRS}", line) for line in head)
+    chair = next((found.group("name") for found in chairs if found), None)
+    return _Openers(people, names, tuple(places), chair)
 
 
 def detect_speeches(text: str) -> list[FoundSpeech]:
     """The speeches of text in text order, none overlapping another."""
     text_lines = list(lines(text))
-    people = introductions(text_lines)
-    openers = _openers(people)
+    places = visited_places(text)
+    people = introductions(text_lines, places)
+    openers = _openers(people, places, text_lines)
     sections = _sections(text_lines, openers, _home_zone(text_lines))
     remarks = _remarks(text_lines, sections, openers) if openers else []
     found = sorted([*sections, *remarks], key=lambda speech: speech.start)
@@ -496,6 +576,9 @@ def _remarks(
             close()
             continue
         paragraph = line.text[span[0] - line.start :]
+        if current is not None and QUESTION.match(paragraph):  # the answer may go on after it
+            sentence_open = not _ends_sentence(line)
+            continue
         opener = openers.opening(paragraph)
         name = opener[0] if opener else None
         if current is not None and (
