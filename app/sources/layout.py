@@ -28,10 +28,12 @@ BYLINE_MARK = r"(?:[■□●◆◇▲△★☆▶►▪※]|——?|(?:文|撰�
 LIST_NUMBER = (
     r"(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[.．、])"
 )
-# A unit of a district, county, city or zone as a list item's subject: "区财政局", "临港产业园".
+# A unit of a district, county, city or zone as a list item's subject ("区财政局", "临港
+# 街道"), never a task ("加快建设高新区").
 ZONE_UNIT = re.compile(
-    rf"(?:区|县|市(?!场)|镇|乡)|[{CJK}]{{2,8}}?(?:开发区|高新区|经开区|新区|园区|产业园|街道|镇|乡)"
+    rf"(?:区|县|市(?!场)|镇|乡)|[{CJK}]{{2,8}}?(?:开发区|高新区|经开区|新区|街道|镇|乡)"
 )
+NOT_UNIT = re.compile(r"加快|推进|推动|建设|建立|打造|强化|加强|优化|提升|深化|完善|实施|落实|聚焦")
 # A unit that reports the news, whose people never speak in it: "区融媒体中心".
 PRESS = re.compile(r"融媒|报社|日报|晚报|电视台|广播|新闻|记者|通讯员")
 BYLINE_TAIL = r"[ \u3000]*(?:[:：][ \u3000]*(?P<rest>.*))?$"
@@ -113,7 +115,8 @@ def byline_of(line: Line) -> tuple[str, str, int | None] | None:
         if match is None or PRESS.search(match.group("unit")):
             continue
         named = match.groupdict().get("name")
-        if named is None and not ZONE_UNIT.match(match.group("unit")):
+        unit = match.group("unit")
+        if named is None and not (ZONE_UNIT.match(unit) and not NOT_UNIT.search(unit)):
             continue
         if not (named and NOT_NAME_END.search(named)):
             lead = len(line.text) - len(line.text.lstrip())
