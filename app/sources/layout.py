@@ -35,7 +35,7 @@ ZONE_UNIT = re.compile(
 )
 NOT_UNIT = re.compile(r"加快|推进|推动|建设|建立|打造|强化|加强|优化|提升|深化|完善|实施|落实|聚焦")
 # A unit that reports the news, whose people never speak in it: "区融媒体中心".
-PRESS = re.compile(r"融媒|报社|日报|晚报|电视台|广播|新闻|记者|通讯员")
+PRESS = re.compile(r"融媒体|报社|电视台|广播电视|新闻中心|记者站|通讯社")
 BYLINE_TAIL = r"[ \u3000]*(?:[:：][ \u3000]*(?P<rest>.*))?$"
 BYLINES = (
     # "区科技创新局 谢纳", "区工信局副局长 周明远：…"

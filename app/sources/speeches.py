@@ -27,7 +27,8 @@ TITLES = re.compile(TITLE)
 SPEECH_VERB = (
     r"(?:说(?![明法服])|表示|认为|介绍|指出|建议|谈到|谈了|谈及|谈道|提到|强调|提出|要求|希望|坦言|"
     r"直言|感慨|分享|讲道|透露|呼吁|建言|补充|提醒|看来|接过话[题茬筒头]|(?:深有|颇有)?感触|"
-    r"深有(?:体会|感悟)|的(?:发言|汇报|体会|看法|观点))"
+    r"深有(?:体会|感悟)|"
+    r"的(?:发言|汇报|体会|看法|观点)(?:是|中|里|重点|聚焦|集中|围绕|认为|指出|提到))"
 )
 # What may follow a person's name where an article introduces them.
 AFTER_NAME = re.compile(
@@ -52,6 +53,8 @@ APPOSITION = re.compile(
 NOT_A_NAME = re.compile(r"其中|同时|此外|另外|目前|近年|今年|去年|首先|其次|最后|会上|随后|对此")
 # An unnamed official speaking for their unit: "区商务局负责同志说", "区科技局主要负责人表示".
 UNNAMED = re.compile(r"(?:主要)?负责(?:同志|人)")
+# The units an unnamed official speaks for: a government's, never a company's or a school's.
+UNNAMED_UNIT_END = re.compile(r"(?:局|委|办|中心|管委会|办公室|党工委|街道|镇|乡|政府|部)$")
 # The meeting as a whole speaking, its chair's words: "会议指出", "会上，会议要求".
 MEETING_SAYS = re.compile(
     r"^(?:[^，。！？]{0,8}[，,])?会议(?:指出|强调|要求|认为|提出|明确|号召|希望)"
@@ -208,7 +211,7 @@ def _untitled(text: str) -> Iterable[tuple[str, str]]:
     for match in UNNAMED.finditer(text):
         unit = _unit_before(text, match.start())
         says = re.match(rf"(?:也|还|则|首先|随后)?{SPEECH_VERB}", _window(text, match.end()))
-        if unit and says:
+        if unit and says and UNNAMED_UNIT_END.search(unit):
             yield unit + match.group(), unit
 
 

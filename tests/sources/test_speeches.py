@@ -285,3 +285,10 @@ def test_the_participants_speaking_as_one_speak_for_the_delegation() -> None:
     lead = "本报讯 区考察团一行赴厦门考察学习。\n\n"
     paragraph = "讨论环节气氛热烈。与会人员一致认为，要盘活低效用地。大家建议，试点“工业上楼”。"
     assert found(lead + paragraph + "\n") == [("与会人员", "考察团", paragraph)]
+
+
+def test_hearing_someone_s_report_and_a_company_s_unnamed_head_open_no_speech() -> None:
+    heard = "区统计局局长林晓东出席会议。\n\n会议听取了林晓东的汇报，全区已建成平台3个。\n"
+    assert found(heard) == []
+    company = LEAD + "数据科技公司负责人介绍，企业上云率达到九成。\n"
+    assert found(company) == []
