@@ -23,7 +23,7 @@ TITLE = (
 )
 # What may open a byline line: a list mark, a dash or an essay's 文/ ("■ 区人社局 张蕾",
 # "——区投资促进局 孙一凡", "文/区工信局 钟瀚").
-BYLINE_MARK = r"(?:[■□●◆◇▲△★☆▶►▪※]|——?|(?:文|撰文|作者)[ \u3000]*[/／:：])?[ \u3000]*"
+BYLINE_MARK = r"(?:[■□●◆◇▲△★☆▶►▪※]|——?|(?:文|撰文|撰稿|作者)[ \u3000]*[/／|｜:：])?[ \u3000]*"
 # An item's number in a list: "一、", "（二）", "3."
 LIST_NUMBER = (
     r"(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[.．、])"
@@ -31,8 +31,10 @@ LIST_NUMBER = (
 # A unit of a district, county, city or zone as a list item's subject ("区财政局", "临港
 # 街道"), never a task ("加快建设高新区").
 ZONE_UNIT = re.compile(
-    rf"(?:区|县|市(?!场)|镇|乡)|[{CJK}]{{2,8}}?(?:开发区|高新区|经开区|新区|街道|镇|乡)"
+    rf"(?:区|县|市(?!场)|镇|乡)|[{CJK}]{{0,8}}?(?:开发区|高新区|经开区|新区|街道|镇|乡)"
 )
+# The last word of a government unit's name, never a company's or a school's.
+GOVERNMENT_UNIT_END = re.compile(r"(?:局|委|办|中心|管委会|办公室|党工委|街道|镇|乡|政府|部)$")
 NOT_UNIT = re.compile(r"加快|推进|推动|建设|建立|打造|强化|加强|优化|提升|深化|完善|实施|落实|聚焦")
 # A unit that reports the news, whose people never speak in it: "区融媒体中心".
 PRESS = re.compile(r"融媒体|报社|电视台|广播电视|新闻中心|记者站|通讯社")
@@ -60,7 +62,7 @@ BYLINES = (
     ),
     # "一、区财政局：…": a unit's own proposals as a list item; the unit is the speaker
     re.compile(
-        rf"^{BYLINE_MARK}{LIST_NUMBER}[ \u3000]*(?P<unit>{UNIT_NAME})[ \u3000]*[:：][ \u3000]*"
+        rf"^{BYLINE_MARK}{LIST_NUMBER}?[ \u3000]*(?P<unit>{UNIT_NAME})[ \u3000]*[:：][ \u3000]*"
         r"(?P<rest>.+)$"
     ),
 )
@@ -116,13 +118,20 @@ def byline_of(line: Line) -> tuple[str, str, int | None] | None:
             continue
         named = match.groupdict().get("name")
         unit = match.group("unit")
-        if named is None and not (ZONE_UNIT.match(unit) and not NOT_UNIT.search(unit)):
+        if named is None and not is_government_unit(unit):
             continue
         if not (named and NOT_NAME_END.search(named)):
             lead = len(line.text) - len(line.text.lstrip())
             start = line.start + lead + match.start("rest") if match.group("rest") else None
             return match.group("unit"), named or match.group("unit"), start
     return None
+
+
+def is_government_unit(name: str) -> bool:
+    """Whether a unit's name is a government's (a district's, a zone's, a bureau…), not a
+    company's nor a task's ("加快建设高新区")."""
+    government = ZONE_UNIT.match(name) or GOVERNMENT_UNIT_END.search(name)
+    return bool(government) and not NOT_UNIT.search(name)
 
 
 def prose_span(line: Line) -> tuple[int, int] | None:

@@ -17,6 +17,7 @@ from app.sources.layout import (
     Line,
     byline_of,
     heading_of,
+    is_government_unit,
     lines,
     prose_span,
 )
@@ -47,14 +48,15 @@ UNIT_ENDS = re.compile(UNIT_SUFFIX)
 NOT_PERSON = re.compile(rf"企业|群众|干部|人员|同志|代表|负责|相关|有关|方面|领导|{TITLE}")
 # "祁明远，区科技创新局副局长，…" in a list of who takes part, after a colon or a semicolon.
 APPOSITION = re.compile(
-    rf"(?:^|(?<=[：:；;]))[ \u3000]*(?P<name>[{CJK}]{{2,3}})[，,](?P<unit>{UNIT_NAME})"
+    rf"(?:^|(?<=[：:；;。]))[ \u3000]*(?P<name>[{CJK}]{{2,3}})[，,](?P<unit>{UNIT_NAME})"
     rf"[^，。；,;：:]{{0,8}}?{TITLE}(?=[，。；,;：:）)]|$)"
 )
-NOT_A_NAME = re.compile(r"其中|同时|此外|另外|目前|近年|今年|去年|首先|其次|最后|会上|随后|对此")
+NOT_A_NAME = re.compile(
+    r"其中|同时|此外|另外|目前|当前|近年|今年|去年|明年|首先|其次|再次|最后|会上|随后|对此|为此|"
+    r"因此|但是|然而|所以|如今|眼下|下一步|之后|此前|随即|据悉"
+)
 # An unnamed official speaking for their unit: "区商务局负责同志说", "区科技局主要负责人表示".
-UNNAMED = re.compile(r"(?:主要)?负责(?:同志|人)")
-# The units an unnamed official speaks for: a government's, never a company's or a school's.
-UNNAMED_UNIT_END = re.compile(r"(?:局|委|办|中心|管委会|办公室|党工委|街道|镇|乡|政府|部)$")
+UNNAMED = re.compile(r"(?:有关|相关|一位|的)?(?:主要)?负责(?:同志|人)")
 # The meeting as a whole speaking, its chair's words: "会议指出", "会上，会议要求".
 MEETING_SAYS = re.compile(
     r"^(?:[^，。！？]{0,8}[，,])?会议(?:指出|强调|要求|认为|提出|明确|号召|希望)"
@@ -78,7 +80,9 @@ UNIT_MARK = re.compile(UNIT_NAME)
 TO_VERB = r"[^，。！？；：,;:“”\n]{0,12}?"
 # A speech goes on in a paragraph that opens with 他/她 and a verb, or with an enumeration
 # of a leader's points ("二要…", "其次，…").
-PRONOUN_SAYS = rf"[他她](?:还|也|同时|随后|最后|进一步|接着)?{SPEECH_VERB}"
+# He, she, or the official just named: "该负责同志".
+THIRD_PERSON = r"(?:[他她]|该(?:负责)?(?:同志|人))"
+PRONOUN_SAYS = rf"{THIRD_PERSON}(?:还|也|同时|随后|最后|进一步|接着)?{SPEECH_VERB}"
 GOES_ON = re.compile(
     rf"^(?:(?:[^，。！？“”]{{1,15}}[，,])?{PRONOUN_SAYS}|据[他她]介绍|"
     r"[一二三四五六七八九十][要是]|第[一二三四五六七八九十][，、,]|首先|其次|再次|最后[，,])"
@@ -211,8 +215,8 @@ def _untitled(text: str) -> Iterable[tuple[str, str]]:
     for match in UNNAMED.finditer(text):
         unit = _unit_before(text, match.start())
         says = re.match(rf"(?:也|还|则|首先|随后)?{SPEECH_VERB}", _window(text, match.end()))
-        if unit and says and UNNAMED_UNIT_END.search(unit):
-            yield unit + match.group(), unit
+        if unit and says and is_government_unit(unit):
+            yield unit + match.group().removeprefix("的"), unit
 
 
 def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
@@ -317,7 +321,7 @@ class _Openers:
             return said, offset if described else 0
         named = re.search(self.names, sentences[0][1]) if sentences else None
         if named:
-            goes_on = rf"^(?:[^，。！？]{{0,8}}，)?(?:[他她]|{re.escape(named.group())})"
+            goes_on = rf"^(?:[^，。！？]{{0,8}}，)?(?:{THIRD_PERSON}|{re.escape(named.group())})"
             for _, sentence in sentences[1:]:
                 if re.match(goes_on + rf"{TO_VERB}{SPEECH_VERB}", sentence):
                     return named.group(), 0

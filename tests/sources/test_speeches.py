@@ -292,3 +292,29 @@ def test_hearing_someone_s_report_and_a_company_s_unnamed_head_open_no_speech() 
     assert found(heard) == []
     company = LEAD + "数据科技公司负责人介绍，企业上云率达到九成。\n"
     assert found(company) == []
+
+
+@pytest.mark.parametrize("byline", ["文｜区统计局 林晓东", "撰稿：区统计局 林晓东"])
+def test_other_marks_of_an_essay_s_byline(byline: str) -> None:
+    section = f"## 把数据用起来\n\n{byline}\n\n我们要建立数据共享机制。"
+    assert found(f"{section}\n") == [("林晓东", "区统计局", section)]
+
+
+@pytest.mark.parametrize("unit", ["区统计局", "市场监管局", "经开区党工委"])
+def test_a_government_unit_at_a_paragraph_s_start_with_a_colon_speaks(unit: str) -> None:
+    paragraph = f"{unit}：建立数据共享机制，年内开放数据集100个。"
+    assert found(f"{LEAD}{paragraph}\n\n数据科技公司：我们上云了。\n") == [(unit, unit, paragraph)]
+
+
+def test_participants_listed_in_sentences_of_their_own() -> None:
+    listed = "参加座谈的有两位干部。林晓东，区统计局副局长。何平，区商务局科长。"
+    answer = "林晓东：我们要建立数据共享机制。"
+    assert found(f"{LEAD}{listed}\n\n{answer}\n") == [("林晓东", "区统计局", answer)]
+
+
+def test_an_unnamed_official_with_a_qualifier_goes_on_as_the_official() -> None:
+    said = "区统计局有关负责人表示，要建立数据共享机制。"
+    goes_on = "该负责人还建议，年内开放数据集100个。"
+    assert found(f"{LEAD}{said}\n\n{goes_on}\n\n全区已建成数据平台3个。\n") == [
+        ("区统计局有关负责人", "区统计局", f"{said}\n\n{goes_on}")
+    ]
