@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from app.sources.candidates import visited_places
 from app.sources.layout import (
     CJK,
+    PRESS,
     TITLE,
     UNIT_NAME,
     UNIT_SUFFIX,
@@ -59,15 +60,24 @@ NOT_A_NAME = re.compile(
 UNNAMED = re.compile(r"(?:有关|相关|一位|的)?(?:主要)?负责(?:同志|人)")
 # The meeting as a whole speaking, its chair's words: "会议指出", "会上，会议要求".
 MEETING_SAYS = re.compile(
-    r"^(?:[^，。！？]{0,8}[，,])?会议(?:指出|强调|要求|认为|提出|明确|号召|希望)"
+    r"^(?:[^，。！？]{0,8}[，,])?(?:会议|座谈会|交流会|汇报会|推进会)"
+    r"(?:指出|强调|要求|认为|提出|明确|号召|希望)"
 )
 CHAIRS = r"(?:出席并|作为)?主持"
+# A government unit speaking at a paragraph's start: "区财政局建议，…", "会上，区商务局表示，…".
+UNIT_SAYS = re.compile(
+    rf"^(?:[^，。！？]{{0,6}}[，,])?(?P<unit>{UNIT_NAME})(?:还|也|则)?"
+    r"(?:建议|提出|表示|认为|提议)[，,：:]"
+)
 # The participants of a meeting speaking as one: "与会人员一致认为", "与会代表建议".
-COLLECTIVE = re.compile(rf"与会(?:人员|同志|代表|者)(?=(?:还|也|一致|普遍)*{SPEECH_VERB})")
+COLLECTIVE = re.compile(
+    rf"(?:与会(?:人员|同志|代表|者)|(?:考察|学习|调研)[组团]成员)(?=(?:还|也|一致|普遍)*{SPEECH_VERB})"
+)
 DELEGATION = re.compile(r"考察团|考察组|学习团|调研组|代表团")
 # What ends a unit named as a sentence's subject ("区住建局此次派出…"), never a 乡 or 所 inside.
 SUBJECT_UNIT_END = re.compile(r"(?:局|委|办|中心|管委会|办公室|集团|公司|园区|街道|部)$")
 MAX_SUBJECT_UNIT = 12
+NO_NAME = r"(?!)"  # a pattern matching nothing
 # An interviewer's question between a speaker's answers: "问：…", "记者：…".
 QUESTION = re.compile(r"^(?:问|记者|主持人)[ \u3000]*[：:]")
 NAME_THEN_UNIT = re.compile(
@@ -81,7 +91,7 @@ TO_VERB = r"[^，。！？；：,;:“”\n]{0,12}?"
 # A speech goes on in a paragraph that opens with 他/她 and a verb, or with an enumeration
 # of a leader's points ("二要…", "其次，…").
 # He, she, or the official just named: "该负责同志".
-THIRD_PERSON = r"(?:[他她]|该(?:负责)?(?:同志|人))"
+THIRD_PERSON = r"(?:[他她]|该(?:负责)?(?:同志|人)|该[局委办]|该中心)"
 PRONOUN_SAYS = rf"{THIRD_PERSON}(?:还|也|同时|随后|最后|进一步|接着)?{SPEECH_VERB}"
 GOES_ON = re.compile(
     rf"^(?:(?:[^，。！？“”]{{1,15}}[，,])?{PRONOUN_SAYS}|据[他她]介绍|"
@@ -102,9 +112,10 @@ SPEAKER_VOICE = re.compile(r"我|建议|要|应当|需要|必须")
 # A paragraph that goes on with a speaker's own words after a byline within a paragraph.
 FIRST_PERSON = re.compile(r"^(?:[^，。！？“”：:]{0,10}[，,])?(?:我们|我区|我)(?!.*[？?]$)")
 # A report's closing signature: "（作者系区市场监管局副局长 陈卓）".
+# …or just the unit and the name, apart: "（区工信局 钟瀚）".
 SIGNATURE = re.compile(
-    rf"^[（(](?:作者|发言人)(?:系|为|：|:)?(?P<unit>{UNIT_NAME})(?:{TITLE})?[ \u3000]*"
-    rf"(?P<name>[{CJK}]{{2,4}})[）)]$"
+    rf"^[（(](?P<by>(?:作者|发言人)(?:系|为|：|:)?)?(?P<unit>{UNIT_NAME})(?:{TITLE})?"
+    rf"(?P<gap>[ \u3000]*)(?P<name>[{CJK}]{{2,4}})[）)]$"
 )
 # A section opened by a byline without a heading ends at any heading; one opened by a
 # byline within a paragraph ends with that paragraph.
@@ -161,9 +172,9 @@ def introductions(text_lines: Sequence[Line], places: Iterable[str] = ()) -> Peo
         byline = byline_of(line) if title is None else _heading_byline(title)
         if byline is not None and byline[1] != byline[0]:  # not a unit's own list item
             add(byline[1], byline[0])
-        signature = SIGNATURE.match(line.text.strip())
+        signature = _signature(line.text)
         if signature:
-            add(signature.group("name"), signature.group("unit"))
+            add(signature[1], signature[0])
         for name, units in _titled(line.text):
             for unit in units:
                 add(name, unit)
@@ -193,6 +204,14 @@ def _appositions(text: str) -> Iterable[tuple[str, str]]:
         name = match.group("name")
         if name[0] not in NOT_NAME_START and not NOT_A_NAME.match(name):
             yield name, match.group("unit")
+
+
+def _signature(text: str) -> tuple[str, str] | None:
+    """(unit, name) of a section's closing signature, never a reporter's."""
+    match = SIGNATURE.match(text.strip())
+    if match is None or not (match.group("by") or match.group("gap")):
+        return None
+    return None if PRESS.search(match.group("unit")) else (match.group("unit"), match.group("name"))
 
 
 def _heading_byline(title: str) -> tuple[str, str, int | None] | None:
@@ -309,11 +328,14 @@ class _Openers:
         after a description of the place visited ("当地…。区财政局局长王立群说，…": from that
         sentence), or the person its first sentence names when a later one goes on with 他/她
         or the name and a verb ("孙卫东对…给予肯定。他强调…", "…王立群，分享了…。王立群建议…")."""
-        colon = re.match(rf"^(?P<name>{self.names})[ \u3000]*[：:]", paragraph)
+        colon = re.match(rf"^[*【]*(?P<name>{self.names})[*】]*[ \u3000]*[：:]", paragraph)
         if colon:
             return colon.group("name"), 0
         if self.chair and MEETING_SAYS.match(paragraph):
             return self.chair, 0
+        unit = self._unit_says(paragraph)
+        if unit:
+            return unit, 0
         sentences = _sentences_of(paragraph, OPENING_SENTENCES)
         for said in filter(None, (self._said(sentence) for _, sentence in sentences)):
             offset = next(offset for offset, sentence in sentences if said in sentence)
@@ -326,6 +348,15 @@ class _Openers:
                 if re.match(goes_on + rf"{TO_VERB}{SPEECH_VERB}", sentence):
                     return named.group(), 0
         return None
+
+    def _unit_says(self, paragraph: str) -> str | None:
+        """The government unit a paragraph opens by saying something ("区财政局建议，…"),
+        never the place visited's."""
+        said = UNIT_SAYS.match(paragraph)
+        unit = said.group("unit") if said else None
+        if unit is None or unit[0] in "该本此其各我全大" or not is_government_unit(unit):
+            return None
+        return None if any(unit.startswith(p) for p in self.places if len(p) >= 2) else unit
 
     def _said(self, sentence: str) -> str | None:
         """The known person a sentence opens by saying something, after a quote or a short
@@ -373,9 +404,11 @@ def _sentences_of(paragraph: str, most: int) -> list[tuple[int, str]]:
     return found
 
 
-def _openers(people: People, places: Iterable[str], text_lines: list[Line]) -> _Openers | None:
+def _openers(people: People, places: Iterable[str], text_lines: list[Line]) -> _Openers:
+    """The openers of the people an article introduces (no name when it introduces none:
+    units may still speak) and of who chairs its meeting."""
     if not people:
-        return None
+        return _Openers(people, NO_NAME, tuple(places))
     names = "|".join(re.escape(n) for n in sorted(people, key=len, reverse=True))
     head = [line.text for line in text_lines if not line.blank][:HOME_ZONE_WITHIN]
     chairs = (re.search(rf"(?P<name>{names}){CHAIRS}", line) for line in head)
@@ -390,7 +423,7 @@ def detect_speeches(text: str) -> list[FoundSpeech]:
     people = introductions(text_lines, places)
     openers = _openers(people, places, text_lines)
     sections = _sections(text_lines, openers, _home_zone(text_lines))
-    remarks = _remarks(text_lines, sections, openers) if openers else []
+    remarks = _remarks(text_lines, sections, openers)
     found = sorted([*sections, *remarks], key=lambda speech: speech.start)
     return found or _signed_report(text_lines)
 
@@ -456,9 +489,7 @@ def _reporter_says(paragraph: str, zone: str | None) -> bool:
     )
 
 
-def _sections(
-    text_lines: list[Line], openers: _Openers | None, zone: str | None
-) -> list[FoundSpeech]:
+def _sections(text_lines: list[Line], openers: _Openers, zone: str | None) -> list[FoundSpeech]:
     """Speeches opened by a byline, from the heading just above it when there is one, to the
     last prose line before the next speech, a heading of the same or a higher level, or
     another person's remarks; a byline within a paragraph ("高健：…") opens a speech of that
@@ -474,7 +505,7 @@ def _sections(
     def close() -> None:
         nonlocal current
         if current is not None and current.end > current.start:
-            others = [u for u in (openers.people if openers else {}).get(current.speaker, ())]
+            others = openers.people.get(current.speaker, ())
             found.append(
                 _found(
                     current.heading,
@@ -503,9 +534,9 @@ def _sections(
             heading = (title, _stripped_start(line), level)
             unsigned = None
             continue
-        signature = SIGNATURE.match(line.text.strip())
+        signature = _signature(line.text)
         if signature and unsigned is not None and current is None:
-            unit, name = signature.group("unit"), signature.group("name")
+            unit, name = signature
             found.append(
                 _found(unsigned[0], name, [unit], unsigned[1], line.start + len(line.text.rstrip()))
             )
@@ -532,7 +563,7 @@ def _sections(
             unsigned = (heading[0], heading[1])
         heading = None
         paragraph = line.text[span[0] - line.start :]
-        speaker = openers.speaker(paragraph) if openers else None
+        speaker = openers.speaker(paragraph)
         if speaker is not None:
             unsigned = None
         if (
@@ -568,7 +599,7 @@ def _remarks(
     def close() -> None:
         nonlocal current
         if current is not None:
-            units = openers.people.get(speaker, ())
+            units = openers.people.get(speaker, (speaker,))  # else a unit speaking
             speech = _found(f"{speaker}讲话", speaker, units, current[0], current[1])
             found.append(replace(speech, remarks=openers.is_leader(speaker, opening)))
         current = None

@@ -318,3 +318,42 @@ def test_an_unnamed_official_with_a_qualifier_goes_on_as_the_official() -> None:
     assert found(f"{LEAD}{said}\n\n{goes_on}\n\n全区已建成数据平台3个。\n") == [
         ("区统计局有关负责人", "区统计局", f"{said}\n\n{goes_on}")
     ]
+
+
+def test_a_government_unit_saying_something_at_a_paragraph_s_start_speaks() -> None:
+    said = "区统计局建议，建立数据共享机制。"
+    goes_on = "该局还提出，年内开放数据集100个。"
+    text = f"{LEAD}{said}\n\n{goes_on}\n\n全区已建成数据平台3个。\n"
+    assert found(text) == [("区统计局", "区统计局", f"{said}\n\n{goes_on}")]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    ["西海岸新区管委会表示，要素跟着项目走。", "数据科技公司表示，企业上云率达到九成。"],
+)
+def test_the_place_visited_s_units_and_companies_saying_something_do_not_speak(
+    paragraph: str,
+) -> None:
+    lead = "本报讯 6月3日，高新区召开赴青岛西海岸新区考察学习座谈会。\n\n"
+    assert found(f"{lead}{paragraph}\n") == []
+
+
+def test_a_section_signed_by_unit_and_name_apart_is_theirs_and_a_press_unit_s_is_not() -> None:
+    section = "### 监管要有温度\n\n我们要推行“综合查一次”。\n\n（区统计局 林晓东）"
+    assert found(f"{section}\n") == [("林晓东", "区统计局", section)]
+    for credit in ("（区融媒体中心 林晓东）", "（区投资促进中心招商部）"):
+        assert found(f"### 监管要有温度\n\n我们要推行“综合查一次”。\n\n{credit}\n") == []
+
+
+def test_a_known_person_s_name_in_bold_and_a_colon_open_their_speech() -> None:
+    answer = "**林晓东**：我们要建立数据共享机制。"
+    text = LEAD + f"区统计局局长林晓东参加座谈。\n\n{answer}\n"
+    assert found(text) == [("林晓东", "区统计局", answer)]
+
+
+def test_the_delegation_s_members_speaking_as_one_and_what_the_forum_requires() -> None:
+    lead = "本报讯 区考察组召开座谈会，区党工委书记周海主持。\n\n"
+    members = "考察组成员一致认为，要盘活低效用地。"
+    forum = "座谈会要求，各部门要建立任务清单。"
+    found_speeches = found(f"{lead}{members}\n\n{forum}\n")
+    assert found_speeches == [("考察组成员", "考察组", members), ("周海", "区党工委", forum)]
