@@ -60,6 +60,8 @@ BYLINES = (
         rf"^{BYLINE_MARK}【(?P<unit>{UNIT_NAME})(?:{TITLE})?[ \u3000]*(?P<name>{PERSON_NAME})】"
         r"[ \u3000]*[:：]?[ \u3000]*(?P<rest>.*)$"
     ),
+    # "【区商务局】…": a unit's own paragraph under its name; the unit is the speaker
+    re.compile(rf"^{BYLINE_MARK}【(?P<unit>{UNIT_NAME})】[ \u3000]*[:：]?[ \u3000]*(?P<rest>.*)$"),
     # "一、区财政局：…": a unit's own proposals as a list item; the unit is the speaker
     re.compile(
         rf"^{BYLINE_MARK}{LIST_NUMBER}?[ \u3000]*(?P<unit>{UNIT_NAME})[ \u3000]*[:：][ \u3000]*"

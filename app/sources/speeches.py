@@ -35,22 +35,29 @@ SPEECH_VERB = (
 # What may follow a person's name where an article introduces them.
 AFTER_NAME = re.compile(
     r"(?:首先|随后|接着|率先|第一个|也|还|则)?(?:[，。、；：:,（(“《\s]|$|以|就|作|做|在|对|为|讲|结合|汇报|"
-    rf"发言|主持|出席|参加|围绕|代表|同志|祝贺|感谢|带队|一行|率|等|{SPEECH_VERB})"
+    rf"发言|主持|出席|参加|围绕|代表|同志|祝贺|感谢|带队|一行|率|等|[和与及](?=[{CJK}])|{SPEECH_VERB})"
 )
 NOT_NAME_START = set("在对就以为向和与的是们等将把从")
 UNIT_LEAD_WORDS = re.compile(
-    r"^(?:会上|上午|下午|晚上|随后|最后|其中|同时|此外|由|和|与|及|是|为|请|来自|在|据)+"
+    r"^(?:会上|上午|下午|晚上|随后|最后|其中|同时|此外|由|和|与|及|是|为|请|来自|在|据|作为)+"
 )
 # Words before a unit's name in the same clause: "随后发言的区生态环境分局", "座谈会由新区党工委"
 # (never the 由 of 自由贸易区).
-BEFORE_UNIT = re.compile(r"^.*的|^[^由]{1,6}?(?<!自)由")
+BEFORE_UNIT = re.compile(r"^.*[的了]|^[^由]{1,6}?(?<!自)由")
 UNIT_ENDS = re.compile(UNIT_SUFFIX)
+# A person named before another unit in the same clause: "区统计局局长林晓东和区商务局…".
+PERSON_BEFORE = re.compile(rf"{TITLE}[{CJK}]{{2,3}}(?:和|与|及|以及)")
 # What follows a unit's name and is no person: "园区企业表示", "区商务局负责人说".
 NOT_PERSON = re.compile(rf"企业|群众|干部|人员|同志|代表|负责|相关|有关|方面|领导|{TITLE}")
 # "祁明远，区科技创新局副局长，…" in a list of who takes part, after a colon or a semicolon.
 APPOSITION = re.compile(
     rf"(?:^|(?<=[：:；;。]))[ \u3000]*(?P<name>[{CJK}]{{2,3}})[，,](?P<unit>{UNIT_NAME})"
     rf"[^，。；,;：:]{{0,8}}?{TITLE}(?=[，。；,;：:）)]|$)"
+)
+# "王丽系区商务局副局长", "王丽现任区商务局副局长".
+NAME_IS = re.compile(
+    rf"(?:^|(?<=[，。；：、\s“”]))(?P<name>[{CJK}]{{2,3}})(?:系|现任)(?P<unit>{UNIT_NAME})"
+    rf"[^，。；,;：:]{{0,8}}?{TITLE}"
 )
 NOT_A_NAME = re.compile(
     r"其中|同时|此外|另外|目前|当前|近年|今年|去年|明年|首先|其次|再次|最后|会上|随后|对此|为此|"
@@ -80,6 +87,12 @@ MAX_SUBJECT_UNIT = 12
 NO_NAME = r"(?!)"  # a pattern matching nothing
 # An interviewer's question between a speaker's answers: "问：…", "记者：…".
 QUESTION = re.compile(r"^(?:问|记者|主持人)[ \u3000]*[：:]")
+# An answer without a name: the person the question addresses ("祁局长，…") or the one person
+# the article introduces.
+ANSWER = re.compile(r"^答[ \u3000]*[：:]")
+ADDRESSED = re.compile(
+    rf"(?P<surname>[{CJK}])(?:局长|主任|科长|书记|处长|部长|区长|县长|市长|站长|所长|院长|总)"
+)
 NAME_THEN_UNIT = re.compile(
     rf"(?:^|(?<=[，。；：、\s“”]))(?P<name>[{CJK}]{{2,3}})[（(](?P<unit>{UNIT_NAME})(?:{TITLE})?[）)]"
 )
@@ -199,8 +212,9 @@ def introductions(text_lines: Sequence[Line], places: Iterable[str] = ()) -> Peo
 
 def _appositions(text: str) -> Iterable[tuple[str, str]]:
     """(name, unit) of each "name，unit + title" in a list of who takes part ("参加对话的是：
-    祁明远，区科技创新局副局长，…；沈若岚，区投资促进局招商二科科长")."""
-    for match in APPOSITION.finditer(text):
+    祁明远，区科技创新局副局长，…；沈若岚，区投资促进局招商二科科长") and each "name系/现任
+    unit + title"."""
+    for match in (*APPOSITION.finditer(text), *NAME_IS.finditer(text)):
         name = match.group("name")
         if name[0] not in NOT_NAME_START and not NOT_A_NAME.match(name):
             yield name, match.group("unit")
@@ -256,9 +270,18 @@ def _titled(text: str) -> Iterable[tuple[str, list[str]]]:
         if unit:
             units.append(unit)
             last_end = match.end()
-        name = _name_after(_window(text, match.end()).lstrip(" \u3000"))
+        window = _window(text, match.end()).lstrip(" \u3000")
+        name = _name_after(window)
+        if name is None and unit and window[:1] in "，," and _follows_as(text, match.start(), unit):
+            name = _name_after(window[1:])  # "作为区商务局副局长，王丽…"
         if units and name:
             yield name, list(units)
+
+
+def _follows_as(text: str, title_start: int, unit: str) -> bool:
+    """Whether the unit before a title follows 作为 ("作为区商务局副局长，…")."""
+    unit_start = title_start - len(unit)
+    return text[max(0, unit_start - 2) : unit_start] == "作为"
 
 
 def _subject_before(text: str, start: int) -> str | None:
@@ -282,6 +305,7 @@ def _unit_before(text: str, end: int) -> str | None:
     """The unit name that ends at end, back to the last punctuation, or None."""
     prefix = text[max(0, end - MAX_UNIT_LEAD) : end]
     clause = re.split(r"[^" + CJK + r"（）()·]", prefix)[-1]
+    clause = PERSON_BEFORE.split(clause)[-1]
     clause = UNIT_LEAD_WORDS.sub("", BEFORE_UNIT.sub("", clause, count=1))
     return clause if len(clause) >= 2 and UNIT_MARK.fullmatch(clause) else None
 
@@ -348,6 +372,19 @@ class _Openers:
                 if re.match(goes_on + rf"{TO_VERB}{SPEECH_VERB}", sentence):
                     return named.group(), 0
         return None
+
+    def answerer(self, paragraph: str, question: str | None, answering: str | None) -> str | None:
+        """Who answers in a paragraph opening with 答：, after question: the person it
+        addresses ("林局长，…"), else who was answering, else the one person introduced."""
+        if not ANSWER.match(paragraph):
+            return None
+        named = [name for name, units in self.people.items() if units]
+        addressed = ADDRESSED.search(question[:MAX_REMARK_LEAD]) if question else None
+        if addressed:
+            named = [name for name in named if name.startswith(addressed.group("surname"))]
+        elif answering:
+            return answering
+        return named[0] if len(named) == 1 else None
 
     def _unit_says(self, paragraph: str) -> str | None:
         """The government unit a paragraph opens by saying something ("区财政局建议，…"),
@@ -595,6 +632,7 @@ def _remarks(
     speaker = ""
     opening = ""
     sentence_open = False
+    question: str | None = None  # the last interviewer's question
 
     def close() -> None:
         nonlocal current
@@ -614,13 +652,18 @@ def _remarks(
             close()
             continue
         paragraph = line.text[span[0] - line.start :]
-        if current is not None and QUESTION.match(paragraph):  # the answer may go on after it
-            sentence_open = not _ends_sentence(line)
-            continue
-        opener = openers.opening(paragraph)
+        if QUESTION.match(paragraph):
+            question = paragraph
+            if current is not None:  # the answer may go on after it
+                sentence_open = not _ends_sentence(line)
+                continue
+        answerer = openers.answerer(paragraph, question, speaker if current else None)
+        opener = openers.opening(paragraph) or ((answerer, 0) if answerer else None)
         name = opener[0] if opener else None
         if current is not None and (
-            sentence_open or (name in (None, speaker) and openers.goes_on(paragraph, speaker))
+            sentence_open
+            or name == speaker
+            or (name is None and openers.goes_on(paragraph, speaker))
         ):
             current[1] = span[1]
         else:

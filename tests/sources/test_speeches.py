@@ -357,3 +357,38 @@ def test_the_delegation_s_members_speaking_as_one_and_what_the_forum_requires() 
     forum = "座谈会要求，各部门要建立任务清单。"
     found_speeches = found(f"{lead}{members}\n\n{forum}\n")
     assert found_speeches == [("考察组成员", "考察组", members), ("周海", "区党工委", forum)]
+
+
+@pytest.mark.parametrize(
+    "introduction",
+    [
+        "作为区统计局副局长，林晓东参加了座谈。",
+        "林晓东系区统计局副局长。",
+        "林晓东现任区统计局副局长。",
+    ],
+)
+def test_a_person_introduced_as_holding_a_post_speaks_later(introduction: str) -> None:
+    said = "林晓东说，要建立数据共享机制。"
+    assert found(f"{LEAD}{introduction}\n\n{said}\n") == [("林晓东", "区统计局", said)]
+
+
+def test_unnamed_answers_are_the_addressed_person_s_or_the_one_introduced() -> None:
+    lead = "本报讯 记者专访了区统计局局长林晓东和区商务局科长何平。\n\n"
+    first = "答：我们要建立数据共享机制。"
+    again = "答：年内开放数据集100个。"
+    other = "答：建议开设外贸专窗。"
+    text = f"{lead}问：林局长，数据怎么开放？\n\n{first}\n\n问：还有呢？\n\n{again}\n\n"
+    text += f"问：何科长，外贸呢？\n\n{other}\n"
+    assert found(text) == [
+        ("林晓东", "区统计局", f"{first}\n\n问：还有呢？\n\n{again}"),
+        ("何平", "区商务局", other),
+    ]
+    alone = "本报讯 记者专访了区统计局局长林晓东。\n\n问：数据怎么开放？\n\n" + first + "\n"
+    assert found(alone) == [("林晓东", "区统计局", first)]
+
+
+def test_a_unit_s_name_in_brackets_opens_its_own_paragraph() -> None:
+    paragraph = "【区统计局】建立数据共享机制，年内开放数据集100个。"
+    assert found(f"{LEAD}{paragraph}\n\n【编者按】数据是基础。\n") == [
+        ("区统计局", "区统计局", paragraph)
+    ]
