@@ -15,6 +15,7 @@ from app.sources.layout import (
     TITLE,
     UNIT_NAME,
     UNIT_SUFFIX,
+    ZONE_UNIT,
     Line,
     byline_of,
     heading_of,
@@ -388,10 +389,11 @@ class _Openers:
 
     def _unit_says(self, paragraph: str) -> str | None:
         """The government unit a paragraph opens by saying something ("区财政局建议，…"),
-        never the place visited's."""
+        named as a district's or a zone's (never a bare 管委会, 该局), never the place
+        visited's."""
         said = UNIT_SAYS.match(paragraph)
         unit = said.group("unit") if said else None
-        if unit is None or unit[0] in "该本此其各我全大" or not is_government_unit(unit):
+        if unit is None or not (ZONE_UNIT.match(unit) and is_government_unit(unit)):
             return None
         return None if any(unit.startswith(p) for p in self.places if len(p) >= 2) else unit
 

@@ -392,3 +392,7 @@ def test_a_unit_s_name_in_brackets_opens_its_own_paragraph() -> None:
     assert found(f"{LEAD}{paragraph}\n\n【编者按】数据是基础。\n") == [
         ("区统计局", "区统计局", paragraph)
     ]
+
+
+def test_a_bare_unit_name_saying_something_is_no_speaker() -> None:
+    assert found(f"{LEAD}管委会表示，要素跟着项目走。\n") == []
