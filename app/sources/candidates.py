@@ -54,7 +54,8 @@ OUR_MAY = re.compile(
 # An ask put as a question to our side: "明沙能不能也设立…？", "为什么不…？", "我们是否可以…？"
 # (never an interviewer's question: "问：…").
 ASKS_WHETHER = re.compile(
-    r"能不能|能否|可不可以|可否|是否(?:可以|能够?|应该|考虑)|为什么不|为何不|何不|要不要|"
+    r"能不能|能否|可不可以|可否|是否(?:可以|能够?|应该|考虑)|是不是(?:也|还)?(?:可以|能|应该|该)|"
+    r"为什么不|为何不|何不|要不要|"
     r"难道不(?:能|可以)"
 )
 INTERVIEWER = re.compile(r"^(?:问|记者|主持人)[ \u3000]*[：:]")

@@ -279,6 +279,7 @@ def test_a_description_of_the_place_visited_a_summing_up_and_achieved_figures_ar
         "能否引入一批数据服务商，为中小企业免费做诊断？",
         "为什么不在商务区规划一片数据产业园？",
         "我们是否可以先在园区试点数据账户？",
+        "我们是不是也可以建立数据共享机制？",
     ],
 )
 def test_an_ask_put_as_a_question_to_our_side_is_a_proposal(question: str) -> None:
