@@ -4,6 +4,7 @@ with a byline ("区经济发展局 高健：…"), and a leader's remarks report
 ("对此，凌兵奎强调，…"), each speaker's unit taken from the byline or from where the article
 introduces them ("区党工委副书记凌兵奎")."""
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -461,10 +462,14 @@ def detect_speeches(text: str) -> list[FoundSpeech]:
     places = visited_places(text)
     people = introductions(text_lines, places)
     openers = _openers(people, places, text_lines)
-    sections = _sections(text_lines, openers, _home_zone(text_lines))
+    sections = sorted(_sections(text_lines, openers, _home_zone(text_lines)), key=_start)
     remarks = _remarks(text_lines, sections, openers)
-    found = sorted([*sections, *remarks], key=lambda speech: speech.start)
+    found = sorted([*sections, *remarks], key=_start)
     return found or _signed_report(text_lines)
+
+
+def _start(speech: FoundSpeech) -> int:
+    return speech.start
 
 
 def _signed_report(text_lines: list[Line]) -> list[FoundSpeech]:
@@ -635,6 +640,7 @@ def _remarks(
     opening = ""
     sentence_open = False
     question: str | None = None  # the last interviewer's question
+    starts = [section.start for section in sections]
 
     def close() -> None:
         nonlocal current
@@ -650,7 +656,7 @@ def _remarks(
             if heading_of(line) is not None or (not line.blank and not sentence_open):
                 close()
             continue
-        if any(s.start <= span[0] < s.end for s in sections):
+        if _within(sections, starts, span[0]):
             close()
             continue
         paragraph = line.text[span[0] - line.start :]
@@ -676,6 +682,12 @@ def _remarks(
         sentence_open = not _ends_sentence(line)
     close()
     return found
+
+
+def _within(speeches: Sequence[FoundSpeech], starts: list[int], offset: int) -> bool:
+    """Whether offset lies in one of speeches (sorted, not overlapping; starts: theirs)."""
+    index = bisect.bisect_right(starts, offset) - 1
+    return index >= 0 and offset < speeches[index].end
 
 
 def is_remarks(text: str, start: int, units: Iterable[str] = ()) -> bool:
