@@ -1,8 +1,10 @@
 """Finding who speaks where in a report-back article (挂职汇报会, 考察学习报告): sections
 under a heading with a byline ("### 党建引领 …" then "区科技创新局 谢纳"), paragraphs that open
 with a byline ("区经济发展局 高健：…"), and a leader's remarks reported in the news
-("对此，凌兵奎强调，…"), each speaker's unit taken from the byline or from where the article
-introduces them ("区党工委副书记凌兵奎")."""
+("对此，凌兵奎强调，…"), interviews ("祁明远：…", "答：…"), a unit's own paragraph ("一、区财政局：
+…", "区财政局建议，…"), each speaker's unit taken from the byline or from where the article
+introduces them ("区党工委副书记凌兵奎", "祁明远，区科技创新局副局长", "区商务局负责同志说"),
+never a reporter nor the officials of the place visited."""
 
 import bisect
 import re
@@ -350,9 +352,11 @@ class _Openers:
 
     def opening(self, paragraph: str) -> tuple[str, int] | None:
         """Who a paragraph opens the speech of and where in it the speech starts:
-        "会议最后，张建明在总结讲话中指出…", "“…。”区财政局局长王立群说", "张建明：…", a sentence
-        after a description of the place visited ("当地…。区财政局局长王立群说，…": from that
-        sentence), or the person its first sentence names when a later one goes on with 他/她
+        "会议最后，张建明在总结讲话中指出…", "“…。”区财政局局长王立群说", "张建明：…", the
+        chair for "会议指出/要求…", a unit for "区财政局建议，…", a sentence after a description
+        of the place visited ("当地…。区财政局局长王立群说，…": from that sentence; after other
+        sentences, "区住建局此次派出…。副局长孙启航的汇报…", from the paragraph's start), or
+        the person its first sentence names when a later one goes on with 他/她
         or the name and a verb ("孙卫东对…给予肯定。他强调…", "…王立群，分享了…。王立群建议…")."""
         colon = re.match(rf"^[*【]*(?P<name>{self.names})[*】]*[ \u3000]*[：:]", paragraph)
         if colon:
@@ -419,7 +423,7 @@ class _Openers:
     def is_leader(self, speaker: str, opening: str) -> bool:
         """Whether a speech is a leader's remarks: it opens with 讲话/强调/要求, or its speaker
         holds a post of a 党工委/管委会."""
-        units = self.people.get(speaker, ())
+        units = self.people.get(speaker, (speaker,))  # else a unit speaking
         committee = any(guess_unit_kind(unit) == UnitKind.committee for unit in units)
         return committee or LEADER_CUE.search(opening[:80]) is not None
 
