@@ -343,10 +343,13 @@ def visited_places(text: str) -> set[str]:
         place, other_name = match.groups()
         if other_name:
             places.update({other_name, other_name.removeprefix("中国")})
+        place = re.sub(
+            r"^([\u4e00-\u9fff]{2})[省市](?=[\u4e00-\u9fff]{3})", r"\1", place
+        )  # 广州市黄埔区
         rest = place[2:]  # 杭州余杭区 → 余杭区, but never 高新区 or 开发区, ours too
         places.update({place, place[:2]})
         if re.fullmatch(r"[\u4e00-\u9fff]{2}[区县市]", rest) and rest not in OUR_KINDS:
-            places.add(rest)
+            places.update({rest, rest[:2]})  # 余杭区, 余杭
         zone = next((kind for kind in ZONE_KINDS if rest.endswith(kind)), None)
         if zone and len(rest) - len(zone) >= 2:
             places.update({rest, rest[: -len(zone)]})

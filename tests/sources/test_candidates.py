@@ -308,3 +308,8 @@ def test_a_proposal_put_forward_by_name_carries_and_a_zone_of_ours_may() -> None
 
 def test_the_place_visited_is_known_by_its_other_name_too() -> None:
     assert {"中国光谷", "光谷"} <= visited_places("赴武汉东湖高新区（中国光谷）挂职归来")
+
+
+def test_the_place_visited_is_known_without_its_city_s_suffix_and_its_district_s() -> None:
+    assert {"黄埔区", "黄埔"} <= visited_places("赴广州市黄埔区考察学习")
+    assert {"余杭区", "余杭"} <= visited_places("赴杭州余杭区考察")
