@@ -92,9 +92,11 @@ class Settings(BaseSettings):
     db_statement_timeout_seconds: Annotated[float, Field(ge=0)] = 30
     # What each server process keeps of the reads of actions (app/actions/cache.py), as
     # entries of a least-recently-used map: list totals (by filters), and actions' JSON
-    # (about 1 KB each, so 20,000 take some 20 MB). 0 keeps none.
+    # (about 1 KB each, so 20,000 take some 20 MB), and whole list pages by their ETag (a
+    # page of 50 is about 50 KB, so 200 take some 10 MB). 0 keeps none.
     read_cache_totals: Annotated[int, Field(ge=0)] = 1_000
     read_cache_actions: Annotated[int, Field(ge=0)] = 20_000
+    read_cache_pages: Annotated[int, Field(ge=0)] = 200
     # Threads that run the short reads of actions (app/db.ShortReads): a get, a list page
     # without a search or as_of; 0 runs them on the event loop itself. Unset: 1 on SQLite
     # (in-process: more threads only take turns at the GIL), 4 on PostgreSQL (a thread

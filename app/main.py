@@ -143,7 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.short_reads = short_reads
-    app.state.read_cache = ReadCache(settings.read_cache_totals, settings.read_cache_actions)
+    app.state.read_cache = ReadCache(
+        settings.read_cache_totals, settings.read_cache_actions, settings.read_cache_pages
+    )
     app.state.evidence_store = store_for(settings)
     app.state.head_revision = head_revision(settings.database_url)
     app.include_router(api_router())

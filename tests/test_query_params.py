@@ -89,3 +89,14 @@ def test_every_route_refuses_an_unknown_parameter(client: TestClient, seeded: Se
 
 def locs(response: Any) -> list[list[str | int]]:
     return [error["loc"] for error in response.json().get("errors", [])]
+
+
+def test_the_list_reads_a_repeated_parameter_as_fastapi_does(
+    client: TestClient, seeded: SeedReport
+) -> None:
+    # A repeatable filter takes every value; any other parameter its last one.
+    both = client.get("/api/v1/actions?status=proposed&status=accepted&limit=1&limit=3")
+    assert both.status_code == 200, both.text
+    assert len(both.json()["items"]) == 3
+    proposed = client.get("/api/v1/actions", params={"status": "proposed"}).json()["total"]
+    assert both.json()["total"] >= proposed > 0

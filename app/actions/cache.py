@@ -2,6 +2,9 @@
 whenever its key is met again (app/generation.py says when the data changed):
 
 - a list's total, by (its filters, the data generation, today);
+- a list's whole page (its JSON and total), by its ETag: a digest of (the query, the data
+  generation, today), so a dashboard asking the same question every minute is answered
+  without reading a row until something changes;
 - /stats (all but its stale count), by (its filters, the data generation, today);
 - an action's JSON, by (id, version, the shown generation, today): a write to the action
   changes its version; a unit, speech or theme it shows renamed, its theme links or evidence
@@ -52,11 +55,12 @@ class Lru(Generic[V]):
 
 
 class ReadCache:
-    """An app's kept totals, action JSON and statistics (as many as totals)."""
+    """An app's kept totals, action JSON, list pages and statistics (as many as totals)."""
 
-    def __init__(self, totals: int, actions: int) -> None:
+    def __init__(self, totals: int, actions: int, pages: int) -> None:
         self.totals: Lru[int] = Lru(totals)
         self.actions: Lru[bytes] = Lru(actions)
+        self.pages: Lru[tuple[bytes, int]] = Lru(pages)
         self.stats: Lru[Any] = Lru(totals)
 
 

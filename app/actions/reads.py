@@ -51,11 +51,12 @@ from sqlmodel import col
 from app.actions import listing
 from app.actions.cache import ReadCache, action_key, filters_key
 from app.actions.derived import LightRules, expected_progress, is_due_soon, is_overdue, light
+from app.actions.filter_references import check_references, names_anything
 from app.actions.listing import Moment
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
-from app.db import DriverQuery, driver_cursor
+from app.db import DriverQuery, begin_read, driver_cursor
 from app.errors import NotFound
 from app.evidence.models import Evidence
 from app.generation import DataGeneration, Generation, read_generation
@@ -263,7 +264,7 @@ def get_action_body(
     """action_body on a connection of its own; kept in cache by (id, version, shown
     generation, day), so that a kept action costs one indexed row read."""
     with engine.connect() as connection:
-        connection.begin()  # its statements read one snapshot
+        begin_read(connection)
         if cache is None or moment.as_of is not None:
             return action_body(connection, action_id, moment)
         with driver_cursor(connection) as cursor:
@@ -303,7 +304,8 @@ def page_body(
 ) -> PageAnswer:
     """The JSON of a page of the actions filters select at the moment, and their total; with
     cache, totals and actions' JSON kept (not as of a past day), and an ETag from the query,
-    the data generation and the day, checked with is_current before any row is read."""
+    the data generation and the day, checked with is_current before any row is read; or
+    InvalidInput when filters name a unit, source, speech or theme that does not exist."""
     # PostgreSQL reads every row a search matches from the table (its GIN index cannot count
     # them; a common word matches thousands on thousands of pages): counted as the page is
     # picked, not read again for the total. SQLite counts from its FTS table and the archived
@@ -312,11 +314,18 @@ def page_body(
     query = _page_query(filters, page, sort, moment, counted)
     keeps = cache is not None and moment.as_of is None
     with engine.connect() as connection:
-        connection.begin()  # the generation, the page and its total read one snapshot
+        begin_read(connection)  # the generation, then the page and its total
         generation = read_generation(connection)
         etag = _list_etag(filters, page, sort, moment, generation)
         if etag is not None and is_current(etag):
             return PageAnswer(None, 0, etag)
+        pages = cache.pages if keeps and cache else None
+        if pages is not None and etag is not None and (kept := pages.get(etag)) is not None:
+            return PageAnswer(*kept, etag)
+        # A unit, source, speech or theme named must exist (else 422). Not asked again of an
+        # ETag or a kept page: they were made at this generation, when it did.
+        if names_anything(filters):
+            check_references(connection, filters, ["query"])
         picked = connection.execute(query).all()
         if keeps:
             assert cache is not None
@@ -338,7 +347,10 @@ def page_body(
             if totals is not None:
                 totals.put(total_key, total)
     tail = f'],"total":{total},"limit":{page.limit},"offset":{page.offset}}}'
-    return PageAnswer(b'{"items":[' + b",".join(items) + tail.encode(), total, etag)
+    body = b'{"items":[' + b",".join(items) + tail.encode()
+    if pages is not None and etag is not None:
+        pages.put(etag, (body, total))
+    return PageAnswer(body, total, etag)
 
 
 def _keeps_total(filters: ActionFilters) -> bool:

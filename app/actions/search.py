@@ -61,12 +61,17 @@ LONGEST = 3  # the longest indexed substring
 def grams(*texts: str | None) -> str:
     """The index words of texts: each substring of one to LONGEST (three) characters of each
     squashed text, distinct, sorted (so the same texts always give the same words)."""
+    return " ".join(sorted(gram_set(*texts)))
+
+
+def gram_set(*texts: str | None) -> set[str]:
+    """The words of grams, unordered."""
     words: set[str] = set()
     for run in map(squash, texts):
         pairs = list(map(str.__add__, run, run[1:]))
         words.update(run, pairs, map(str.__add__, pairs, run[2:]))
     words.discard("")
-    return " ".join(sorted(words))
+    return words
 
 
 def _substrings(run: str, size: int) -> list[str]:

@@ -46,8 +46,19 @@ VERBS = re.compile(
     r"整合|争取|营造|谋划|汇编|摸排|梳理|淘汰|倾斜|补齐|转变|严管|带动|促进|畅通|启动|试点|"
     r"鼓励|支持|(?<!得以)(?<!得到)推广|抓好|用好|做好|管好"
 )
-# What our side could do: "我区可以在中央商务区率先试点…", "不妨…".
-OUR_MAY = re.compile(r"(?:我区|我们|全区|本区|我市)(?:也|还)?(?:可以|可|不妨)|可以考虑|可考虑|不妨")
+# What our side could do: "我区可以在中央商务区率先试点…", "远桥开发区可以依托…", "不妨…".
+OUR_MAY = re.compile(
+    r"(?:我区|我们|全区|本区|我市|[\u4e00-\u9fff]{2,6}(?:开发区|高新区|经开区|新区|园区))"
+    r"(?:也|还)?(?:可以|可|不妨)|可以考虑|可考虑|不妨"
+)
+# An ask put as a question to our side: "明沙能不能也设立…？", "为什么不…？", "我们是否可以…？"
+# (never an interviewer's question: "问：…").
+ASKS_WHETHER = re.compile(
+    r"能不能|能否|可不可以|可否|是否(?:可以|能够?|应该|考虑)|是不是(?:也|还)?(?:可以|能|应该|该)|"
+    r"为什么不|为何不|何不|要不要|"
+    r"难道不(?:能|可以)"
+)
+INTERVIEWER = re.compile(r"^(?:问|记者|主持人)[ \u3000]*[：:]")
 MECHANISM = re.compile(r"机制|制度|模式|办法|改革|工作法|格局|体系|清单|专班|措施|做法|示范")
 OURS = re.compile(r"我区|我们|全区|本区|我市|下一步|今后")
 METHOD = re.compile(r"通过|实行|采取|牵头|转化为|以[^，。]{1,20}为(?:主导|核心|抓手|重点|引领)")
@@ -71,7 +82,8 @@ PAST = re.compile(r"了")
 # A plan of our side: "区商务局将联合…", "下一步将…", "我们打算…".
 PLAN = re.compile(
     r"(?:我们|我区|区里|下一步|今后|局|委|办|中心|公司|集团|园区)[，,]?(?:还|也)?"
-    r"(?:将(?![来近])|拟|打算|计划|准备)|打算|(?:[他她我]|我们)(?:还|也|同时)?提出[，,：:]"
+    r"(?:将(?![来近])|拟|打算|计划|准备)|打算|"
+    r"(?:[他她我]|我们|(?:^|(?<=[，。；：,;]))[\u4e00-\u9fff]{2,4})(?:还|也|同时)?提出[，,：:]"
 )
 # A target or a deadline: "年内…不少于20家", "年底前实现…".
 TARGET = re.compile(
@@ -86,7 +98,8 @@ IMPERATIVE = re.compile(
     rf"^(?:{ENUMERATION})?[，,、]?(?:同时|另外|此外|并且?|还要?|再|也要?|另一方面)?[，,]?"
     r"(?:在?[^，。；]{2,10}方面[，,])?"
     rf"(?:{VERBS.pattern}|设立|建成|开设|推出|组织|发放|配备|筹集|引入|引进|试点|开通|上线|编制|"
-    r"成立|组建|聘请|选派|举办|定期|把|将|对[^，。；]{2,30}[，,][^。；]*?(?:给予|予以|实行|不予))"
+    r"成立|组建|聘请|选派|举办|定期|把|将|联合|会同|对[^，。；]{2,30}[，,][^。；]*?(?:给予|予以|实行|不予)|"
+    r"对[^，。；]{2,16}?(?:推行|实行|实施|开展|给予|予以))"
 )
 # A paragraph that announces the proposals of the paragraphs after it: "我有以下几点思考".
 ANNOUNCES = re.compile(
@@ -95,10 +108,11 @@ ANNOUNCES = re.compile(
 )
 # The subject of a description of the place visited: "当地…", "他们…", "临港每个…".
 THEIRS = r"当地|他们|那里|对方|该区"
-# What may come before that subject: "同时，", "李婉清说，", "让我印象最深的是，".
+# What may come before that subject: "同时，", "李婉清说，", "让我印象最深的是，", "骆骁：".
 THEIR_LEAD = re.compile(
     r"^(?:同时|另外|此外|而且|并且?|还|再|其中|比如|例如)?[，,]?"
-    r"(?:[^，。]{0,30}?(?:说|表示|认为|介绍|谈到|指出|发现|看来|印象最深的是|了解到)[，,：:])?"
+    r"(?:[^，。]{0,30}?(?:说|表示|认为|介绍|谈到|指出|发现|看来|印象最深的是|了解到)[，,：:]|"
+    r"[\u4e00-\u9fff]{2,4}[：:])?"
 )
 
 THEMES: dict[str, re.Pattern[str]] = {
@@ -291,7 +305,10 @@ def score(
     if len(piece) < 10:
         points -= 3
     if piece.endswith(("？", "?")):
-        points -= 2
+        if ASKS_WHETHER.search(piece) and not INTERVIEWER.match(piece):
+            cue(3, "问句建议")
+        else:
+            points -= 2
     return points, cues
 
 
@@ -315,15 +332,24 @@ ZONE_KINDS = ("工业园区", "高新区", "开发区", "经开区", "新片区"
 def visited_places(text: str) -> set[str]:
     """Where the article's people went to learn ("赴秀洲高新区挂职" → 秀洲高新区, 秀洲;
     "赴杭州余杭区考察" → 杭州余杭区, 杭州, 余杭区; "赴上海临港新片区挂职" → 临港新片区,
-    临港), whose practice a lesson describes."""
+    临港; "赴武汉东湖高新区（中国光谷）挂职" → its other name too, 中国光谷, 光谷), whose
+    practice a lesson describes."""
     places = {"他们", "当地", "先进地区", "外地", "对方"}
-    pattern = r"(?:赴|到|去)([\u4e00-\u9fff]{2,10}?)(?:挂职|学习|考察|调研|参观|交流)"
+    pattern = (
+        r"(?:赴|到|去)([\u4e00-\u9fff]{2,10}?)(?:[（(]([\u4e00-\u9fff]{2,8})[）)])?"
+        r"(?:挂职|学习|考察|调研|参观|交流)"
+    )
     for match in re.finditer(pattern, text):
-        place = match.group(1)
+        place, other_name = match.groups()
+        if other_name:
+            places.update({other_name, other_name.removeprefix("中国")})
+        place = re.sub(
+            r"^([\u4e00-\u9fff]{2})[省市](?=[\u4e00-\u9fff]{3})", r"\1", place
+        )  # 广州市黄埔区
         rest = place[2:]  # 杭州余杭区 → 余杭区, but never 高新区 or 开发区, ours too
         places.update({place, place[:2]})
         if re.fullmatch(r"[\u4e00-\u9fff]{2}[区县市]", rest) and rest not in OUR_KINDS:
-            places.add(rest)
+            places.update({rest, rest[:2]})  # 余杭区, 余杭
         zone = next((kind for kind in ZONE_KINDS if rest.endswith(kind)), None)
         if zone and len(rest) - len(zone) >= 2:
             places.update({rest, rest[: -len(zone)]})
@@ -385,6 +411,12 @@ def _speech_of(
     return None
 
 
+def _asks(piece: str) -> bool:
+    """Whether a piece asks for something, so that the pieces after it carry its ask: an
+    ask, a modal, a plan, or a verb-object ask without a subject."""
+    return any(p.search(piece) for p in (ASK, MODAL, PLAN)) or bool(IMPERATIVE.match(piece))
+
+
 def find_candidates(text: str, speeches: Sequence[SpeechSpan]) -> list[Candidate]:
     """The pieces of text that score as proposals, in text order; speeches sorted by start
     and not overlapping."""
@@ -406,7 +438,7 @@ def find_candidates(text: str, speeches: Sequence[SpeechSpan]) -> list[Candidate
                 carried = 1 if SENTENCE_END.search(text, asked_at, start) else 2
             context = Context(carried, listed, theirs)
             points, cues = score(piece, bool(speeches) and speech is None, context)
-            if ASK.search(piece) or MODAL.search(piece) or PLAN.search(piece):
+            if _asks(piece):
                 asked_at = end
             if points < THRESHOLD:
                 continue

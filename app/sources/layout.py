@@ -21,8 +21,23 @@ TITLE = (
     r"部长|处长|科长|总经理|经理|董事长|镇长|乡长|院长|所长|站长|队长|秘书长|组长|调研员|主任科员|"
     r"负责人|总监|常委(?!会))"
 )
-# What may open a byline line: a list mark or a dash ("■ 区人社局 张蕾", "——区投资促进局 孙一凡").
-BYLINE_MARK = r"(?:[■□●◆◇▲△★☆▶►▪※]|——?)?[ \u3000]*"
+# What may open a byline line: a list mark, a dash or an essay's 文/ ("■ 区人社局 张蕾",
+# "——区投资促进局 孙一凡", "文/区工信局 钟瀚").
+BYLINE_MARK = r"(?:[■□●◆◇▲△★☆▶►▪※]|——?|(?:文|撰文|撰稿|作者)[ \u3000]*[/／|｜:：])?[ \u3000]*"
+# An item's number in a list: "一、", "（二）", "3."
+LIST_NUMBER = (
+    r"(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[.．、])"
+)
+# A unit of a district, county, city or zone as a list item's subject ("区财政局", "临港
+# 街道"), never a task ("加快建设高新区").
+ZONE_UNIT = re.compile(
+    rf"(?:区|县|市(?!场)|镇|乡)|[{CJK}]{{0,8}}?(?:开发区|高新区|经开区|新区|街道|镇|乡)"
+)
+# The last word of a government unit's name, never a company's or a school's.
+GOVERNMENT_UNIT_END = re.compile(r"(?:局|委|办|中心|管委会|办公室|党工委|街道|镇|乡|政府|部)$")
+NOT_UNIT = re.compile(r"加快|推进|推动|建设|建立|打造|强化|加强|优化|提升|深化|完善|实施|落实|聚焦")
+# A unit that reports the news, whose people never speak in it: "区融媒体中心".
+PRESS = re.compile(r"融媒体|报社|电视台|广播电视|新闻中心|记者站|通讯社")
 BYLINE_TAIL = r"[ \u3000]*(?:[:：][ \u3000]*(?P<rest>.*))?$"
 BYLINES = (
     # "区科技创新局 谢纳", "区工信局副局长 周明远：…"
@@ -44,6 +59,13 @@ BYLINES = (
     re.compile(
         rf"^{BYLINE_MARK}【(?P<unit>{UNIT_NAME})(?:{TITLE})?[ \u3000]*(?P<name>{PERSON_NAME})】"
         r"[ \u3000]*[:：]?[ \u3000]*(?P<rest>.*)$"
+    ),
+    # "【区商务局】…": a unit's own paragraph under its name; the unit is the speaker
+    re.compile(rf"^{BYLINE_MARK}【(?P<unit>{UNIT_NAME})】[ \u3000]*[:：]?[ \u3000]*(?P<rest>.*)$"),
+    # "一、区财政局：…": a unit's own proposals as a list item; the unit is the speaker
+    re.compile(
+        rf"^{BYLINE_MARK}{LIST_NUMBER}?[ \u3000]*(?P<unit>{UNIT_NAME})[ \u3000]*[:：][ \u3000]*"
+        r"(?P<rest>.+)$"
     ),
 )
 # A name never ends with a verb of saying ("王某说：" is a sentence).
@@ -94,11 +116,24 @@ def byline_of(line: Line) -> tuple[str, str, int | None] | None:
         return None
     for pattern in BYLINES:
         match = pattern.match(stripped)
-        if match and not NOT_NAME_END.search(match.group("name")):
+        if match is None or PRESS.search(match.group("unit")):
+            continue
+        named = match.groupdict().get("name")
+        unit = match.group("unit")
+        if named is None and not is_government_unit(unit):
+            continue
+        if not (named and NOT_NAME_END.search(named)):
             lead = len(line.text) - len(line.text.lstrip())
             start = line.start + lead + match.start("rest") if match.group("rest") else None
-            return match.group("unit"), match.group("name"), start
+            return match.group("unit"), named or match.group("unit"), start
     return None
+
+
+def is_government_unit(name: str) -> bool:
+    """Whether a unit's name is a government's (a district's, a zone's, a bureau…), not a
+    company's nor a task's ("加快建设高新区")."""
+    government = ZONE_UNIT.match(name) or GOVERNMENT_UNIT_END.search(name)
+    return bool(government) and not NOT_UNIT.search(name)
 
 
 def prose_span(line: Line) -> tuple[int, int] | None:

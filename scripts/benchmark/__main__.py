@@ -66,6 +66,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20220128, help="random seed of the data")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="stop after the data load: its figures only (no server, no wrk)",
+    )
+    parser.add_argument(
         "--read-threads",
         type=int,
         default=None,
@@ -305,7 +310,8 @@ class Bench:
 
 def run_bench(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dict[str, Run]]:
     """Everything, against one fresh database: the figures and the wrk runs."""
-    ensure_wrk()  # before the long data load, so a missing wrk fails fast
+    if not args.seed_only:
+        ensure_wrk()  # before the long data load, so a missing wrk fails fast
     figures: dict[str, Any] = {"database": "postgresql" if args.postgres else "sqlite"}
     with fresh_database(args, work) as database_url:
         env = tashan_env(database_url, work)
@@ -326,6 +332,8 @@ def run_bench(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dic
         figures["seed_cpu_s"] = round(_cpu_seconds() - cpu_before, 2)
         figures |= {"actions": outcome.actions, "events": outcome.events}
         figures["statuses"] = dict(sorted(outcome.by_status.items()))
+        if args.seed_only:
+            return figures, {}
         if args.postgres:
             figures["vacuum_analyze_s"] = round(analyze(database_url), 2)
         for name, term in (("search2", args.term2), ("search3", args.term3)):
@@ -494,7 +502,8 @@ def main() -> None:
             console.print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print_table(figures, runs)
+    if not args.seed_only:
+        print_table(figures, runs)
     print(json.dumps(figures, ensure_ascii=False))
 
 

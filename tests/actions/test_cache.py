@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -18,6 +19,7 @@ from app.config import Settings
 from app.main import create_app
 from app.seeding.schemas import SeedReport
 from tests.helpers import ACTIONS, SEEDED_TOTAL, attach_evidence, get_action
+from tests.test_query_counts import counting
 
 FILTERS = st.fixed_dictionaries(
     {},
@@ -39,7 +41,8 @@ ACTION_IDS = st.integers(1, SEEDED_TOTAL)
 @pytest.fixture
 def uncached(settings: Settings, client: TestClient) -> Iterator[TestClient]:
     """A second app over the same database keeping nothing."""
-    bare = settings.model_copy(update={"read_cache_totals": 0, "read_cache_actions": 0})
+    keep_nothing = {"read_cache_totals": 0, "read_cache_actions": 0, "read_cache_pages": 0}
+    bare = settings.model_copy(update=keep_nothing)
     with TestClient(create_app(bare), headers=dict(client.headers)) as other:
         yield other
 
@@ -199,6 +202,30 @@ def test_a_list_answers_304_to_its_etag_until_the_data_changes(
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
     assert changed.json()["items"][0]["title"] == "新"
+
+
+def test_a_list_asked_again_reads_no_action_until_the_data_changes(
+    client: TestClient, app: FastAPI, seeded: SeedReport
+) -> None:
+    params = {"status": "proposed", "limit": 5, "sort": "-id"}
+    first = client.get(ACTIONS, params=params)
+    with counting(app.state.engine) as statements:
+        again = client.get(ACTIONS, params=params)
+    assert (again.status_code, again.content) == (200, first.content)
+    assert again.headers["link"] == first.headers["link"]
+    assert [s for s in statements if "action" in s] == []  # the generation alone was read
+
+    newest = first.json()["items"][0]
+    response = client.patch(
+        f"{ACTIONS}/{newest['id']}",
+        json={"title": "改过的标题"},
+        headers={"If-Match": f'W/"{newest["version"]}"'},
+    )
+    assert response.status_code == 200
+    with counting(app.state.engine) as statements:
+        changed = client.get(ACTIONS, params=params)
+    assert changed.json()["items"][0]["title"] == "改过的标题"
+    assert [s for s in statements if "action" in s]
 
 
 def test_a_stale_list_has_no_etag(client: TestClient, seeded: SeedReport) -> None:

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from app.actions import search
 from app.actions.workflow import TRANSITIONS, Status, note_required
 from app.config import Settings
 from app.generation import read_generation
@@ -150,6 +151,12 @@ def test_generated_data_is_indexed_and_checked_like_the_apps(
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            # The FTS5 table's hash size for the load is undone, and its index is sound.
+            config = connection.exec_driver_sql(f"SELECT k FROM {search.TABLE}_config")
+            assert config.scalars().all() == ["version"]
+            connection.exec_driver_sql(
+                f"INSERT INTO {search.TABLE} ({search.TABLE}, rank) VALUES ('integrity-check', 0)"
+            )
         for statement in ("UPDATE action_events SET note = 'x'", "DELETE FROM action_events"):
             with pytest.raises(DBAPIError, match="append-only"):
                 connection.exec_driver_sql(statement)

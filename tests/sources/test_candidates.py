@@ -11,7 +11,7 @@ import pytest
 
 from app.config import SEEDS_DIR
 from app.seeding.service import load_plan
-from app.sources.candidates import THEME_VOCABULARY, find_candidates
+from app.sources.candidates import THEME_VOCABULARY, find_candidates, visited_places
 from app.sources.draft import speech_spans
 from app.sources.evaluation import evaluate
 from app.sources.layout import CAPTION, lines
@@ -270,3 +270,46 @@ def test_a_description_of_the_place_visited_a_summing_up_and_achieved_figures_ar
         "建议筹集不少于500万元数据开放资金。\n"
     )
     assert list(scored(text)) == ["建议筹集不少于500万元数据开放资金。"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我区能不能也设立一笔数据产业基金，对企业上云给予补助？",
+        "能否引入一批数据服务商，为中小企业免费做诊断？",
+        "为什么不在商务区规划一片数据产业园？",
+        "我们是否可以先在园区试点数据账户？",
+        "我们是不是也可以建立数据共享机制？",
+    ],
+)
+def test_an_ask_put_as_a_question_to_our_side_is_a_proposal(question: str) -> None:
+    assert "问句建议" in scored(f"{BYLINE}{question}\n")[question]
+
+
+def test_other_questions_are_no_proposals() -> None:
+    text = f"{BYLINE}这些做法，我区能学多少？\n\n问：我区能不能也设立数据产业基金？\n"
+    assert scored(text) == {}
+
+
+def test_an_imperative_carries_its_ask_and_joint_work_is_an_imperative() -> None:
+    text = f"{BYLINE}设立数据基金，采取母基金方式；对政府投资项目推行绩效管理。\n"
+    assert "承接" in scored(text)["对政府投资项目推行绩效管理。"]
+    joint = "联合区财政局设立数据风险补偿资金。"
+    assert "祈使" in scored(f"{BYLINE}{joint}\n")[joint]
+
+
+def test_a_proposal_put_forward_by_name_carries_and_a_zone_of_ours_may() -> None:
+    found = scored(f"{BYLINE}林晓东提出，年内启动数据中心建设；新建小区同步配建充电设施。\n")
+    assert "林晓东提出，" in found["林晓东提出，年内启动数据中心建设"]
+    assert "承接" in found["新建小区同步配建充电设施。"]
+    may = "远桥开发区可以依托日资企业建设合作园。"
+    assert "远桥开发区可以" in scored(f"{BYLINE}{may}\n")[may]
+
+
+def test_the_place_visited_is_known_by_its_other_name_too() -> None:
+    assert {"中国光谷", "光谷"} <= visited_places("赴武汉东湖高新区（中国光谷）挂职归来")
+
+
+def test_the_place_visited_is_known_without_its_city_s_suffix_and_its_district_s() -> None:
+    assert {"黄埔区", "黄埔"} <= visited_places("赴广州市黄埔区考察学习")
+    assert {"余杭区", "余杭"} <= visited_places("赴杭州余杭区考察")
