@@ -12,6 +12,7 @@ times of the deployment time zone."""
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 from math import ceil
 from typing import Any, Generic
 
@@ -65,6 +66,7 @@ NUMBER_FORMATS = {
 # text wraps in a column of at most WRAP_MAX_WIDTH, and so do the names and titles below.
 MIN_WIDTH, WRAP_MIN_WIDTH, WRAP_MAX_WIDTH, MAX_WIDTH = 6, 12, 24, 60
 WRAPPED_IN_SHEET = {"action", "lead_unit", "co_owners", "themes"}
+TEXTS_MEASURED = 16384  # texts whose wrapped lines are remembered
 WIDTH_SAMPLE = 1000  # rows looked at to size a column; the rest stream past unread
 SPARE_ROWS = 200  # empty rows under a template's actions that its validations cover too
 EARLIEST_DUE, LATEST_DUE = "DATE(2000,1,1)", "DATE(2099,12,31)"
@@ -335,9 +337,11 @@ def _lines(texts: Sequence[Value], widths: Sequence[int]) -> int:
     )
 
 
+@lru_cache(maxsize=TEXTS_MEASURED)
 def _text_lines(value: Value, width: int) -> int:
     """The lines value takes wrapped in a column of width, which holds about width - 1 narrow
-    characters, half as many wide ones."""
+    characters, half as many wide ones. Remembered: titles, quotes and names recur (a report
+    of 100,000 actions has some 7,000 titles and 1,200 quotes), and measuring is by character."""
     room = width - 1
     if not isinstance(value, str):
         return 1
