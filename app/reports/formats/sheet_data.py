@@ -28,6 +28,7 @@ COMPRESS_LEVEL = 1  # see saved()
 EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 NEEDS_ESCAPE = re.compile(r"[&<>\r]")
 COPY_BUFFER = 1 << 20
+PARTS_PER_WRITE = 20_000  # cells and row tags joined and written at a time: about 2 MB
 MAX_CELL_TEXT = 32767  # Excel's limit on a cell's text
 
 
@@ -53,7 +54,13 @@ class SheetData:
                 if (xml := cell.xml(number, value))
             )
             parts.append("</row>")
+            if len(parts) >= PARTS_PER_WRITE:
+                self._write(parts)
+        self._write(parts)
+
+    def _write(self, parts: list[str]) -> None:
         self.file.write("".join(parts).encode("utf-8"))
+        parts.clear()
 
     def splice(self, sheet_xml: bytes, entry: IO[bytes]) -> None:
         """Write to entry the sheet openpyxl saved (sheet_xml), its rows these."""
