@@ -1,7 +1,9 @@
 """The FastAPI application: routers, error handlers, offline docs, lifespan."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from importlib import metadata
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -100,6 +102,16 @@ def api_router() -> APIRouter:
     return api
 
 
+@cache  # once a process: the objects of an app built later (tests build hundreds) stay collectable
+def _freeze_startup_objects() -> None:
+    """Leave what the process has built to serve (modules, routes, schemas, mappers: most of
+    its objects, which live as long as it does) out of every later cyclic garbage collection.
+    Each full collection scans every tracked object: during a report of 100,000 actions the
+    collector took a third of the CPU, most of it re-scanning these (1.2 s -> 0.4 s of 3.9 s
+    for the CSV in a bare process; a server holds more)."""
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for settings (default: from the environment)."""
     settings = settings or get_settings()
@@ -115,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _freeze_startup_objects()
         scheduler = start_scheduler(engine, settings) if settings.scheduler else None
         deliverer = Deliverer(settings.database_url, settings) if settings.deliverer else None
         if deliverer is not None:
