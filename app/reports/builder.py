@@ -374,7 +374,7 @@ def _line(
         evidence=evidence,
         evidence_count=len(evidence),
         status_label=statuses[status],
-        overdue=is_overdue(fields["due_on"], status, moment.today),
+        overdue=is_overdue(due_on, status, today),
         themes=themes(fields.pop("theme_ids")),
         co_owners=units(fields.pop("co_owner_ids")),
         latest_note=fields["latest_note"] or None,

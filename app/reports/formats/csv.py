@@ -7,11 +7,20 @@ and an empty new_note column follows latest_note."""
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
+from operator import methodcaller
 from typing import Any
 
 from app.reports.document import ActionLine, StatusReport
-from app.reports.formats.table import ROUND_TRIP_COLUMNS, Column, Kind, Table, Value, text
+from app.reports.formats.table import (
+    DATETIME_TEXT,
+    ROUND_TRIP_COLUMNS,
+    Column,
+    Kind,
+    Table,
+    Value,
+    text,
+)
 from app.spreadsheet import ACTIONS_SHEET, MAYBE_GUARDED, Lang, guard
 
 BOM = "\ufeff"
@@ -48,10 +57,13 @@ def _cells(column: Column[ActionLine], lines: Sequence[ActionLine], lang: Lang) 
     if plain is not None:
         kind_type, to_text = plain
         values = [to_text(value) if type(value) is kind_type else value for value in values]
+    kind = column.kind
     return [
         value
         if type(value) is str and not value.startswith(MAYBE_GUARDED)
-        else _cell(value, column.kind)
+        else ""
+        if value is None
+        else _cell(value, kind)
         for value in values
     ]
 
@@ -63,6 +75,8 @@ PLAIN_TEXTS: dict[Kind, tuple[type, Callable[[Any], str]]] = {
     Kind.tally: (int, str),
     Kind.percent: (int, "{}%".format),
     Kind.date: (date, date.isoformat),
+    # the wall-clock time the value carries, as text(local(value)) writes it
+    Kind.datetime: (datetime, methodcaller("strftime", DATETIME_TEXT)),
 }
 
 

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     light = "light"  # 红黄绿灯, its label; coloured where a format can (XLSX, HTML)
 
 
+DATETIME_TEXT = "%Y-%m-%d %H:%M"
 NUMERIC = {Kind.number, Kind.tally, Kind.percent, Kind.average, Kind.rate}
 
 
@@ -246,7 +247,7 @@ def text(value: Value, kind: Kind = Kind.text) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return local(value).strftime("%Y-%m-%d %H:%M")
+        return local(value).strftime(DATETIME_TEXT)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int | float) and kind in NUMERIC:
