@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from operator import methodcaller
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from app.reports.document import ActionLine, StatusReport
@@ -52,7 +52,11 @@ def _cells(column: Column[ActionLine], lines: Sequence[ActionLine], lang: Lang) 
     """A column's cells of lines (a chunk is written a column at a time): most are text that
     needs no guard, or numbers and dates written the one way their kind writes them, answered
     without a call of text (a report of every action has two million cells)."""
-    values = [column.get(line, lang) for line in lines]
+    values = (
+        list(map(attrgetter(column.attribute), lines))
+        if column.attribute
+        else [column.get(line, lang) for line in lines]
+    )
     plain = PLAIN_TEXTS.get(column.kind)
     if plain is not None:
         kind_type, to_text = plain
