@@ -5,9 +5,10 @@ fill-in template for a unit, the 明细 sheet alone with its entries validated.
 it back to /api/v1/imports, which finds each row's action by id and version.
 
 Written in openpyxl's write-only mode, the rows of the tables as XML of their own
-(sheet_data), so rows stream to disk and a large report stays in bounded memory. Text is always stored as text (never a formula); dates, times, progress and
-rates are real dates, times and numbers with number formats. Times are wall-clock
-times of the deployment time zone."""
+(sheet_data), so rows stream to disk and a large report stays in bounded memory. Text is
+always stored as text (never a formula); dates, times, progress and rates are real dates,
+times and numbers with number formats. Times are wall-clock times of the deployment time
+zone."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
