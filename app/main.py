@@ -1,7 +1,9 @@
 """The FastAPI application: routers, error handlers, offline docs, lifespan."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from importlib import metadata
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -100,6 +102,24 @@ def api_router() -> APIRouter:
     return api
 
 
+# Container objects allocated (net of those freed) between collections of the youngest.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+@cache  # once a process: the objects of an app built later (tests build hundreds) stay collectable
+def _tune_garbage_collector() -> None:
+    """Leave what the process has built to serve (modules, routes, schemas, mappers: most of
+    its objects, which live as long as it does) out of every later cyclic garbage collection,
+    and collect the youngest objects after YOUNG_COLLECTION_THRESHOLD allocations rather than
+    700. During a report of 100,000 actions, which allocates and frees a chunk's rows, lines
+    and cells over and over, the collector took a third of the CPU (CSV in a bare process:
+    1.17 s of 3.85 s in 1,019 young collections and 9 full ones, each full one re-scanning
+    the startup objects); frozen, 0.35 s; with the higher threshold too, none to speak of."""
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for settings (default: from the environment)."""
     settings = settings or get_settings()
@@ -115,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _tune_garbage_collector()
         scheduler = start_scheduler(engine, settings) if settings.scheduler else None
         deliverer = Deliverer(settings.database_url, settings) if settings.deliverer else None
         if deliverer is not None:

@@ -379,6 +379,18 @@ def test_xlsx_formula_like_text_stays_text(hostile: StatusReport) -> None:
     ]
 
 
+def test_xlsx_text_reads_back_as_it_was(hostile: StatusReport) -> None:
+    """The rows are written as XML of their own (sheet_data): spaces at either end, a carriage
+    return, markup and entities read back as they were; characters XML cannot hold are left
+    out, and a text longer than Excel's limit on a cell is cut there."""
+    odd = "  a & b <c> &amp; \r\n line two \x07 "
+    line = line_of(hostile, 999).model_copy(update={"latest_note": odd, "quote": "长" * 40_000})
+    report = hostile.model_copy(update={"actions": [line, *hostile.actions[1:]]})
+    row = row_of(open_xlsx(report)["明细"], 999)
+    assert row["最新进展"].value == odd.replace("\x07", "")
+    assert row["原文摘录"].value == "长" * 32767
+
+
 def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: StatusReport) -> None:
     """Printed fitted to the page's width, every unit of width makes the text smaller: long
     text wraps in a column of at most 24, a heading over two lines, and a row is as tall as its
