@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
@@ -16,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, event
 from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -77,11 +78,13 @@ def create_db_engine(
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(
             url,
-            pool_pre_ping=True,
             connect_args=_postgresql_connect_args(parsed, statement_timeout_seconds),
             json_serializer=_dumps,
             **pool,
         )
+        for moment in ("connect", "checkin"):
+            event.listen(engine, moment, _note_idle_since)
+        event.listen(engine, "checkout", _ping_if_idle)
         event.listen(engine, "handle_error", _reopen_after_read_only)
         return engine
     if parsed.database and parsed.database != ":memory:":
@@ -96,6 +99,29 @@ def create_db_engine(
     event.listen(engine, "begin", _begin_sqlite_transaction)
     event.listen(engine, "handle_error", _reopen_after_read_only)
     return engine
+
+
+# A pooled PostgreSQL connection is pinged before use once it has lain idle this long (the
+# server may have restarted meanwhile; a dead one is replaced, unnoticed by the request). Not
+# every time, as pool_pre_ping would: one that served a request a moment ago is alive, and its
+# ping was half the round trips of a kept read (a get: 195 -> 114 us without it).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        with closing(dbapi_connection.cursor()) as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as exc:  # the pool drops it and checks out another
+        raise DisconnectionError(f"a pooled connection is dead: {exc}") from exc
 
 
 def _postgresql_connect_args(url: URL, statement_timeout_seconds: float) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """The server's database engine: its pool comes from the settings, and on PostgreSQL its
-statements (only its own, not the commands') have a time limit that answers 503."""
+statements (only its own, not the commands') have a time limit that answers 503, and a pooled
+connection that lay idle is pinged before use."""
 
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, text
 
+from app import db
 from app.config import Settings
 from app.db import SessionDep, create_db_engine
 from app.main import create_app
@@ -68,3 +71,21 @@ if POSTGRES_URL:  # SQLite has no statement timeout
         assert "ran too long (the server's statement timeout)" in body["detail"]
         assert elapsed < 4  # cancelled, not slept through
         assert ready.status_code == 200, ready.text  # the connection went back to the pool fine
+
+    def test_a_pooled_connection_whose_server_side_ended_is_replaced_once_it_was_idle(
+        database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Its server process ended (a restart, an administrator) while it lay in the pool:
+        the next read gets a live connection. One used a moment ago is not pinged first."""
+        engine = create_db_engine(database_url, pool_size=1, max_overflow=0)
+        try:
+            with engine.connect() as connection:
+                pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with create_db_engine(database_url).connect() as admin:
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                admin.commit()
+            monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has lain idle
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+        finally:
+            engine.dispose()
