@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     # waiting for the server's answer lets another run; at 32 connections, with a read one
     # round trip, 2 beat 1 and 4: get 1,761 / 1,871–1,880 / 1,449–1,587 req/s).
     read_threads: Annotated[int | None, Field(ge=0, le=64)] = None
+    # PostgreSQL connections of each server process that answer a kept get or list page on
+    # the event loop itself (app/db.LoopReads): one round trip, no thread; 0: none (every
+    # read on the threads above). Unused on SQLite.
+    loop_read_connections: Annotated[int, Field(ge=0, le=64)] = 2
 
     # Run the clock as if the process had started at this instant (see app/clock.py); unset
     # in production. An instant without an offset is read in the deployment time zone.

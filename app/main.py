@@ -16,7 +16,7 @@ from app.actions.router import router as actions_router
 from app.actions.router import stats_router
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
-from app.db import ShortReads, create_db_engine
+from app.db import LoopReads, ShortReads, create_db_engine
 from app.errors import install_error_handlers
 from app.evidence.router import router as evidence_router
 from app.evidence.store import store_for
@@ -132,10 +132,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     short_reads = ShortReads(settings.short_read_threads)
+    loop_reads = LoopReads(
+        engine, settings.loop_read_connections, settings.db_statement_timeout_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _tune_garbage_collector()
+        await loop_reads.open()
         scheduler = start_scheduler(engine, settings) if settings.scheduler else None
         deliverer = Deliverer(settings.database_url, settings) if settings.deliverer else None
         if deliverer is not None:
@@ -146,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if deliverer is not None:
             deliverer.stop()
         short_reads.close()
+        await loop_reads.close()
         engine.dispose()
 
     app = FastAPIOffline(
@@ -164,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.short_reads = short_reads
+    app.state.loop_reads = loop_reads
     app.state.read_cache = ReadCache(
         settings.read_cache_totals, settings.read_cache_actions, settings.read_cache_pages
     )

@@ -1,7 +1,8 @@
 """The server's database engine: its pool comes from the settings, and on PostgreSQL its
 statements (only its own, not the commands') have a time limit that answers 503, and a pooled
-connection that lay idle is pinged before use."""
+connection that lay idle is pinged before use; kept reads on PostgreSQL run on the event loop."""
 
+import socket
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ from app import db
 from app.config import Settings
 from app.db import SessionDep, create_db_engine
 from app.main import create_app
+from app.seeding.schemas import SeedReport
 from tests.helpers import POSTGRES_URL, assert_problem
 
 
@@ -89,3 +91,89 @@ if POSTGRES_URL:  # SQLite has no statement timeout
                 assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
         finally:
             engine.dispose()
+
+
+if POSTGRES_URL:  # SQLite reads on threads only
+
+    def no_thread(*_: object) -> None:
+        raise AssertionError("read on a thread")
+
+    def unused_port() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+
+    def test_a_kept_action_and_page_are_read_on_the_event_loop(
+        client: TestClient, seeded: SeedReport, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Once kept, a get and a list page take no thread: one read of the generation (and
+        version) on the event loop's own connections answers them."""
+        action = client.get("/api/v1/actions/1")
+        page = client.get("/api/v1/actions", params={"limit": 5})
+
+        monkeypatch.setattr(client.app.state.short_reads, "run", no_thread)  # type: ignore[attr-defined]
+        again = client.get("/api/v1/actions/1")
+        page_again = client.get("/api/v1/actions", params={"limit": 5})
+        assert (again.status_code, again.content) == (200, action.content)
+        assert again.headers["ETag"] == action.headers["ETag"]
+        assert (page_again.status_code, page_again.content) == (200, page.content)
+        assert client.get("/api/v1/actions/999").status_code == 404  # no thread either
+
+    def end_connections(engine: Engine, application_name: str | None = None) -> int:
+        """End the server processes of this database's connections (of application_name
+        only, when given) but engine's own: as a restart would."""
+        only = "AND application_name = :name" if application_name else ""
+        with engine.connect() as admin:
+            ended: int = admin.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    f"WHERE datname = current_database() AND pid <> pg_backend_pid() {only}"
+                ),
+                {"name": application_name},
+            ).scalar_one()
+            admin.commit()
+        return ended
+
+    def test_a_loop_connection_whose_server_side_ended_is_replaced_unnoticed(
+        client: TestClient,
+        seeded: SeedReport,
+        engine: Engine,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Every connection's server process ended (a restart) while it lay idle: the next
+        gets are read on the loop as ever, on new connections."""
+        action = client.get("/api/v1/actions/1")
+        assert end_connections(engine, db.LOOP_READS_NAME) == 2
+        monkeypatch.setattr(client.app.state.short_reads, "run", no_thread)  # type: ignore[attr-defined]
+        for _ in range(3):
+            assert client.get("/api/v1/actions/1").content == action.content
+        assert "event loop" not in caplog.text
+
+    def test_a_read_on_the_loop_that_gets_no_connection_is_read_on_a_thread(
+        client: TestClient,
+        seeded: SeedReport,
+        engine: Engine,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """The loop's connections died and no new one can be made: each get is answered all
+        the same, read on a thread; once the server can be reached, the loop reads again."""
+        action = client.get("/api/v1/actions/1")
+        pool = client.app.state.loop_reads.pool  # type: ignore[attr-defined]
+        monkeypatch.setattr(pool, "timeout", 0.1)
+        monkeypatch.setattr(pool, "kwargs", {**pool.kwargs, "port": unused_port()})
+        assert end_connections(engine, db.LOOP_READS_NAME) == 2
+        for _ in range(3):
+            again = client.get("/api/v1/actions/1")
+            assert (again.status_code, again.content) == (200, action.content)
+        assert "reading on a thread" in caplog.text
+        monkeypatch.undo()
+        caplog.clear()
+        on_the_loop = 0
+        deadline = time.monotonic() + 30  # the pool tries again after 1, 2, 4 ... seconds
+        while on_the_loop < 3 and time.monotonic() < deadline:
+            assert client.get("/api/v1/actions/1").content == action.content
+            on_the_loop = 0 if "reading on a thread" in caplog.text else on_the_loop + 1
+            caplog.clear()
+        assert on_the_loop == 3

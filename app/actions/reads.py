@@ -56,7 +56,7 @@ from app.actions.listing import Moment
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
-from app.db import DriverQuery, begin_read, driver_cursor
+from app.db import DriverQuery, LoopReads, begin_read, driver_cursor
 from app.errors import NotFound
 from app.evidence.models import Evidence
 from app.generation import DataGeneration, Generation, read_generation
@@ -179,6 +179,7 @@ class _Queries:
     rows: DriverQuery  # the rows of the actions with the given ids
     lists: DriverQuery  # their theme names and cooperating units, by name
     version: DriverQuery  # the generation, and the version of the action with the given id
+    generation: DriverQuery  # the generation
 
 
 @cache
@@ -215,10 +216,15 @@ def _queries(dialect: Dialect) -> _Queries:
         .outerjoin(Action, col(Action.id) == bindparam("id", type_=Integer))
         .where(col(DataGeneration.id) == literal_column("1"))
     )
+    generation: Select[*tuple[Any, ...]] = select(
+        col(DataGeneration.generation).label("generation"),
+        col(DataGeneration.shown).label("shown"),
+    ).where(col(DataGeneration.id) == literal_column("1"))
     return _Queries(
         DriverQuery.of(rows, dialect),
         DriverQuery.of(lists, dialect),
         DriverQuery.of(version, dialect),
+        DriverQuery.of(generation, dialect),
     )
 
 
@@ -283,6 +289,24 @@ def get_action_body(
         return body, reads[0]["version"]
 
 
+async def kept_action_body(
+    loop_reads: LoopReads, action_id: int, moment: Moment, cache: ReadCache
+) -> tuple[bytes, int] | None:
+    """The JSON of the action with action_id and its version when cache keeps it as it is
+    now, found with one read on the event loop; None when it does not, or the loop reads
+    nothing (get_action_body then); NotFound when there is no such action."""
+    if moment.as_of is not None:
+        return None
+    found = await loop_reads.rows(_queries(loop_reads.dialect).version, id=action_id)
+    if found is None:
+        return None
+    version: int | None = found[0]["version"]
+    if version is None:
+        raise NotFound(f"action {action_id} does not exist")
+    kept = cache.actions.get(action_key(action_id, version, found[0]["shown"], moment.today))
+    return None if kept is None else (kept, version)
+
+
 @dataclass(frozen=True)
 class PageAnswer:
     """A list's answer: its JSON and total, and its ETag when it has one; no body when the
@@ -301,11 +325,14 @@ def page_body(
     moment: Moment,
     cache: ReadCache | None = None,
     is_current: Callable[[str], bool] = lambda _: False,
+    generation: Generation | None = None,
 ) -> PageAnswer:
     """The JSON of a page of the actions filters select at the moment, and their total; with
     cache, totals and actions' JSON kept (not as of a past day), and an ETag from the query,
     the data generation and the day, checked with is_current before any row is read; or
-    InvalidInput when filters name a unit, source, speech or theme that does not exist."""
+    InvalidInput when filters name a unit, source, speech or theme that does not exist.
+    generation: as kept_page_answer read it just before (PostgreSQL, where each statement
+    sees the data as new as the one before it, or newer), not read again."""
     # PostgreSQL reads every row a search matches from the table (its GIN index cannot count
     # them; a common word matches thousands on thousands of pages): counted as the page is
     # picked, not read again for the total. SQLite counts from its FTS table and the archived
@@ -315,13 +342,11 @@ def page_body(
     keeps = cache is not None and moment.as_of is None
     with engine.connect() as connection:
         begin_read(connection)  # the generation, then the page and its total
-        generation = read_generation(connection)
-        etag = _list_etag(filters, page, sort, moment, generation)
-        if etag is not None and is_current(etag):
-            return PageAnswer(None, 0, etag)
+        generation = generation or read_generation(connection)
+        etag, answer = _kept_answer(filters, page, sort, moment, generation, cache, is_current)
+        if answer is not None:
+            return answer
         pages = cache.pages if keeps and cache else None
-        if pages is not None and etag is not None and (kept := pages.get(etag)) is not None:
-            return PageAnswer(*kept, etag)
         # A unit, source, speech or theme named must exist (else 422). Not asked again of an
         # ETag or a kept page: they were made at this generation, when it did.
         if names_anything(filters):
@@ -351,6 +376,47 @@ def page_body(
     if pages is not None and etag is not None:
         pages.put(etag, (body, total))
     return PageAnswer(body, total, etag)
+
+
+async def kept_page_answer(
+    loop_reads: LoopReads,
+    filters: ActionFilters,
+    page: PageParams,
+    sort: str | None,
+    moment: Moment,
+    cache: ReadCache,
+    is_current: Callable[[str], bool],
+) -> tuple[Generation | None, PageAnswer | None]:
+    """page_body's answer when it needs no row of actions (the client's copy is current, or
+    the page is kept), found with one read of the generation on the event loop; else None,
+    with the generation read, for page_body. (None, None) when the loop reads nothing."""
+    found = await loop_reads.rows(_queries(loop_reads.dialect).generation)
+    if found is None:
+        return None, None
+    generation = Generation(found[0]["generation"], found[0]["shown"])
+    _, answer = _kept_answer(filters, page, sort, moment, generation, cache, is_current)
+    return generation, answer
+
+
+def _kept_answer(
+    filters: ActionFilters,
+    page: PageParams,
+    sort: str | None,
+    moment: Moment,
+    generation: Generation,
+    cache: ReadCache | None,
+    is_current: Callable[[str], bool],
+) -> tuple[str | None, PageAnswer | None]:
+    """The list's ETag at generation, and its answer when no row need be read: none when the
+    client's copy is current, the kept page when there is one."""
+    etag = _list_etag(filters, page, sort, moment, generation)
+    if etag is None:
+        return None, None
+    if is_current(etag):
+        return etag, PageAnswer(None, 0, etag)
+    pages = cache.pages if cache is not None and moment.as_of is None else None
+    kept = pages.get(etag) if pages is not None else None
+    return etag, None if kept is None else PageAnswer(*kept, etag)
 
 
 def _keeps_total(filters: ActionFilters) -> bool:

@@ -161,20 +161,26 @@ async def list_actions(
     filters, sort = query.filters(), query.sort
     page = PageParams(limit=query.limit, offset=query.offset)
     state = request.app.state
-    # async, with all the reading in one call: one hop a request, not one for the route and
-    # more for its dependencies.
-    # A search or a read as of a past day may scan far: the thread pool, not the short reads'.
-    long = bool(filters.q and filters.q.strip()) or moment.as_of is not None
-    answer = await (run_in_threadpool if long else state.short_reads.run)(
-        reads.page_body,
-        state.engine,
-        filters,
-        page,
-        sort,
-        moment,
-        state.read_cache,
-        partial(not_modified, request),
+    is_current = partial(not_modified, request)
+    generation, answer = await reads.kept_page_answer(
+        state.loop_reads, filters, page, sort, moment, state.read_cache, is_current
     )
+    if answer is None:
+        # async, with all the reading in one call: one hop a request, not one for the route
+        # and more for its dependencies. A search or a read as of a past day may scan far:
+        # the thread pool, not the short reads'.
+        long = bool(filters.q and filters.q.strip()) or moment.as_of is not None
+        answer = await (run_in_threadpool if long else state.short_reads.run)(
+            reads.page_body,
+            state.engine,
+            filters,
+            page,
+            sort,
+            moment,
+            state.read_cache,
+            is_current,
+            generation,
+        )
     if answer.body is None:
         assert answer.etag is not None
         return not_modified_response(answer.etag)
@@ -224,7 +230,8 @@ async def get_action(
     """One action, archived or not, with ETag W/"<version>"; If-None-Match gives 304."""
     moment = moment_for(settings, None)
     state = request.app.state
-    body, version = await state.short_reads.run(
+    kept = await reads.kept_action_body(state.loop_reads, action_id, moment, state.read_cache)
+    body, version = kept or await state.short_reads.run(
         reads.get_action_body, state.engine, action_id, moment, state.read_cache
     )
     etag = version_etag(version)
