@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -368,6 +368,9 @@ class LoopReads:
     hop at all, whose hand-over and turns at the GIL cost more than the read itself (a kept
     get at 32 connections: ~400 us of CPU through a thread, ~80 us on the loop).
 
+    Reads of the same statement waiting at once are one statement (rows_among): under load
+    a kept get costs a fraction of a round trip, and the database a fraction of a query.
+
     Open while the app runs (its lifespan), on that event loop only. No ping before a read:
     the read is its own, and one whose connection turns out dead (the server restarted
     while it lay idle) is run again on another. A read that fails otherwise (the server is
@@ -386,11 +389,15 @@ class LoopReads:
         self._kwargs: dict[str, Any] = {"autocommit": True, **connect_args}
         self.pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._in_flight: asyncio.Semaphore | None = None  # a statement a connection, at most
+        self._open_batches: dict[DriverQuery, _Batch] = {}
+        self._sending: set[asyncio.Task[None]] = set()  # referenced while they run
 
     async def open(self) -> None:
         """Start connecting, on the running loop (without waiting: a database that is down
-        at start-up must not keep the server from starting)."""
-        if not self._connections:
+        at start-up must not keep the server from starting). Once only: an app run on two
+        loops at once (a test's second client) reads on threads on the other."""
+        if not self._connections or self.pool is not None:
             return
         self.pool = AsyncConnectionPool(
             self._conninfo,
@@ -403,18 +410,53 @@ class LoopReads:
         )
         await self.pool.open(wait=False)
         self._loop = asyncio.get_running_loop()
+        self._in_flight = asyncio.Semaphore(self._connections)
+        self._open_batches.clear()
 
     async def close(self) -> None:
-        """Close the connections."""
-        if self.pool is not None:
+        """Close the connections, on the loop that opened them."""
+        if self.pool is not None and asyncio.get_running_loop() is self._loop:
             await self.pool.close()
-            self.pool = None
+            self.pool = self._loop = None
 
-    async def rows(self, query: DriverQuery, **values: Any) -> list[dict[str, Any]] | None:
-        """query's rows for the bind values (see DriverQuery.rows); None when this app reads
-        nothing on the loop (SQLite, not started, another loop) or the read failed."""
+    async def rows_among(self, query: DriverQuery, item: int | None) -> list[dict[str, Any]] | None:
+        """query's rows (see DriverQuery.rows) for a set of ids bound as "ids", item one of
+        them (None: none of its own), read with those of every caller waiting at once: the
+        rows of all their ids, each caller picking its own. None when this app reads nothing
+        on the loop (SQLite, not started, another loop) or the read failed.
+
+        A batch takes callers until its statement is sent, which it is as soon as one of the
+        connections is free: every caller's read starts after the caller asked, so it sees
+        every write committed before (what a read of its own would)."""
         if self.pool is None or asyncio.get_running_loop() is not self._loop:
             return None
+        batch = self._open_batches.get(query)
+        if batch is None:
+            batch = self._open_batches[query] = _Batch(query)
+            task = asyncio.create_task(self._send(batch))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        if item is not None:
+            batch.ids.add(item)
+        # Shielded: a caller that goes away (its client hung up) must not cancel the others'.
+        return await asyncio.shield(batch.rows)
+
+    async def _send(self, batch: "_Batch") -> None:
+        assert self._in_flight is not None
+        try:
+            async with self._in_flight:
+                if self._open_batches.get(batch.query) is batch:
+                    del self._open_batches[batch.query]  # closed: later callers make another
+                batch.rows.set_result(await self._rows(batch.query, ids=sorted(batch.ids)))
+        except Exception as exc:  # a bug: each caller's request fails with it
+            batch.rows.set_exception(exc)
+        finally:
+            if not batch.rows.done():  # cancelled: the server is stopping
+                batch.rows.cancel()
+
+    async def _rows(self, query: DriverQuery, **values: Any) -> list[dict[str, Any]] | None:
+        """query's rows for the bind values, or None when the read failed."""
+        assert self.pool is not None
         # Every connection may have died at once: one try more than there are, the last on
         # a new connection (the pool replaces each dead one as it comes back).
         for _ in range(self._connections + 1):
@@ -428,6 +470,17 @@ class LoopReads:
                 return rows
         logger.warning("a read on the event loop found no live connection; reading on a thread")
         return None
+
+
+@dataclass(eq=False)
+class _Batch:
+    """The callers of LoopReads.rows_among waiting for one statement: their ids, and the rows."""
+
+    query: DriverQuery
+    ids: set[int] = field(default_factory=set)
+    rows: "asyncio.Future[list[dict[str, Any]] | None]" = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 async def _rows_unless_dead(

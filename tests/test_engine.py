@@ -2,8 +2,10 @@
 statements (only its own, not the commands') have a time limit that answers 503, and a pooled
 connection that lay idle is pinged before use; kept reads on PostgreSQL run on the event loop."""
 
+import asyncio
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, text
 
 from app import db
+from app.actions import reads
 from app.config import Settings
 from app.db import SessionDep, create_db_engine
 from app.main import create_app
@@ -177,3 +180,69 @@ if POSTGRES_URL:  # SQLite reads on threads only
             on_the_loop = 0 if "reading on a thread" in caplog.text else on_the_loop + 1
             caplog.clear()
         assert on_the_loop == 3
+
+    def test_reads_waiting_at_once_are_one_statement_each_with_its_own_answer(
+        client: TestClient, seeded: SeedReport, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Gets of many actions at once (and of one that does not exist) share statements on
+        the loop; each answers its own action, as it does alone."""
+        ids = [*range(1, 21), 9999]
+        alone = {i: client.get(f"/api/v1/actions/{i}") for i in ids}
+        statements = []
+        rows_unless_dead = db._rows_unless_dead
+
+        async def counted(*args: Any) -> Any:
+            statements.append(args[2]["ids"])
+            return await rows_unless_dead(*args)
+
+        monkeypatch.setattr(db, "_rows_unless_dead", counted)
+        monkeypatch.setattr(client.app.state.short_reads, "run", no_thread)  # type: ignore[attr-defined]
+        with ThreadPoolExecutor(len(ids)) as pool:
+            answers = pool.map(lambda i: client.get(f"/api/v1/actions/{i}"), ids)
+            together = dict(zip(ids, answers, strict=True))
+        for i in ids:
+            assert (together[i].status_code, together[i].content) == (
+                alone[i].status_code,
+                alone[i].content,
+            )
+        assert sorted(i for batch in statements for i in batch) == ids
+        assert len(statements) < len(ids)
+
+    def test_a_read_asked_for_while_a_statement_is_out_waits_for_the_next_one(
+        engine: Engine, seeded: SeedReport, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A caller never joins a statement sent before it asked: it would miss a write
+        committed in between (the next request after a write must see it)."""
+        versions = reads._queries(engine.dialect).versions
+        rows_unless_dead = db._rows_unless_dead
+        out, release = asyncio.Event(), asyncio.Event()
+
+        async def held(*args: Any) -> Any:
+            rows = await rows_unless_dead(*args)
+            out.set()
+            await release.wait()  # read, and not yet answered: still out
+            return rows
+
+        async def scenario() -> tuple[int, int]:
+            loop_reads = db.LoopReads(engine, 1, 30)
+            await loop_reads.open()
+            try:
+                before = asyncio.create_task(loop_reads.rows_among(versions, 1))
+                await out.wait()
+                await asyncio.to_thread(bump_version, engine, 1)
+                after = asyncio.create_task(loop_reads.rows_among(versions, 1))
+                await asyncio.sleep(0.05)
+                release.set()
+                return (await before or [{}])[0]["version"], (await after or [{}])[0]["version"]
+            finally:
+                await loop_reads.close()
+
+        monkeypatch.setattr(db, "_rows_unless_dead", held)
+        version_before, version_after = asyncio.run(scenario())
+        assert version_after == version_before + 1
+
+    def bump_version(engine: Engine, action_id: int) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE actions SET version = version + 1 WHERE id = :id"), {"id": action_id}
+            )

@@ -179,7 +179,7 @@ class _Queries:
     rows: DriverQuery  # the rows of the actions with the given ids
     lists: DriverQuery  # their theme names and cooperating units, by name
     version: DriverQuery  # the generation, and the version of the action with the given id
-    generation: DriverQuery  # the generation
+    versions: DriverQuery  # the generation, and the ids and versions of those of the ids
 
 
 @cache
@@ -216,15 +216,22 @@ def _queries(dialect: Dialect) -> _Queries:
         .outerjoin(Action, col(Action.id) == bindparam("id", type_=Integer))
         .where(col(DataGeneration.id) == literal_column("1"))
     )
-    generation: Select[*tuple[Any, ...]] = select(
-        col(DataGeneration.generation).label("generation"),
-        col(DataGeneration.shown).label("shown"),
-    ).where(col(DataGeneration.id) == literal_column("1"))
+    versions: Select[*tuple[Any, ...]] = (
+        select(
+            col(DataGeneration.generation).label("generation"),
+            col(DataGeneration.shown).label("shown"),
+            col(Action.id).label("id"),
+            col(Action.version).label("version"),
+        )
+        .select_from(DataGeneration)
+        .outerjoin(Action, _is_one_of_ids(col(Action.id), dialect))
+        .where(col(DataGeneration.id) == literal_column("1"))
+    )
     return _Queries(
         DriverQuery.of(rows, dialect),
         DriverQuery.of(lists, dialect),
         DriverQuery.of(version, dialect),
-        DriverQuery.of(generation, dialect),
+        DriverQuery.of(versions, dialect),
     )
 
 
@@ -293,14 +300,15 @@ async def kept_action_body(
     loop_reads: LoopReads, action_id: int, moment: Moment, cache: ReadCache
 ) -> tuple[bytes, int] | None:
     """The JSON of the action with action_id and its version when cache keeps it as it is
-    now, found with one read on the event loop; None when it does not, or the loop reads
-    nothing (get_action_body then); NotFound when there is no such action."""
+    now, found with a read on the event loop (shared with the requests waiting at once: see
+    LoopReads.rows_among); None when it does not, or the loop reads nothing (get_action_body
+    then); NotFound when there is no such action."""
     if moment.as_of is not None:
         return None
-    found = await loop_reads.rows(_queries(loop_reads.dialect).version, id=action_id)
+    found = await loop_reads.rows_among(_queries(loop_reads.dialect).versions, action_id)
     if found is None:
         return None
-    version: int | None = found[0]["version"]
+    version: int | None = next((row["version"] for row in found if row["id"] == action_id), None)
     if version is None:
         raise NotFound(f"action {action_id} does not exist")
     kept = cache.actions.get(action_key(action_id, version, found[0]["shown"], moment.today))
@@ -388,9 +396,10 @@ async def kept_page_answer(
     is_current: Callable[[str], bool],
 ) -> tuple[Generation | None, PageAnswer | None]:
     """page_body's answer when it needs no row of actions (the client's copy is current, or
-    the page is kept), found with one read of the generation on the event loop; else None,
-    with the generation read, for page_body. (None, None) when the loop reads nothing."""
-    found = await loop_reads.rows(_queries(loop_reads.dialect).generation)
+    the page is kept), found with a read of the generation on the event loop (shared with
+    the requests waiting at once); else None, with the generation read, for page_body.
+    (None, None) when the loop reads nothing."""
+    found = await loop_reads.rows_among(_queries(loop_reads.dialect).versions, None)
     if found is None:
         return None, None
     generation = Generation(found[0]["generation"], found[0]["shown"])
