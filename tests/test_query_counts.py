@@ -198,3 +198,25 @@ def test_reads_cost_the_same_statements_at_200_and_at_3000_actions(
     assert listed["total"] == LARGE and len(listed["items"]) == 200
     assert large == with_report_chunks(small)
     assert max(small.values()) <= MOST_STATEMENTS, small
+
+
+def test_a_filters_unit_is_looked_up_once_a_generation(
+    client: TestClient, app: FastAPI, engine: Engine
+) -> None:
+    """A list naming a unit asks whether it exists, but not while the total of its filters
+    is kept: that was counted at this generation, when the unit did (a write to units
+    advances the generation, and the look-up comes back)."""
+    seed_database(engine, SEEDS_DIR)
+
+    def unit_lookups(offset: int) -> int:
+        with counting(app.state.engine) as statements:
+            response = client.get(f"/api/v1/actions?owner_id=5&limit=2&offset={offset}")
+        assert response.status_code == 200, response.text
+        return sum("FROM units \nWHERE units.id =" in statement for statement in statements)
+
+    assert unit_lookups(0) == 1
+    assert unit_lookups(2) == 0  # another page, the same filters
+    created = client.post("/api/v1/units", json={"name": "区数据局"})
+    assert created.status_code == 201, created.text
+    assert unit_lookups(4) == 1
+    assert client.get("/api/v1/actions?owner_id=99999").status_code == 422

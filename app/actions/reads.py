@@ -355,9 +355,13 @@ def page_body(
         if answer is not None:
             return answer
         pages = cache.pages if keeps and cache else None
+        totals = cache.totals if keeps and _keeps_total(filters) and cache else None
+        total_key = (filters_key(filters), generation.data, moment.today)
+        total = totals.get(total_key) if totals is not None else None
         # A unit, source, speech or theme named must exist (else 422). Not asked again of an
-        # ETag or a kept page: they were made at this generation, when it did.
-        if names_anything(filters):
+        # ETag, a kept page or a kept total: they were made at this generation, when it did
+        # (adding or removing one advances the generation).
+        if total is None and names_anything(filters):
             check_references(connection, filters, ["query"])
         picked = connection.execute(query).all()
         if keeps:
@@ -369,9 +373,6 @@ def page_body(
                 states = [{"status": row.status, "progress": row.progress} for row in picked]
             reads = _reads_of(connection, [row.id for row in picked], moment, states)
             items = [to_json(read) for read in reads]
-        totals = cache.totals if keeps and _keeps_total(filters) and cache else None
-        total_key = (filters_key(filters), generation.data, moment.today)
-        total = totals.get(total_key) if totals is not None else None
         if total is None:
             if counted and picked:
                 total = int(picked[0].total)

@@ -1,6 +1,7 @@
 """Building the report model for a period and a set of filters, as of the period's end."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -10,6 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Row,
     ScalarSelect,
     Select,
     String,
@@ -225,24 +227,51 @@ def action_lines(
     """The lines of the actions filters select at the moment, by id, a chunk at a time: a
     report of every action streams through in bounded memory, each chunk read with Core in
     one statement, its themes and latest notes included (hydrating ORM actions and their
-    relationships, or reading themes and notes apart, cost far more)."""
+    relationships, or reading themes and notes apart, cost far more). While they are
+    iterated the session's connection reads ahead (see _chunks): use it for nothing else."""
     query = (
         listing.selecting(_line_columns(moment), filters, "id", moment)
         .where(col(Action.id) > bindparam("after"))
         .limit(LINES_PER_CHUNK)
     )
     # Core statements run on the session's connection skip the ORM's handling of results.
-    connection, after = session.connection(), 0
+    connection = session.connection()
     names = list(query.selected_columns.keys())
     themes, units = _names(connection)
     statuses = {status: status_label(status, lang) for status in Status}
     lights = {colour: label(f"light_{colour}", lang) for colour in Light}
-    while rows := connection.execute(query, {"after": after}).all():
-        files = _evidence_names(connection, rows[0].id, rows[-1].id, moment)
+    for rows, files in _chunks(connection, query, moment):
         fields = (dict(zip(names, row, strict=True)) for row in rows)
         lines = [_line(f, themes, units, statuses, lights, moment, files) for f in fields]
         yield ACTION_LINES.validate_python(lines)
-        after = rows[-1].id
+
+
+Chunk = tuple[Sequence[Row[Any]], dict[int, list[str]]]
+
+
+def _chunks(connection: Connection, query: Select[Any], moment: Moment) -> Iterator[Chunk]:
+    """The rows of query (a chunk after the id bound as "after") a chunk at a time, with the
+    names of their evidence files. On PostgreSQL each chunk is read on a thread while the
+    caller works on the one before (one statement at a time on the connection): the
+    server's work and ours overlap (a CSV of 100k actions 3.6 -> 3.0 s). Not on SQLite,
+    where reading is our own work under the GIL and a thread only takes turns with us."""
+
+    def chunk_after(after: int) -> Chunk:
+        rows = connection.execute(query, {"after": after}).all()
+        files = _evidence_names(connection, rows[0].id, rows[-1].id, moment) if rows else {}
+        return rows, files
+
+    if connection.dialect.name != "postgresql":
+        chunk = chunk_after(0)
+        while chunk[0]:
+            yield chunk
+            chunk = chunk_after(chunk[0][-1].id)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="tashan-report-read") as reader:
+        next_chunk = reader.submit(chunk_after, 0)
+        while (chunk := next_chunk.result())[0]:
+            next_chunk = reader.submit(chunk_after, chunk[0][-1].id)
+            yield chunk
 
 
 def _line_columns(moment: Moment) -> Select[Any]:
