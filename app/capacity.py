@@ -1,7 +1,8 @@
 """Whether the connection pools of `tashan serve --workers N` fit in what PostgreSQL allows.
 
 Each worker process has its own pool of TASHAN_DB_POOL_SIZE connections and may open
-TASHAN_DB_MAX_OVERFLOW more at a peak. When all of them together are more than the server
+TASHAN_DB_MAX_OVERFLOW more at a peak, and on PostgreSQL keeps TASHAN_LOOP_READ_CONNECTIONS
+for the reads on its event loop. When all of them together are more than the server
 accepts, nothing fails at start-up: a busy moment later gets "too many clients" (503s), and
 also locks out the backups, cron jobs and psql sessions that need a connection then.
 """
@@ -49,19 +50,21 @@ class Pools:
     workers: int
     pool_size: int
     max_overflow: int
+    loop_reads: int = 0  # the connections of app.db.LoopReads
 
     @property
     def most(self) -> int:
         """All workers' pools full and overflowing."""
-        return self.workers * (self.pool_size + self.max_overflow)
+        return self.workers * (self.pool_size + self.max_overflow + self.loop_reads)
 
     @property
     def summary(self) -> str:
         """How many connections, from which settings."""
+        loop_reads = f" + TASHAN_LOOP_READ_CONNECTIONS {self.loop_reads}" if self.loop_reads else ""
         return (
             f"{self.workers} worker{'s' if self.workers > 1 else ''} x (TASHAN_DB_POOL_SIZE "
-            f"{self.pool_size} + TASHAN_DB_MAX_OVERFLOW {self.max_overflow}) = {self.most} "
-            "connections"
+            f"{self.pool_size} + TASHAN_DB_MAX_OVERFLOW {self.max_overflow}{loop_reads}) = "
+            f"{self.most} connections"
         )
 
 
@@ -86,7 +89,7 @@ def overcommitment(pools: Pools, limits: ServerLimits) -> str | None:
 
 
 def _remedy(pools: Pools, limits: ServerLimits) -> str:
-    per_worker = limits.allowed // pools.workers
+    per_worker = limits.allowed // pools.workers - pools.loop_reads
     if per_worker > pools.max_overflow:
         change = f"set TASHAN_DB_POOL_SIZE={per_worker - pools.max_overflow} or less, "
     elif per_worker > 0:

@@ -276,7 +276,9 @@ def _check_pools_fit(engine: Engine, settings: Settings, workers: int) -> None:
     limits = capacity.read_limits(engine)
     if limits is None:
         return
-    pools = capacity.Pools(workers, settings.db_pool_size, settings.db_max_overflow)
+    pools = capacity.Pools(
+        workers, settings.db_pool_size, settings.db_max_overflow, settings.loop_read_connections
+    )
     if problem := capacity.overcommitment(pools, limits):
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1)

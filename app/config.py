@@ -103,10 +103,11 @@ class Settings(BaseSettings):
     # waiting for the server's answer lets another run; at 32 connections, with a read one
     # round trip, 2 beat 1 and 4: get 1,761 / 1,871–1,880 / 1,449–1,587 req/s).
     read_threads: Annotated[int | None, Field(ge=0, le=64)] = None
-    # PostgreSQL connections of each server process that answer a kept get or list page on
-    # the event loop itself (app/db.LoopReads): no thread, and the requests waiting at once
-    # share one statement (at 32 connections, 1 and 2 were level: get 2,914 / 3,013 req/s);
-    # 0: none (every read on the threads above). Unused on SQLite.
+    # Connections of each server process that answer a kept get or list page on the event
+    # loop itself (app/db.LoopReads), no thread: on PostgreSQL psycopg's async ones, the
+    # requests waiting at once sharing one statement (at 32 connections, 1 and 2 were level:
+    # get 2,914 / 3,013 req/s); on SQLite one, read in line, whatever the number. 0: none
+    # (every read on the threads above).
     loop_read_connections: Annotated[int, Field(ge=0, le=64)] = 2
 
     # Run the clock as if the process had started at this instant (see app/clock.py); unset

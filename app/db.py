@@ -232,6 +232,12 @@ def begin_read(connection: Connection) -> None:
         connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def bound_ids(ids: Sequence[int], dialect: Dialect) -> Any:
+    """ids as a statement binds a list of them: an array on PostgreSQL, JSON text on SQLite
+    (read with json_each)."""
+    return list(ids) if dialect.name == "postgresql" else json.dumps(list(ids))
+
+
 @contextmanager
 def driver_cursor(connection: Connection) -> Iterator[Any]:
     """A DBAPI cursor on connection, for the hottest reads (see DriverQuery). Its errors are
@@ -363,13 +369,17 @@ class ShortReads:
 
 
 class LoopReads:
-    """Reads of one statement run on the event loop through psycopg's async connections, on
-    PostgreSQL: what answers a kept get or list page (app/actions/reads.py) with no thread
-    hop at all, whose hand-over and turns at the GIL cost more than the read itself (a kept
-    get at 32 connections: ~400 us of CPU through a thread, ~80 us on the loop).
+    """Reads of one statement run on the event loop itself: what answers a kept get or list
+    page (app/actions/reads.py) with no thread hop at all, whose hand-over and turns at the
+    GIL cost more than the read itself (a kept get at 32 connections: ~400 us of CPU through
+    a thread, ~80 us on the loop).
 
-    Reads of the same statement waiting at once are one statement (rows_among): under load
-    a kept get costs a fraction of a round trip, and the database a fraction of a query.
+    On PostgreSQL through psycopg's async connections, and the reads of the same statement
+    waiting at once are one statement (rows_among): under load a kept get costs a fraction
+    of a round trip, and the database a fraction of a query. On SQLite in line, on one
+    connection of its own: such a read is an indexed row or two, microseconds, and it never
+    waits for a lock (no busy timeout: WAL readers take none, and a rare SQLITE_BUSY is read
+    on a thread instead).
 
     Open while the app runs (its lifespan), on that event loop only. No ping before a read:
     the read is its own, and one whose connection turns out dead (the server restarted
@@ -380,7 +390,8 @@ class LoopReads:
     def __init__(self, engine: Engine, connections: int, statement_timeout_seconds: float):
         url = engine.url
         self.dialect = engine.dialect
-        self._connections = connections if url.get_backend_name() == "postgresql" else 0
+        self._engine = engine
+        self._connections = connections
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         connect_args = _postgresql_connect_args(url, statement_timeout_seconds)
         # Named, for whoever looks at pg_stat_activity (unless the URL names them all).
@@ -388,6 +399,7 @@ class LoopReads:
             connect_args["application_name"] = LOOP_READS_NAME
         self._kwargs: dict[str, Any] = {"autocommit": True, **connect_args}
         self.pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._sqlite: Any = None  # SQLite's DBAPI connection
         self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight: asyncio.Semaphore | None = None  # a statement a connection, at most
         self._open_batches: dict[DriverQuery, _Batch] = {}
@@ -397,7 +409,17 @@ class LoopReads:
         """Start connecting, on the running loop (without waiting: a database that is down
         at start-up must not keep the server from starting). Once only: an app run on two
         loops at once (a test's second client) reads on threads on the other."""
-        if not self._connections or self.pool is not None:
+        if not self._connections or self._loop is not None:
+            return
+        if self.dialect.name == "sqlite":
+            if self._engine.url.database in (None, "", ":memory:"):
+                return  # a database of its own connection alone: none to share
+            self._sqlite = self._engine.raw_connection()
+            self._sqlite.detach()  # its own, not one of the pool's
+            with closing(self._sqlite.cursor()) as cursor:
+                cursor.execute("PRAGMA busy_timeout = 0")
+                cursor.execute("PRAGMA query_only = ON")
+            self._loop = asyncio.get_running_loop()
             return
         self.pool = AsyncConnectionPool(
             self._conninfo,
@@ -415,9 +437,15 @@ class LoopReads:
 
     async def close(self) -> None:
         """Close the connections, on the loop that opened them."""
-        if self.pool is not None and asyncio.get_running_loop() is self._loop:
+        if self._loop is None or asyncio.get_running_loop() is not self._loop:
+            return
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+        if self.pool is not None:
             await self.pool.close()
-            self.pool = self._loop = None
+            self.pool = None
+        self._loop = None
 
     async def rows_among(self, query: DriverQuery, item: int | None) -> list[dict[str, Any]] | None:
         """query's rows (see DriverQuery.rows) for a set of ids bound as "ids", item one of
@@ -428,8 +456,10 @@ class LoopReads:
         A batch takes callers until its statement is sent, which it is as soon as one of the
         connections is free: every caller's read starts after the caller asked, so it sees
         every write committed before (what a read of its own would)."""
-        if self.pool is None or asyncio.get_running_loop() is not self._loop:
+        if self._loop is None or asyncio.get_running_loop() is not self._loop:
             return None
+        if self._sqlite is not None:
+            return self._rows_in_line(query, [] if item is None else [item])
         batch = self._open_batches.get(query)
         if batch is None:
             batch = self._open_batches[query] = _Batch(query)
@@ -441,13 +471,22 @@ class LoopReads:
         # Shielded: a caller that goes away (its client hung up) must not cancel the others'.
         return await asyncio.shield(batch.rows)
 
+    def _rows_in_line(self, query: DriverQuery, ids: list[int]) -> list[dict[str, Any]] | None:
+        try:
+            with closing(self._sqlite.cursor()) as cursor:
+                return query.rows(cursor, ids=bound_ids(ids, self.dialect))
+        except sqlite3.Error as exc:
+            logger.warning("a read on the event loop failed; reading on a thread: %s", exc)
+            return None
+
     async def _send(self, batch: "_Batch") -> None:
         assert self._in_flight is not None
         try:
             async with self._in_flight:
                 if self._open_batches.get(batch.query) is batch:
                     del self._open_batches[batch.query]  # closed: later callers make another
-                batch.rows.set_result(await self._rows(batch.query, ids=sorted(batch.ids)))
+                ids = bound_ids(sorted(batch.ids), self.dialect)
+                batch.rows.set_result(await self._rows(batch.query, ids=ids))
         except Exception as exc:  # a bug: each caller's request fails with it
             batch.rows.set_exception(exc)
         finally:

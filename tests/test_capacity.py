@@ -24,6 +24,19 @@ def test_pools_over_the_limit_are_refused_with_the_numbers_and_a_pool_size_that_
     assert overcommitment(Pools(workers=4, pool_size=14, max_overflow=10), STOCK) is None
 
 
+def test_the_connections_of_the_reads_on_the_event_loop_count_too() -> None:
+    problem = overcommitment(Pools(workers=4, pool_size=14, max_overflow=10, loop_reads=2), STOCK)
+    assert problem == (
+        "4 workers x (TASHAN_DB_POOL_SIZE 14 + TASHAN_DB_MAX_OVERFLOW 10 + "
+        "TASHAN_LOOP_READ_CONNECTIONS 2) = 104 connections, more than the 97 PostgreSQL allows "
+        "(max_connections 100 - 3 reserved); set TASHAN_DB_POOL_SIZE=12 or less, run fewer "
+        "workers or raise max_connections"
+    )
+    assert (
+        overcommitment(Pools(workers=4, pool_size=12, max_overflow=10, loop_reads=2), STOCK) is None
+    )
+
+
 def test_when_the_overflow_alone_is_too_many_the_remedy_names_both_settings() -> None:
     problem = overcommitment(Pools(workers=20, pool_size=1, max_overflow=10), STOCK)
     assert problem is not None

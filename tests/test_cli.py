@@ -122,16 +122,21 @@ if POSTGRES_URL:  # SQLite has no connection limit
         result = run_tashan(
             database_url,
             *("serve", "--workers", "2", "--port", str(free_port())),
-            env={"TASHAN_DB_POOL_SIZE": str(pool_size), "TASHAN_DB_MAX_OVERFLOW": "10"},
+            env={
+                "TASHAN_DB_POOL_SIZE": str(pool_size),
+                "TASHAN_DB_MAX_OVERFLOW": "10",
+                "TASHAN_LOOP_READ_CONNECTIONS": "2",
+            },
         )
         assert result.returncode == 1, result.stdout + result.stderr
         assert result.stderr.count("\n") == 1, result.stderr
-        most = 2 * (pool_size + 10)
+        most = 2 * (pool_size + 10 + 2)
         assert result.stderr.startswith(
-            f"error: 2 workers x (TASHAN_DB_POOL_SIZE {pool_size} + TASHAN_DB_MAX_OVERFLOW 10) "
-            f"= {most} connections, more than the {max_connections - reserved} PostgreSQL "
-            f"allows (max_connections {max_connections} - {reserved} reserved); set "
-            f"TASHAN_DB_POOL_SIZE={(max_connections - reserved) // 2 - 10} or less,"
+            f"error: 2 workers x (TASHAN_DB_POOL_SIZE {pool_size} + TASHAN_DB_MAX_OVERFLOW 10 "
+            f"+ TASHAN_LOOP_READ_CONNECTIONS 2) = {most} connections, more than the "
+            f"{max_connections - reserved} PostgreSQL allows (max_connections {max_connections} "
+            f"- {reserved} reserved); set "
+            f"TASHAN_DB_POOL_SIZE={(max_connections - reserved) // 2 - 2 - 10} or less,"
         ), result.stderr
         assert "tsk_" not in result.stdout  # refused before making a bootstrap key
 

@@ -1,11 +1,14 @@
 """The server's database engine: its pool comes from the settings, and on PostgreSQL its
 statements (only its own, not the commands') have a time limit that answers 503, and a pooled
-connection that lay idle is pinged before use; kept reads on PostgreSQL run on the event loop."""
+connection that lay idle is pinged before use; kept reads run on the event loop."""
 
 import asyncio
 import socket
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,31 +99,56 @@ if POSTGRES_URL:  # SQLite has no statement timeout
             engine.dispose()
 
 
-if POSTGRES_URL:  # SQLite reads on threads only
+def no_thread(*_: object) -> None:
+    raise AssertionError("read on a thread")
 
-    def no_thread(*_: object) -> None:
-        raise AssertionError("read on a thread")
+
+def test_a_kept_action_and_page_are_read_on_the_event_loop(
+    client: TestClient, seeded: SeedReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once kept, a get and a list page take no thread: one read of the generation (and
+    version) on the event loop's own connections answers them."""
+    action = client.get("/api/v1/actions/1")
+    page = client.get("/api/v1/actions", params={"limit": 5})
+
+    monkeypatch.setattr(client.app.state.short_reads, "run", no_thread)  # type: ignore[attr-defined]
+    again = client.get("/api/v1/actions/1")
+    page_again = client.get("/api/v1/actions", params={"limit": 5})
+    assert (again.status_code, again.content) == (200, action.content)
+    assert again.headers["ETag"] == action.headers["ETag"]
+    assert (page_again.status_code, page_again.content) == (200, page.content)
+    assert client.get("/api/v1/actions/999").status_code == 404  # no thread either
+
+
+if not POSTGRES_URL:
+
+    def test_a_read_on_the_loop_that_fails_is_read_on_a_thread(
+        client: TestClient,
+        seeded: SeedReport,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """The loop's SQLite connection cannot read (here: a file without the tables): each
+        get and page is answered all the same, read on a thread."""
+        action = client.get("/api/v1/actions/1")
+        page = client.get("/api/v1/actions", params={"limit": 5})
+        loop_reads = client.app.state.loop_reads  # type: ignore[attr-defined]
+        with closing(sqlite3.connect(tmp_path / "empty.db", check_same_thread=False)) as empty:
+            monkeypatch.setattr(loop_reads, "_sqlite", empty)
+            again = client.get("/api/v1/actions/1")
+            page_again = client.get("/api/v1/actions", params={"limit": 5})
+        assert (again.status_code, again.content) == (200, action.content)
+        assert (page_again.status_code, page_again.content) == (200, page.content)
+        assert "a read on the event loop failed; reading on a thread" in caplog.text
+
+
+if POSTGRES_URL:  # psycopg's async connections
 
     def unused_port() -> int:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             return int(probe.getsockname()[1])
-
-    def test_a_kept_action_and_page_are_read_on_the_event_loop(
-        client: TestClient, seeded: SeedReport, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """Once kept, a get and a list page take no thread: one read of the generation (and
-        version) on the event loop's own connections answers them."""
-        action = client.get("/api/v1/actions/1")
-        page = client.get("/api/v1/actions", params={"limit": 5})
-
-        monkeypatch.setattr(client.app.state.short_reads, "run", no_thread)  # type: ignore[attr-defined]
-        again = client.get("/api/v1/actions/1")
-        page_again = client.get("/api/v1/actions", params={"limit": 5})
-        assert (again.status_code, again.content) == (200, action.content)
-        assert again.headers["ETag"] == action.headers["ETag"]
-        assert (page_again.status_code, page_again.content) == (200, page.content)
-        assert client.get("/api/v1/actions/999").status_code == 404  # no thread either
 
     def end_connections(engine: Engine, application_name: str | None = None) -> int:
         """End the server processes of this database's connections (of application_name

@@ -18,7 +18,6 @@ for byte). ORM objects, SQLAlchemy's per-statement work and validating each Acti
 each cost more than the queries."""
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,7 +55,7 @@ from app.actions.listing import Moment
 from app.actions.models import Action, ActionCoOwner, ActionTheme, Theme
 from app.actions.schemas import ActionFilters
 from app.actions.workflow import KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
-from app.db import DriverQuery, LoopReads, begin_read, driver_cursor
+from app.db import DriverQuery, LoopReads, begin_read, bound_ids, driver_cursor
 from app.errors import NotFound
 from app.evidence.models import Evidence
 from app.generation import DataGeneration, Generation, read_generation
@@ -170,10 +169,6 @@ def _is_one_of_ids(column: Any, dialect: Dialect) -> ColumnElement[bool]:
     return cast(ColumnElement[bool], column.in_(each))
 
 
-def _ids(ids: Sequence[int], dialect: Dialect) -> Any:
-    return list(ids) if dialect.name == "postgresql" else json.dumps(list(ids))
-
-
 @dataclass(frozen=True)
 class _Queries:
     rows: DriverQuery  # the rows of the actions with the given ids
@@ -242,10 +237,10 @@ def _reads_of(
     day; states, when given, are the status and progress of each as of an earlier moment."""
     queries = _queries(connection.dialect)
     with driver_cursor(connection) as cursor:
-        rows = queries.rows.rows(cursor, ids=_ids(ids, connection.dialect))
+        rows = queries.rows.rows(cursor, ids=bound_ids(ids, connection.dialect))
         themes: dict[int, list[str]] = defaultdict(list)
         co_owners: dict[int, list[Row]] = defaultdict(list)
-        for item in queries.lists.rows(cursor, ids=_ids(ids, connection.dialect)):
+        for item in queries.lists.rows(cursor, ids=bound_ids(ids, connection.dialect)):
             if item["unit_id"] is None:
                 themes[item["action_id"]].append(item["name"])
             else:
