@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -54,7 +53,6 @@ from app.sources.models import Source, Speech
 from app.spreadsheet import Lang, label, status_label
 from app.units.models import Unit
 
-ACTION_LINES = TypeAdapter(list[ActionLine])
 LINES_PER_CHUNK = 1000
 STATUSES = {status.value: status for status in Status}  # a lookup costs less than Status(v)
 THEME_COMBINATIONS = 4096  # the sets of themes whose sorted names a report keeps
@@ -242,8 +240,7 @@ def action_lines(
     lights = {colour: label(f"light_{colour}", lang) for colour in Light}
     for rows, files in _chunks(connection, query, moment):
         fields = (dict(zip(names, row, strict=True)) for row in rows)
-        lines = [_line(f, themes, units, statuses, lights, moment, files) for f in fields]
-        yield ACTION_LINES.validate_python(lines)
+        yield [_line(f, themes, units, statuses, lights, moment, files) for f in fields]
 
 
 Chunk = tuple[Sequence[Row[Any]], dict[int, list[str]]]
@@ -389,27 +386,27 @@ def _line(
     lights: dict[Light, str],
     moment: Moment,
     files: dict[int, list[str]],
-) -> dict[str, Any]:
-    """The ActionLine fields of a row of the chunk query, given the report's theme and unit
-    names, status and light labels and the names of the chunk's evidence files."""
+) -> ActionLine:
+    """The ActionLine of a row of the chunk query, given the report's theme and unit names,
+    status and light labels and the names of the chunk's evidence files."""
     status = STATUSES[fields["status"]]
     evidence = files.get(fields["id"], [])
     start_on, due_on, today = fields.pop("start_on"), fields["due_on"], moment.today
     lit = light(status, fields["progress"], start_on, due_on, today, moment.lights)
     fields.update(
         expected_progress=expected_progress(start_on, due_on, today),
-        light=lit,
+        light=None if lit is None else lit.value,
         light_label=None if lit is None else lights[lit],
         evidence=evidence,
         evidence_count=len(evidence),
         status_label=statuses[status],
         overdue=is_overdue(due_on, status, today),
-        themes=themes(fields.pop("theme_ids")),
-        co_owners=units(fields.pop("co_owner_ids")),
+        themes=list(themes(fields.pop("theme_ids"))),
+        co_owners=list(units(fields.pop("co_owner_ids"))),
         latest_note=fields["latest_note"] or None,
         updated_at=fields["updated_at"].astimezone(moment.now.tzinfo),
     )
-    return fields
+    return ActionLine(**fields)
 
 
 def _period_counts(

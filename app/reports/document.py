@@ -3,9 +3,10 @@ report file is a row of the table app.reports.models.Report.)"""
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -49,32 +50,42 @@ class Headline(BaseModel):
     changed_in_period: int
 
 
-class ActionLine(BaseModel):
-    """One action's row: what a leader reads about it."""
+@dataclass(slots=True, kw_only=True)
+class ActionLine:
+    """One action's row: what a leader reads about it. A dataclass, not a model: a report of
+    every action makes 100,000, and validating each was a fifth of a CSV's time; the one
+    query that fills them gives its own types (app/reports/builder.py). In a StatusReport
+    pydantic serializes them, descriptions included, without validating them again."""
 
     id: int
     version: int
     title: str
-    owner: str = Field(description="the lead unit (牵头单位)")
-    co_owners: list[str] = Field(description="the cooperating units (配合单位), by name")
+    owner: Annotated[str, Field(description="the lead unit (牵头单位)")]
+    co_owners: Annotated[list[str], Field(description="the cooperating units (配合单位), by name")]
     status: str
     status_label: str
     priority: str
     progress: int
-    expected_progress: int | None = Field(default=None, description="序时进度, 0..100")
-    light: str | None = Field(default=None, description="红黄绿灯: green, yellow, red or null")
-    light_label: str | None = Field(default=None, description="the light in the report's language")
+    expected_progress: Annotated[int | None, Field(description="序时进度, 0..100")] = None
+    light: Annotated[str | None, Field(description="红黄绿灯: green, yellow, red or null")] = None
+    light_label: Annotated[str | None, Field(description="the light in the report's language")] = (
+        None
+    )
     due_on: date | None
-    original_due_on: date | None = Field(description="原定完成时限: the first due date set")
-    extension_count: int = Field(description="延期次数: extensions approved")
+    original_due_on: Annotated[
+        date | None, Field(description="原定完成时限: the first due date set")
+    ]
+    extension_count: Annotated[int, Field(description="延期次数: extensions approved")]
     overdue: bool
     assignee: str | None
-    leader: str | None = Field(description="责任领导")
+    leader: Annotated[str | None, Field(description="责任领导")]
     themes: list[str]
-    evidence_count: int = Field(
-        default=0, description="佐证材料: evidence files attached, not withdrawn"
+    evidence_count: Annotated[
+        int, Field(description="佐证材料: evidence files attached, not withdrawn")
+    ] = 0
+    evidence: Annotated[list[str], Field(description="their file names, oldest first")] = (
+        dataclass_field(default_factory=list)
     )
-    evidence: list[str] = Field(default=[], description="their file names, oldest first")
     latest_note: str | None
     quote: str
     updated_at: datetime

@@ -6,6 +6,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -384,7 +385,7 @@ def test_xlsx_text_reads_back_as_it_was(hostile: StatusReport) -> None:
     return, markup and entities read back as they were; characters XML cannot hold are left
     out, and a text longer than Excel's limit on a cell is cut there."""
     odd = "  a & b <c> &amp; \r\n line two \x07 "
-    line = line_of(hostile, 999).model_copy(update={"latest_note": odd, "quote": "长" * 40_000})
+    line = replace(line_of(hostile, 999), latest_note=odd, quote="长" * 40_000)
     report = hostile.model_copy(update={"actions": [line, *hostile.actions[1:]]})
     row = row_of(open_xlsx(report)["明细"], 999)
     assert row["最新进展"].value == odd.replace("\x07", "")
