@@ -450,8 +450,9 @@ class LoopReads:
     async def rows_among(self, query: DriverQuery, item: int | None) -> list[dict[str, Any]] | None:
         """query's rows (see DriverQuery.rows) for a set of ids bound as "ids", item one of
         them (None: none of its own), read with those of every caller waiting at once: the
-        rows of all their ids, each caller picking its own. None when this app reads nothing
-        on the loop (SQLite, not started, another loop) or the read failed.
+        rows of all their ids, each caller picking its own (on SQLite, read alone in line).
+        None when this app reads nothing on the loop (turned off, not started, another loop)
+        or the read failed.
 
         A batch takes callers until its statement is sent, which it is as soon as one of the
         connections is free: every caller's read starts after the caller asked, so it sees

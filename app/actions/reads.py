@@ -334,8 +334,8 @@ def page_body(
     cache, totals and actions' JSON kept (not as of a past day), and an ETag from the query,
     the data generation and the day, checked with is_current before any row is read; or
     InvalidInput when filters name a unit, source, speech or theme that does not exist.
-    generation: as kept_page_answer read it just before (PostgreSQL, where each statement
-    sees the data as new as the one before it, or newer), not read again."""
+    generation: as kept_page_answer read it just before, not read again (what is read after
+    it is as new as it, or newer: a cached value is never older than its key)."""
     # PostgreSQL reads every row a search matches from the table (its GIN index cannot count
     # them; a common word matches thousands on thousands of pages): counted as the page is
     # picked, not read again for the total. SQLite counts from its FTS table and the archived
