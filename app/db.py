@@ -412,14 +412,8 @@ class LoopReads:
         if not self._connections or self._loop is not None:
             return
         if self.dialect.name == "sqlite":
-            if self._engine.url.database in (None, "", ":memory:"):
-                return  # a database of its own connection alone: none to share
-            self._sqlite = self._engine.raw_connection()
-            self._sqlite.detach()  # its own, not one of the pool's
-            with closing(self._sqlite.cursor()) as cursor:
-                cursor.execute("PRAGMA busy_timeout = 0")
-                cursor.execute("PRAGMA query_only = ON")
-            self._loop = asyncio.get_running_loop()
+            if self._engine.url.database not in (None, "", ":memory:"):  # else none to share
+                self._loop = asyncio.get_running_loop()  # connected at the first read
             return
         self.pool = AsyncConnectionPool(
             self._conninfo,
@@ -459,7 +453,7 @@ class LoopReads:
         every write committed before (what a read of its own would)."""
         if self._loop is None or asyncio.get_running_loop() is not self._loop:
             return None
-        if self._sqlite is not None:
+        if self.dialect.name == "sqlite":
             return self._rows_in_line(query, [] if item is None else [item])
         batch = self._open_batches.get(query)
         if batch is None:
@@ -474,11 +468,28 @@ class LoopReads:
 
     def _rows_in_line(self, query: DriverQuery, ids: list[int]) -> list[dict[str, Any]] | None:
         try:
+            if self._sqlite is None:
+                self._sqlite = self._sqlite_connection()
             with closing(self._sqlite.cursor()) as cursor:
                 return query.rows(cursor, ids=bound_ids(ids, self.dialect))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, DBAPIError) as exc:
             logger.warning("a read on the event loop failed; reading on a thread: %s", exc)
+            if self._sqlite is not None:  # the next read opens another
+                self._sqlite.close()
+                self._sqlite = None
             return None
+
+    def _sqlite_connection(self) -> Any:
+        """A connection configured as the engine's are, but its own: not one of the pool's.
+        Not opened before the first read: a file that cannot be opened must not keep the
+        server from starting, nor hold the database open for nothing (a bulk load that
+        turns its journal off needs it alone)."""
+        connection = self._engine.raw_connection()
+        connection.detach()
+        with closing(connection.cursor()) as cursor:
+            cursor.execute("PRAGMA busy_timeout = 0")
+            cursor.execute("PRAGMA query_only = ON")
+        return connection
 
     async def _send(self, batch: "_Batch") -> None:
         assert self._in_flight is not None
