@@ -234,16 +234,14 @@ def action_lines(
     )
     # Core statements run on the session's connection skip the ORM's handling of results.
     connection = session.connection()
-    names = list(query.selected_columns.keys())
     themes, units = _names(connection)
     statuses = {status: status_label(status, lang) for status in Status}
     lights = {colour: label(f"light_{colour}", lang) for colour in Light}
     for rows, files in _chunks(connection, query, moment):
-        fields = (dict(zip(names, row, strict=True)) for row in rows)
-        yield [_line(f, themes, units, statuses, lights, moment, files) for f in fields]
+        yield [_line(row, themes, units, statuses, lights, moment, files) for row in rows]
 
 
-Chunk = tuple[Sequence[Row[Any]], dict[int, list[str]]]
+Chunk = tuple[Sequence[Row[*tuple[Any, ...]]], dict[int, list[str]]]
 
 
 def _chunks(connection: Connection, query: Select[Any], moment: Moment) -> Iterator[Chunk]:
@@ -379,7 +377,7 @@ def _names(connection: Connection) -> tuple[Names, Names]:
 
 
 def _line(
-    fields: dict[str, Any],
+    row: Row[*tuple[Any, ...]],
     themes: Names,
     units: Names,
     statuses: dict[Status, str],
@@ -387,26 +385,41 @@ def _line(
     moment: Moment,
     files: dict[int, list[str]],
 ) -> ActionLine:
-    """The ActionLine of a row of the chunk query, given the report's theme and unit names,
-    status and light labels and the names of the chunk's evidence files."""
-    status = STATUSES[fields["status"]]
-    evidence = files.get(fields["id"], [])
-    start_on, due_on, today = fields.pop("start_on"), fields["due_on"], moment.today
-    lit = light(status, fields["progress"], start_on, due_on, today, moment.lights)
-    fields.update(
+    """The ActionLine of a row of the chunk query (_line_columns, in its order), given the
+    report's theme and unit names, status and light labels and the names of the chunk's
+    evidence files."""
+    (action_id, version, title, owner, co_owner_ids, status_value, priority, progress) = row[:8]
+    (due_on, start_on, original_due_on, extension_count, assignee, leader, quote) = row[8:15]
+    updated_at, theme_ids, latest_note = row[15:]
+    status, today = STATUSES[status_value], moment.today
+    lit = light(status, progress, start_on, due_on, today, moment.lights)
+    evidence = files.get(action_id, [])
+    return ActionLine(
+        id=action_id,
+        version=version,
+        title=title,
+        owner=owner,
+        co_owners=list(units(co_owner_ids)),
+        status=status_value,
+        status_label=statuses[status],
+        priority=priority,
+        progress=progress,
         expected_progress=expected_progress(start_on, due_on, today),
         light=None if lit is None else lit.value,
         light_label=None if lit is None else lights[lit],
-        evidence=evidence,
-        evidence_count=len(evidence),
-        status_label=statuses[status],
+        due_on=due_on,
+        original_due_on=original_due_on,
+        extension_count=extension_count,
         overdue=is_overdue(due_on, status, today),
-        themes=list(themes(fields.pop("theme_ids"))),
-        co_owners=list(units(fields.pop("co_owner_ids"))),
-        latest_note=fields["latest_note"] or None,
-        updated_at=fields["updated_at"].astimezone(moment.now.tzinfo),
+        assignee=assignee,
+        leader=leader,
+        themes=list(themes(theme_ids)),
+        evidence_count=len(evidence),
+        evidence=evidence,
+        latest_note=latest_note or None,
+        quote=quote,
+        updated_at=updated_at.astimezone(moment.now.tzinfo),
     )
-    return ActionLine(**fields)
 
 
 def _period_counts(
