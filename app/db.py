@@ -385,7 +385,10 @@ class LoopReads:
     the read is its own, and one whose connection turns out dead (the server restarted
     while it lay idle) is run again on another. A read that fails otherwise (the server is
     down, no connection came in time) gives None, and the caller reads on its threads
-    instead, where the client gets a 503 if need be: this path adds nothing a client sees."""
+    instead, where the client gets a 503 if need be: this path adds nothing a client sees.
+    After such a failure the loop rests for rest_seconds, every read going to the threads
+    at once (not waiting for a connection first), then tries again: an outage is logged
+    when it starts and when it ends, not at every request."""
 
     def __init__(self, engine: Engine, connections: int, statement_timeout_seconds: float):
         url = engine.url
@@ -404,6 +407,8 @@ class LoopReads:
         self._in_flight: asyncio.Semaphore | None = None  # a statement a connection, at most
         self._open_batches: dict[DriverQuery, _Batch] = {}
         self._sending: set[asyncio.Task[None]] = set()  # referenced while they run
+        self.rest_seconds = LOOP_READ_REST_SECONDS
+        self._failing_until: float | None = None  # reads fail: none on the loop before then
 
     async def open(self) -> None:
         """Start connecting, on the running loop (without waiting: a database that is down
@@ -453,6 +458,8 @@ class LoopReads:
         every write committed before (what a read of its own would)."""
         if self._loop is None or asyncio.get_running_loop() is not self._loop:
             return None
+        if self._failing_until is not None and time.monotonic() < self._failing_until:
+            return None
         if self.dialect.name == "sqlite":
             return self._rows_in_line(query, [] if item is None else [item])
         batch = self._open_batches.get(query)
@@ -471,13 +478,14 @@ class LoopReads:
             if self._sqlite is None:
                 self._sqlite = self._sqlite_connection()
             with closing(self._sqlite.cursor()) as cursor:
-                return query.rows(cursor, ids=bound_ids(ids, self.dialect))
+                rows = query.rows(cursor, ids=bound_ids(ids, self.dialect))
         except (sqlite3.Error, DBAPIError) as exc:
-            logger.warning("a read on the event loop failed; reading on a thread: %s", exc)
             if self._sqlite is not None:  # the next read opens another
                 self._sqlite.close()
                 self._sqlite = None
+            self._failed(exc)
             return None
+        return self._worked(rows)
 
     def _sqlite_connection(self) -> Any:
         """A connection configured as the engine's are, but its own: not one of the pool's.
@@ -515,12 +523,30 @@ class LoopReads:
                 async with self.pool.connection() as connection:
                     rows = await _rows_unless_dead(connection, query, values)
             except psycopg.Error as exc:  # PoolTimeout is one
-                logger.warning("a read on the event loop failed; reading on a thread: %s", exc)
+                self._failed(exc)
                 return None
             if rows is not None:
-                return rows
-        logger.warning("a read on the event loop found no live connection; reading on a thread")
+                return self._worked(rows)
+        self._failed("no live connection")
         return None
+
+    def _failed(self, reason: object) -> None:
+        """Rest after a failed read (logged if reads worked until then)."""
+        if self._failing_until is None:
+            logger.warning(
+                "reads on the event loop failed (%s): reading on threads, and on the loop "
+                "again once it can (tried every %g s)",
+                reason,
+                self.rest_seconds,
+            )
+        self._failing_until = time.monotonic() + self.rest_seconds
+
+    def _worked(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """rows, once noted that reads work (logged if they failed until then)."""
+        if self._failing_until is not None:
+            self._failing_until = None
+            logger.warning("reads on the event loop work again")
+        return rows
 
 
 @dataclass(eq=False)
@@ -551,6 +577,9 @@ LOOP_READS_NAME = "tashan-loop-reads"
 # How long a read on the loop waits for one of its connections: far longer than a busy
 # server makes it wait (reads of a fraction of a millisecond), far shorter than a client.
 LOOP_READ_WAIT_SECONDS = 1.0
+# How long the loop reads nothing after a failed read: during an outage, one try of the loop
+# every few seconds, every other read straight to a thread.
+LOOP_READ_REST_SECONDS = 5.0
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

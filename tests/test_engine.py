@@ -119,9 +119,32 @@ def test_a_kept_action_and_page_are_read_on_the_event_loop(
     assert client.get("/api/v1/actions/999").status_code == 404  # no thread either
 
 
+def count_thread_reads(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The functions the app runs on its short-read threads from now on, as it runs them."""
+    short_reads = client.app.state.short_reads  # type: ignore[attr-defined]
+    run, ran = short_reads.run, []
+
+    async def counted(function: Any, *args: Any) -> Any:
+        ran.append(function)
+        return await run(function, *args)
+
+    monkeypatch.setattr(short_reads, "run", counted)
+    return ran
+
+
+def get_answered_on_a_thread(
+    client: TestClient, path: str, content: bytes, ran: list[object]
+) -> None:
+    """GET path answers content, read on a thread."""
+    before = len(ran)
+    answer = client.get(path)
+    assert (answer.status_code, answer.content) == (200, content)
+    assert len(ran) > before
+
+
 if not POSTGRES_URL:
 
-    def test_a_read_on_the_loop_that_fails_is_read_on_a_thread_and_the_next_reconnects(
+    def test_a_failed_read_on_the_loop_is_read_on_a_thread_and_the_loop_rests_a_while(
         client: TestClient,
         seeded: SeedReport,
         tmp_path: Path,
@@ -129,17 +152,23 @@ if not POSTGRES_URL:
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         """The loop's SQLite connection cannot read (here: it is one to a file without the
-        tables): the get is answered all the same, read on a thread, and the next read on
-        the loop is made on a new connection."""
+        tables): the get is answered all the same, read on a thread; so are the reads that
+        follow while the loop rests, without trying it (which would succeed, on a new
+        connection), and the failure is logged once. After the rest the loop reads again,
+        on a new connection, and says so."""
         action = client.get("/api/v1/actions/1")
         loop_reads = client.app.state.loop_reads  # type: ignore[attr-defined]
+        monkeypatch.setattr(loop_reads, "rest_seconds", 0.5)
         loop_reads._sqlite.close()
         loop_reads._sqlite = sqlite3.connect(tmp_path / "empty.db", check_same_thread=False)
-        again = client.get("/api/v1/actions/1")
-        assert (again.status_code, again.content) == (200, action.content)
-        assert "a read on the event loop failed; reading on a thread" in caplog.text
+        ran = count_thread_reads(client, monkeypatch)
+        for _ in range(3):
+            get_answered_on_a_thread(client, "/api/v1/actions/1", action.content, ran)
+        assert caplog.text.count("reads on the event loop failed (no such table") == 1
+        time.sleep(0.6)
         monkeypatch.setattr(client.app.state.short_reads, "run", no_thread)  # type: ignore[attr-defined]
         assert client.get("/api/v1/actions/1").content == action.content
+        assert "reads on the event loop work again" in caplog.text
 
 
 if POSTGRES_URL:  # psycopg's async connections
@@ -188,25 +217,39 @@ if POSTGRES_URL:  # psycopg's async connections
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         """The loop's connections died and no new one can be made: each get is answered all
-        the same, read on a thread; once the server can be reached, the loop reads again."""
+        the same, read on a thread, and the outage is logged once; once the server can be
+        reached, the loop reads again (after its rest), and says so."""
         action = client.get("/api/v1/actions/1")
-        pool = client.app.state.loop_reads.pool  # type: ignore[attr-defined]
-        monkeypatch.setattr(pool, "timeout", 0.1)
-        monkeypatch.setattr(pool, "kwargs", {**pool.kwargs, "port": unused_port()})
+        loop_reads = client.app.state.loop_reads  # type: ignore[attr-defined]
+        monkeypatch.setattr(loop_reads.pool, "timeout", 0.1)
+        monkeypatch.setattr(
+            loop_reads.pool, "kwargs", {**loop_reads.pool.kwargs, "port": unused_port()}
+        )
         assert end_connections(engine, db.LOOP_READS_NAME) == 2
-        for _ in range(3):
-            again = client.get("/api/v1/actions/1")
-            assert (again.status_code, again.content) == (200, action.content)
-        assert "reading on a thread" in caplog.text
+        ran = count_thread_reads(client, monkeypatch)
+        get_answered_on_a_thread(client, "/api/v1/actions/1", action.content, ran)
+        tries, connection = [], loop_reads.pool.connection
+
+        def counted_connection(*args: Any, **kwargs: Any) -> Any:
+            tries.append(args)
+            return connection(*args, **kwargs)
+
+        monkeypatch.setattr(loop_reads.pool, "connection", counted_connection)
+        for _ in range(2):  # while the loop rests, straight to a thread
+            get_answered_on_a_thread(client, "/api/v1/actions/1", action.content, ran)
+        assert not tries
+        assert caplog.text.count("reads on the event loop failed") == 1
         monkeypatch.undo()
-        caplog.clear()
+        monkeypatch.setattr(loop_reads, "rest_seconds", 0.2)
+        ran = count_thread_reads(client, monkeypatch)
         on_the_loop = 0
         deadline = time.monotonic() + 30  # the pool tries again after 1, 2, 4 ... seconds
         while on_the_loop < 3 and time.monotonic() < deadline:
+            before = len(ran)
             assert client.get("/api/v1/actions/1").content == action.content
-            on_the_loop = 0 if "reading on a thread" in caplog.text else on_the_loop + 1
-            caplog.clear()
+            on_the_loop = 0 if len(ran) > before else on_the_loop + 1
         assert on_the_loop == 3
+        assert "reads on the event loop work again" in caplog.text
 
     def test_reads_waiting_at_once_are_one_statement_each_with_its_own_answer(
         client: TestClient, seeded: SeedReport, monkeypatch: pytest.MonkeyPatch
