@@ -36,7 +36,7 @@ from app.actions.workflow import Status
 from app.config import PROJECT_DIR, Settings
 from app.db import create_db_engine
 from app.main import create_app
-from scripts.benchmark.dataset import UNITS, Outcome, generate
+from scripts.benchmark.dataset import CHUNK, UNITS, Outcome, chunk_seconds, generate
 from scripts.benchmark.load import BenchError, Run, download, ensure_wrk, wait_until_idle, wrk
 from scripts.benchmark.server import LIMIT_PATH
 
@@ -321,6 +321,7 @@ def run_bench(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dic
         started = time.perf_counter()
         tashan(env, "db", "upgrade")
         figures["upgrade_s"] = round(time.perf_counter() - started, 2)
+        figures["machine_chunk_s"] = round(chunk_seconds(args.seed), 3)
         cpu_before = _cpu_seconds()
         outcome = load_data(database_url, args.actions, args.seed)
         # The whole load, the indexes set aside for it and built again after it included:
@@ -479,7 +480,8 @@ def print_table(figures: dict[str, Any], runs: dict[str, Run]) -> None:
     Console().print(
         f"data: {figures['actions']:,} actions, {figures['events']:,} events in "
         f"{figures['seed_100k_s']} s (building the indexes after the rows: "
-        f"{figures['index_build_s']} s of it); statuses {figures['statuses']}"
+        f"{figures['index_build_s']} s of it); statuses {figures['statuses']}; this machine "
+        f"makes one chunk of {CHUNK:,} actions in {figures['machine_chunk_s']} s (a yardstick)"
     )
 
 

@@ -697,6 +697,21 @@ def generate(
     return outcome
 
 
+def chunk_seconds(seed: int = 20220128, repeats: int = 3) -> float:
+    """How long this machine takes to make one chunk (CHUNK actions, their timelines and
+    search words) in one process, the best of repeats: the same work on any day, a yardstick
+    for comparing the load's time across machines and days (the load makes fifty, on two
+    processes sharing the cores with the one that writes)."""
+    generator = Generator(load_vocabulary(), seed, time.time())
+    best = float("inf")
+    for _ in range(repeats):
+        generator._text_words.clear()  # each run makes every text's words, as a load's first
+        started = time.perf_counter()
+        generator.chunk(0, CHUNK, search_words=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 @contextmanager
 def _search_hash_memory(connection: Connection) -> Iterator[None]:
     """SQLite's FTS5 table collects the words of the load in a hash table of SEARCH_HASH_SIZE
