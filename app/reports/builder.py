@@ -270,6 +270,7 @@ def _chunks(connection: Connection, query: Select[Any], moment: Moment) -> Itera
 
 
 def _line_columns(moment: Moment) -> Select[Any]:
+    """The columns of the chunk query, in the order _line unpacks them."""
     return sa_select(
         col(Action.id),
         col(Action.version),
