@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select
 
 from app.actions import service as action_service
 from app.actions.models import Action, ActionEvent
-from app.actions.schemas import Leader
 from app.actions.workflow import STATUS_LABELS, Status
 from app.auth import units
+from app.fields import Name
 from app.imports.reader import CellValue, Formula, SheetRow, UploadedSheet
 from app.imports.schemas import ImportResult, Outcome, RowError, RowResult
 from app.spreadsheet import CO_OWNER_SEPARATORS, ENGLISH_STATUS
@@ -43,7 +43,7 @@ _DATE = re.compile(
 # a date cell is more likely a slip than a day.
 _SERIAL_DAYS = range(36526, 109574)
 _CO_OWNER_SPLIT = re.compile(f"[{re.escape(CO_OWNER_SEPARATORS)}]")
-_LEADER: TypeAdapter[str] = TypeAdapter(Leader)
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
 UnitIds = dict[str, int]  # a unit's id by its name as a cell is matched against it
 
 
@@ -220,14 +220,13 @@ def _read_cells(session: Session, plan: RowPlan, unit_ids: UnitIds) -> None:
     if "progress" in columns and (progress := _cell(plan, "progress")) is not None:
         _read_progress(plan, progress)
     if "assignee" in columns:
-        assignee = _cell(plan, "assignee")
-        plan.fields["assignee"] = str(assignee)[:200] if assignee is not None else None
+        _read_name(plan, "assignee")
     if "due_on" in columns:
         _read_due_date(plan)
     if "co_owners" in columns:
         _read_co_owners(plan, unit_ids)
     if "leader" in columns:
-        _read_leader(plan)
+        _read_name(plan, "leader")
     if "new_note" in columns and (note := _cell(plan, "new_note")) is not None:
         plan.note = str(note)
     if version is None or version == plan.action.version:
@@ -356,16 +355,17 @@ def _read_co_owners(plan: RowPlan, unit_ids: UnitIds) -> None:
     plan.fields["co_owner_ids"] = ids
 
 
-def _read_leader(plan: RowPlan) -> None:
-    """责任领导: free text, held to the API's rules for it (one line, at most 200 characters)."""
-    value = _cell(plan, "leader")
+def _read_name(plan: RowPlan, column: str) -> None:
+    """责任人 or 责任领导: free text, held to the API's rules for a name (one line, at most 200
+    characters): refused, never cut short."""
+    value = _cell(plan, column)
     if value is None:
-        plan.fields["leader"] = None
+        plan.fields[column] = None
         return
     try:
-        plan.fields["leader"] = _LEADER.validate_python(str(value))
+        plan.fields[column] = _NAME.validate_python(str(value))
     except ValidationError as error:
-        plan.refuse("leader", "; ".join(problem["msg"] for problem in error.errors()))
+        plan.refuse(column, "; ".join(problem["msg"] for problem in error.errors()))
 
 
 def _check(session: Session, plan: RowPlan, mover: action_service.Mover) -> None:

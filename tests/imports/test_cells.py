@@ -88,3 +88,24 @@ def test_cells_that_cannot_be_read_are_named_as_the_sheet_heads_them(client: Tes
         "progress",
         "due_on",
     }
+
+
+@pytest.mark.usefixtures("accepted")
+def test_an_assignee_the_api_would_refuse_is_refused_not_cut_short(client: TestClient) -> None:
+    """责任人 held to the API's rules for a name, as 责任领导 is: at most 200 characters, one
+    line. An over-long name is refused, not stored cut to 200 characters."""
+    longest, too_long = "张" * 200, "李" * 201
+    text = "\r\n".join(
+        ["编号,版本,责任人 ✎", f"16,2,{longest}", f"17,2,{too_long}", '19,2,"王明\n李娜"']
+    )
+    response = client.post(IMPORTS, files={"file": ("责任人.csv", text.encode())})
+    assert response.status_code == 200, response.text
+    rows = {row["row"]: row for row in response.json()["results"]}
+    assert rows[2]["changes"] == {"assignee": [None, longest]}
+    assert rows[2]["errors"] == []
+    [error] = rows[3]["errors"]
+    assert error["column"] == "assignee"
+    assert error["reason"].startswith("责任人 ✎ (column C, row 3): ")
+    assert "at most 200 characters" in error["reason"]
+    [error] = rows[4]["errors"]
+    assert (error["column"], "single line" in error["reason"]) == ("assignee", True)
