@@ -158,14 +158,14 @@ if not POSTGRES_URL:
         on a new connection, and says so."""
         action = client.get("/api/v1/actions/1")
         loop_reads = client.app.state.loop_reads  # type: ignore[attr-defined]
-        monkeypatch.setattr(loop_reads, "rest_seconds", 0.5)
+        monkeypatch.setattr(loop_reads, "rest_seconds", 1.0)
         loop_reads._sqlite.close()
         loop_reads._sqlite = sqlite3.connect(tmp_path / "empty.db", check_same_thread=False)
         ran = count_thread_reads(client, monkeypatch)
         for _ in range(3):
             get_answered_on_a_thread(client, "/api/v1/actions/1", action.content, ran)
         assert caplog.text.count("reads on the event loop failed (no such table") == 1
-        time.sleep(0.6)
+        time.sleep(1.1)
         monkeypatch.setattr(client.app.state.short_reads, "run", no_thread)  # type: ignore[attr-defined]
         assert client.get("/api/v1/actions/1").content == action.content
         assert "reads on the event loop work again" in caplog.text
