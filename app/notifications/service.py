@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app import clock
+from app.actions.models import Action
 from app.config import Settings
 from app.db import on_commit, write_session
 from app.errors import Conflict, InvalidInput, NotFound
@@ -141,7 +142,11 @@ def list_deliveries(
     action_id: int | None = None,
     event: NotificationEvent | None = None,
 ) -> tuple[Sequence[Delivery], int]:
-    """A page of the deliveries matching every filter given, newest first, and their total."""
+    """A page of the deliveries matching every filter given, newest first, and their total;
+    InvalidInput when channel_id or action_id names what does not exist (as the actions'
+    filters do): an empty page would read as "nothing was sent"."""
+    _require_filtered(session, Channel, "channel", "channel_id", channel_id)
+    _require_filtered(session, Action, "action", "action_id", action_id)
     query = select(Delivery)
     filters: dict[str, Any] = {
         "state": state,
@@ -153,6 +158,17 @@ def list_deliveries(
         if value is not None:
             query = query.where(getattr(Delivery, name) == value)
     return sorted_page(session, query, page, None, {}, col(Delivery.id).desc())
+
+
+def _require_filtered(
+    session: Session,
+    table: type[Channel] | type[Action],
+    noun: str,
+    name: str,
+    wanted: int | None,
+) -> None:
+    if wanted is not None and session.get(table, wanted) is None:
+        raise InvalidInput(f"{name}: there is no {noun} {wanted}", ["query", name])
 
 
 def retry_delivery(session: Session, delivery_id: int) -> Delivery:

@@ -260,6 +260,11 @@ def test_the_delivery_log_filters_and_retries(
             listed = quiet.get(DELIVERIES, params=params).json()["items"]
             assert [item["id"] for item in listed] == ids, params
         assert_explained_problem(quiet.get(DELIVERIES, params={"state": "lost"}), 422)
+        for name, missing in [("channel_id", 999), ("action_id", 999_999)]:
+            refused = quiet.get(DELIVERIES, params={name: missing})
+            assert_explained_problem(refused, 422)
+            assert refused.json()["errors"][0]["loc"] == ["query", name]
+            assert str(missing) in refused.json()["detail"]
 
         retried = quiet.post(f"{DELIVERIES}/{dead_id}/retry")
         assert retried.status_code == 200, retried.text
