@@ -56,6 +56,7 @@ BATCH = 10  # deliveries claimed at a time, then sent one after another
 # Longer than a batch's sends can take (each bounded by the timeouts of connect, write and read).
 LEASE = timedelta(minutes=5)
 DUE_STATES = (DeliveryState.pending, DeliveryState.failed)
+DISABLED_ERROR = "not sent: the channel was disabled"
 
 
 @dataclass
@@ -121,6 +122,9 @@ def claim_due(engine: Engine, limit: int = BATCH) -> list[int]:
     due = (
         select(Delivery.id)
         .where(col(Delivery.state).in_(DUE_STATES), col(Delivery.next_attempt_at) <= now)
+        # A disabled channel is sent nothing (disabling it ended its queue, but an attempt
+        # under way then may still fail and ask for a retry).
+        .where(col(Delivery.channel_id).in_(select(Channel.id).where(col(Channel.enabled))))
         .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
         .limit(limit)
     )

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from app import clock
@@ -12,6 +12,7 @@ from app.config import Settings
 from app.db import on_commit, write_session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.notifications import delivery as deliverer
+from app.notifications.delivery import DISABLED_ERROR, DUE_STATES
 from app.notifications.formats import receiver_problem
 from app.notifications.models import (
     Channel,
@@ -56,15 +57,24 @@ def create_channel(session: Session, settings: Settings, data: ChannelCreate) ->
 def update_channel(
     session: Session, settings: Settings, channel_id: int, data: ChannelUpdate
 ) -> Channel:
-    """Change a channel; a URL sent back masked, as read, leaves the URL as it is."""
+    """Change a channel; a URL sent back masked, as read, leaves the URL as it is. Disabling
+    it ends what it still had to send (dead, with the reason): a group switched off is not
+    sent a backlog of stale 催办 when it is switched on again."""
     channel = get_channel(session, channel_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("url") == masked_url(channel.url):
         del changes["url"]
+    disabling = channel.enabled and changes.get("enabled") is False
     channel.sqlmodel_update(changes)
     _check(session, settings, channel)
     session.add(channel)
     session.flush()
+    if disabling:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.channel_id) == channel_id, col(Delivery.state).in_(DUE_STATES))
+            .values(state=DeliveryState.dead, last_error=DISABLED_ERROR)
+        )
     forget_channels(session)
     return channel
 
@@ -179,6 +189,12 @@ def retry_delivery(session: Session, delivery_id: int) -> Delivery:
         raise Conflict(
             f"delivery {delivery_id} was sent at {delivery.sent_at:%Y-%m-%d %H:%M:%S}Z and is "
             "never sent again",
+            delivery_id=delivery_id,
+        )
+    if not get_channel(session, delivery.channel_id).enabled:
+        raise Conflict(
+            f"channel {delivery.channel_id} is disabled: enable it to send delivery "
+            f"{delivery_id} again",
             delivery_id=delivery_id,
         )
     delivery.state = DeliveryState.pending

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.auth.models import Role
 from app.config import Settings
+from app.db import write_session
 from app.main import create_app
 from app.notifications.delivery import DeliveryCounts, deliver_due
 from app.notifications.models import Channel, ChannelKind, Delivery, DeliveryState
@@ -286,6 +287,50 @@ def test_deleting_a_channel_deletes_its_deliveries(
     assert quiet.get(DELIVERIES).json()["total"] == 1
     assert quiet.delete(f"{CHANNELS}/{channel_id}").status_code == 204
     assert quiet.get(DELIVERIES).json()["total"] == 0
+
+
+def test_disabling_a_channel_ends_its_queue(
+    quiet: TestClient, engine: Engine, settings: Settings, seeded: SeedReport
+) -> None:
+    with Receiver.running([Reply(503)]) as flaky:
+        channel_id = add_channel(engine, ChannelKind.webhook, flaky.url)
+        [failed_id] = queue_reminder(engine)
+        assert deliver_due(engine, settings) == DeliveryCounts(failed=1)
+        [pending_id] = queue_reminder(engine)
+        disabled = quiet.patch(f"{CHANNELS}/{channel_id}", json={"enabled": False})
+        assert disabled.status_code == 200, disabled.text
+
+        for delivery_id in (failed_id, pending_id):
+            with Session(engine) as session:
+                delivery = session.get_one(Delivery, delivery_id)
+            assert delivery.state == DeliveryState.dead
+            assert delivery.last_error == "not sent: the channel was disabled"
+        refused = quiet.post(f"{DELIVERIES}/{pending_id}/retry")
+        assert_explained_problem(refused, 409)
+        assert "disabled" in refused.json()["detail"]
+        assert deliver_due(engine, settings) == DeliveryCounts()
+        assert len(flaky.requests) == 1
+
+        assert quiet.patch(f"{CHANNELS}/{channel_id}", json={"enabled": True}).status_code == 200
+        assert quiet.post(f"{DELIVERIES}/{pending_id}/retry").status_code == 200
+        assert deliver_due(engine, settings) == DeliveryCounts(sent=1)  # the receiver is back
+        assert len(flaky.requests) == 2
+
+
+def test_a_disabled_channel_is_sent_no_retry(
+    engine: Engine, settings: Settings, seeded: SeedReport
+) -> None:
+    """An attempt under way while its channel is disabled fails and asks for a retry: the
+    retry waits while the channel stays disabled."""
+    with Receiver.running([Reply(503)]) as flaky:
+        channel_id = add_channel(engine, ChannelKind.webhook, flaky.url)
+        [delivery_id] = queue_reminder(engine)
+        with write_session(engine) as session:
+            session.get_one(Channel, channel_id).enabled = False
+            delivery = session.get_one(Delivery, delivery_id)
+            delivery.state, delivery.next_attempt_at = DeliveryState.failed, NOW
+        assert deliver_due(engine, settings) == DeliveryCounts()
+        assert flaky.requests == []
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
