@@ -413,6 +413,7 @@ def test_xlsx_column_widths_fit_chinese_and_wrap_long_text(hostile: StatusReport
     assert sheet.row_dimensions[longest.row].height >= 4 * 15  # four lines and more
     assert widths["L"] < 2 * len("原定完成时限") + 2  # its heading wraps
     assert all(cell.alignment.wrap_text for cell in sheet[1])
+    assert {(c.alignment.horizontal, c.alignment.vertical) for c in sheet[1]} == {("center",) * 2}
     assert sheet.row_dimensions[1].height == 2 * 15
 
 

@@ -83,7 +83,10 @@ LIGHT_FILLS = {
 }
 WRAP = Alignment(wrap_text=True, vertical="top")
 SHAPES = {Kind.date: "0000-00-00", Kind.datetime: "0000-00-00 00:00"}
-HEADING = Alignment(wrap_text=True)  # a heading wraps, so its column needs half its width
+# A heading wraps, so its column needs half its width; in the middle of its cell both ways,
+# as headings of a table printed for an office are (a one-line one beside a wrapped one
+# would sit on the bottom line).
+HEADING = Alignment(wrap_text=True, horizontal="center", vertical="center")
 # A row grows to its longest wrapped text: every cell of it starts at the top.
 TOP = Alignment(vertical="top")
 CENTRED = Alignment(horizontal="center", vertical="top")
