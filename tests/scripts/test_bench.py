@@ -15,12 +15,18 @@ from app.config import Settings
 from app.generation import read_generation
 from scripts.benchmark.__main__ import UNCACHED_STATS_FILTERS, cold_list_paths, stats_uncached
 from scripts.benchmark.dataset import (
+    ACTION_COLUMNS,
+    DAY,
+    EVENT_COLUMNS,
     UNITS,
+    Generator,
     foreign_keys,
     generate,
     generation_triggers,
     secondary_indexes,
+    start_of_day,
 )
+from scripts.benchmark.vocabulary import load_vocabulary
 
 ACTIONS = 300
 
@@ -74,6 +80,28 @@ def _check_timeline(action: dict[str, Any], events: list[dict[str, Any]]) -> Non
     else:
         first = moves[0][0] if moves[0][0] is not None else moves[0][1]
         assert action["original_due_on"] == first, action["id"]
+
+
+def _undated(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """rows without their dates and times, and without events' changes (which hold dates)."""
+    dated = {"due_on", "original_due_on", "completed_at", "created_at", "updated_at", "at"}
+    kept = [i for i, name in enumerate(columns) if name not in dated | {"changes"}]
+    return [tuple(row[i] for i in kept) for row in rows]
+
+
+def test_the_data_set_is_the_same_whenever_it_is_made() -> None:
+    """From one seed, made at any moment of any day, the same actions and timelines, their
+    dates shifted by whole days: bench figures of different runs count the same rows."""
+    vocabulary = load_vocabulary()
+    morning = 1_795_000_000.0 - 1_795_000_000.0 % DAY + 0.1 * DAY
+    made = []
+    for moment in (morning, morning + 0.85 * DAY, morning + 40.5 * DAY):
+        chunk = Generator(vocabulary, 7, start_of_day(moment)).chunk(2, 10_000)
+        made.append(
+            (_undated(chunk.actions, ACTION_COLUMNS), _undated(chunk.events, EVENT_COLUMNS))
+        )
+    assert made[0] == made[1] == made[2]
+    assert len(made[0][0]) == 2_000 and len(made[0][1]) > 10_000
 
 
 def test_generated_actions_read_back_consistent(
