@@ -139,6 +139,11 @@ class EventKind(StrEnum):
     reminded = "reminded"  # a reminder or 催办 was made: event, level and channels in changes
 
 
+def signed(actor: str, actor_unit: str | None) -> str:
+    """An actor as people read it: 李四（区科技创新局） for a unit's key, else the name."""
+    return actor + (f"（{actor_unit}）" if actor_unit else "")
+
+
 class ActionEvent(SQLModel, table=True):
     """One append-only entry (动态) of an action's timeline: who, when, before and after."""
 
@@ -168,3 +173,8 @@ class ActionEvent(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     progress: int | None = None
     evidence_url: str | None = Field(default=None, sa_type=String(2000))
+
+    @property
+    def signed(self) -> str:
+        """Who made the event: the actor, with its unit when a unit's key acted."""
+        return signed(self.actor, self.actor_unit)

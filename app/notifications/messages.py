@@ -146,14 +146,13 @@ def changed(
     action: Action, owner: Unit, settings: Settings, today: date, event: ActionEvent
 ) -> Message:
     """A timeline event, in words."""
-    who = event.actor + (f"（{event.actor_unit}）" if event.actor_unit else "")
     return _message(
         "任务动态",
         action,
         owner,
         settings,
         today,
-        f"{who}：{describe_event(event)}",
+        f"{event.signed}：{describe_event(event)}",
         f"说明：{_short(event.note)}" if event.note else "",
     )
 

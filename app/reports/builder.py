@@ -486,6 +486,7 @@ def _changes(
             action_id=event.action_id,
             action_title=title,
             actor=event.actor,
+            actor_unit=event.actor_unit,
             kind=_kind_label(event.kind, lang),
             summary=_summary(event, lang),
             note=event.note,

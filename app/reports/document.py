@@ -98,6 +98,7 @@ class ChangeLine(BaseModel):
     action_id: int
     action_title: str
     actor: str
+    actor_unit: str | None = Field(None, description="the unit whose key acted; null: the office's")
     kind: str
     summary: str
     note: str | None

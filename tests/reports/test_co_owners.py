@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import Engine
 
+from app.auth.models import Role
 from app.seeding.schemas import SeedReport
-from tests.helpers import created_action, listed_ids, units_named
+from tests.helpers import created_action, listed_ids, make_key, units_named, write_action
 
 LEAD, PARK, TECH = "区经济发展局", "沙河产业园区", "区科技创新局"
 COOPERATING = "区科技创新局、沙河产业园区"  # by name, as the database sorts them
@@ -97,3 +99,22 @@ def test_a_report_by_unit_covers_what_it_leads_or_cooperates_on(
     assert ids == listed_ids(client, unit_id=park["id"], sort="id")
     cooperating = json.loads(report(client, format="json", co_owner_id=park["id"]))["actions"]
     assert [line["id"] for line in cooperating] == [action["id"]]
+
+
+def test_the_changes_name_the_unit_whose_key_acted(
+    client: TestClient, engine: Engine, action: dict[str, Any]
+) -> None:
+    """A cooperating unit's key reports progress: its unit is named beside the key's name in
+    动态, as on the timeline, and given in the JSON's changes."""
+    [tech] = units_named(client, TECH)
+    key = make_key(engine, Role.editor, name="科创局-李四", unit_id=tech["id"])
+    with TestClient(client.app, headers={"X-API-Key": key}) as tech_client:
+        write_action(tech_client, action["id"], "updates", {"note": "已对接两家企业"})
+    changes = json.loads(report(client, format="json"))["changes"]
+    mine = [change for change in changes if change["action_id"] == action["id"]]
+    assert [(c["actor"], c["actor_unit"]) for c in mine][-1] == ("科创局-李四", TECH)
+    assert mine[0]["actor_unit"] is None  # created with the office's key
+    sheet = load_workbook(io.BytesIO(report(client, format="xlsx")))["动态"]
+    actors = [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert f"科创局-李四（{TECH}）" in actors
+    assert f"科创局-李四（{TECH}）" in report(client, format="md").decode()

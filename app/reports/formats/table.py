@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from app.actions.derived import Light
+from app.actions.models import signed
 from app.actions.stats import UnitStats
 from app.actions.workflow import Status
 from app.reports.document import ActionLine, ChangeLine, ReportHead, StatusReport
@@ -154,7 +155,7 @@ CHANGE_COLUMNS: tuple[Column[ChangeLine], ...] = (
     Column("at", lambda c, _: c.at, Kind.datetime),
     Column("id", lambda c, _: c.action_id, Kind.number),
     Column("action", lambda c, _: c.action_title),
-    Column("actor", lambda c, _: c.actor),
+    Column("actor", lambda c, _: signed(c.actor, c.actor_unit)),
     Column("kind", lambda c, _: c.kind),
     Column("summary", lambda c, _: c.summary, wrap=True),
     Column("note", lambda c, _: c.note, wrap=True),
