@@ -58,6 +58,7 @@ SEMANTIC_REFUSALS: dict[str, tuple[list[str], str]] = {
     ),
     "GET /api/v1/actions": (["422"], "as_of must not be in the future"),
     "GET /api/v1/stats": (["422"], "as_of must not be in the future"),
+    "GET /api/v1/deliveries": (["422"], "channel_id and action_id must name what exists"),
     "PUT /api/v1/report-schedules/{name}": (["422"], "cron must parse as a cron expression"),
     "POST /api/v1/keys": (
         ["422"],
