@@ -93,7 +93,7 @@ def test_the_data_set_is_the_same_whenever_it_is_made() -> None:
     """From one seed, made at any moment of any day, the same actions and timelines, their
     dates shifted by whole days: bench figures of different runs count the same rows."""
     vocabulary = load_vocabulary()
-    morning = 1_795_000_000.0 - 1_795_000_000.0 % DAY + 0.1 * DAY
+    morning = start_of_day(1_795_000_000.0) + 0.1 * DAY
     made = []
     for moment in (morning, morning + 0.85 * DAY, morning + 40.5 * DAY):
         chunk = Generator(vocabulary, 7, start_of_day(moment)).chunk(2, 10_000)
